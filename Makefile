@@ -1,0 +1,45 @@
+# rxcrawl. `make crawl` and `make test` are the whole set-up: each installs what it needs from the lockfile.
+SHELL := bash
+NODE_BIN := node_modules/.bin
+TSX := $(NODE_BIN)/tsx
+
+.PHONY: crawl titles demo test typecheck unit bench clean help
+
+help:
+	@echo "make crawl [START=<url>]   crawl Douban-like book pages into data/out/douban-books.csv (the bundled demo site without START)"
+	@echo "make titles [LIST=<file>]  fetch a URL list, write page titles to data/out/titles.csv (the demo site's list without LIST)"
+	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
+	@echo "make test                  type-check and run the whole test suite"
+
+# npm ci runs again only when the lockfile is newer than the installed tree.
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+crawl: node_modules/.package-lock.json
+ifdef START
+	$(TSX) pipelines/douban-books.ts $(START)
+else
+	$(TSX) pipelines/douban-books.ts --demo
+endif
+
+titles: node_modules/.package-lock.json
+ifdef LIST
+	$(TSX) pipelines/titles.ts $(LIST)
+else
+	$(TSX) pipelines/titles.ts --demo
+endif
+
+demo: node_modules/.package-lock.json
+	$(TSX) pipelines/concurrency-demo.ts
+
+typecheck: node_modules/.package-lock.json
+	$(NODE_BIN)/tsc --noEmit -p .
+
+unit: node_modules/.package-lock.json
+	node --import tsx --test --test-reporter=spec test/*.test.ts
+
+test: typecheck unit
+
+clean:
+	rm -rf data/out

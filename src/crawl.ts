@@ -1,0 +1,175 @@
+import { EMPTY, mergeMap, Observable, Subject, tap } from "rxjs";
+import { CrawlStats } from "./crawl_stats.ts";
+import { UsageError, type CrawlErrorCode } from "./errors.ts";
+import { Fetcher, type FetcherOptions } from "./fetcher.ts";
+import { abortable } from "./internal.ts";
+import { parseHtml } from "./parse_html.ts";
+import type { PageSpec } from "./parse_page.ts";
+import type { CrawlRequest, PageRecord } from "./records.ts";
+import { SeenSet } from "./seen_set.ts";
+import { hostOf, normalizeUrl } from "./url.ts";
+import { nonNegativeInteger, positiveInteger } from "./validate.ts";
+
+/** Options of {@linkcode crawl}. */
+export interface CrawlOptions extends Omit<FetcherOptions, "onRedirect">, PageSpec {
+  /** Where the crawl starts: one or more http(s) URLs, crawled at depth 0. */
+  start: string | readonly string[];
+  /** Requests in flight at once, over all hosts. @default 8 */
+  concurrency?: number;
+  /** Worker threads that parse pages; 0 parses on the fetching thread. @default 0 */
+  workers?: number;
+  /** The most URLs to crawl; each leaves one record. @default Infinity */
+  maxPages?: number;
+  /** The most links to follow from a start URL; 0 crawls the start URLs only. @default Infinity */
+  maxDepth?: number;
+  /** Hosts (`host` or `host:port`) the crawl may enter, or `"any"`. @default the hosts of the start URLs */
+  hosts?: readonly string[] | "any";
+  /** Patterns a discovered URL must match one of (strings are regular expressions). @default every URL */
+  allow?: readonly (string | RegExp)[];
+  /** Patterns that exclude a discovered URL, checked after `allow`. @default none */
+  deny?: readonly (string | RegExp)[];
+  /**
+   * Stops the crawl gracefully when aborted: no URL is admitted or started after that, the requests in flight finish
+   * and emit their records, then the Observable completes. (To cancel at once, unsubscribe.)
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the requests in flight get to finish after `signal` aborts; then they are aborted, leave no record,
+   * and the crawl completes.
+   * @default 10000
+   */
+  stopGrace?: number;
+  /** Counters the crawl keeps up to date, for progress reports. @default a private instance */
+  stats?: CrawlStats;
+}
+
+/**
+ * Crawls from the start URLs, following the links that `follow` selects, and emits one {@linkcode PageRecord} per URL
+ * it attempts: exactly once per URL, in the order pages finish. A URL that fails is a record with `error` set, never an
+ * error of the stream. The Observable completes by itself when nothing is queued and nothing is in flight;
+ * unsubscribing aborts the requests in flight and closes every connection.
+ *
+ * @example
+ * ```ts
+ * import { lastValueFrom, map } from "rxjs";
+ * import { crawl, writeCsv } from "./mod.ts";
+ * await lastValueFrom(
+ *   crawl({ start: "https://book.douban.com/subject/35196328/", follow: "#db-rec-section dt a", maxPages: 50 }).pipe(
+ *     map((page) => ({ url: page.url, title: page.title })),
+ *     writeCsv("data/out/books.csv"),
+ *   ),
+ * );
+ * ```
+ */
+export function crawl(options: CrawlOptions): Observable<PageRecord> {
+  const starts = startUrls(options.start);
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
+  const maxPages = positiveInteger("maxPages", options.maxPages ?? Infinity, true);
+  const maxDepth = nonNegativeInteger("maxDepth", options.maxDepth ?? Infinity, true);
+  const stopGrace = nonNegativeInteger("stopGrace", options.stopGrace ?? 10_000);
+  const inScope = scope(options, starts);
+  const parse = parseHtml(options); // validates selectors and workers up front
+  new Fetcher(options).close(); // validates the fetch options up front
+
+  return new Observable<PageRecord>((subscriber) => {
+    const stats = options.stats ?? new CrawlStats();
+    const seen = new SeenSet();
+    const requests = new Subject<CrawlRequest>();
+    let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
+    let stopping = options.signal?.aborted ?? false;
+
+    const admit = (url: string, depth: number): void => {
+      if (stopping || depth > maxDepth || stats.admitted >= maxPages || !seen.add(url)) return;
+      stats.admitted++;
+      open++;
+      requests.next({ url, depth });
+    };
+    const settle = (): void => {
+      if (--open === 0) requests.complete();
+    };
+
+    const fetcher = new Fetcher({
+      ...options,
+      // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.
+      onRedirect: (target): CrawlErrorCode | undefined =>
+        !inScope(target) ? "ESCOPE" : seen.add(target) ? undefined : "EDUPLICATE",
+    });
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onStop = () => {
+      stopping = true;
+      graceTimer = setTimeout(() => {
+        subscription.unsubscribe(); // aborts what is still in flight
+        subscriber.complete();
+      }, stopGrace);
+    };
+    options.signal?.addEventListener("abort", onStop, { once: true });
+
+    // The feedback loop: requests flow from the Subject through fetch and parse, and each record's links flow back
+    // into the Subject. `open` counts what is between the two ends, which is why this is a hand-made Observable.
+    const subscription = requests
+      .pipe(
+        mergeMap((request) => {
+          if (stopping) {
+            settle(); // admitted but never started: it leaves no record, and a resumed crawl will fetch it
+            return EMPTY;
+          }
+          stats.inFlight++;
+          return abortable((signal) => fetcher.fetch(request, signal)).pipe(tap(() => stats.inFlight--));
+        }, concurrency),
+        parse,
+      )
+      .subscribe({
+        next: (record) => {
+          stats.record(record);
+          subscriber.next(record);
+          if (record.depth < maxDepth) {
+            for (const link of record.links) if (inScope(link)) admit(link, record.depth + 1);
+          }
+          settle();
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+
+    for (const url of starts) admit(url, 0);
+    if (open === 0) requests.complete();
+
+    return () => {
+      clearTimeout(graceTimer);
+      options.signal?.removeEventListener("abort", onStop);
+      subscription.unsubscribe();
+      fetcher.close();
+    };
+  });
+}
+
+function startUrls(start: string | readonly string[]): string[] {
+  const list = typeof start === "string" ? [start] : [...start];
+  if (list.length === 0) throw new UsageError("Expected at least one start URL, got none");
+  return list.map((raw) => {
+    const url = normalizeUrl(raw);
+    if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
+    return url;
+  });
+}
+
+function scope(options: CrawlOptions, starts: readonly string[]): (url: string) => boolean {
+  const hosts = options.hosts === "any" ? undefined : new Set((options.hosts ?? starts.map(hostOf)).map((h) => h.toLowerCase()));
+  const allow = patterns(options.allow ?? [], "allow");
+  const deny = patterns(options.deny ?? [], "deny");
+  return (url) =>
+    (hosts === undefined || hosts.has(hostOf(url))) &&
+    (allow.length === 0 || allow.some((re) => re.test(url))) &&
+    !deny.some((re) => re.test(url));
+}
+
+function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {
+  return list.map((pattern) => {
+    if (pattern instanceof RegExp) return pattern;
+    try {
+      return new RegExp(pattern);
+    } catch {
+      throw new UsageError(`Expected ${name} to be a regular expression, got ${JSON.stringify(pattern)}`);
+    }
+  });
+}

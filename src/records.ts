@@ -1,0 +1,46 @@
+import type { CrawlErrorCode } from "./errors.ts";
+
+/** A URL to fetch, and how far from the start URLs it was found. */
+export interface CrawlRequest {
+  url: string;
+  /** Links followed from a start URL to reach this one; start URLs have depth 0. */
+  depth: number;
+}
+
+/** The outcome of fetching one URL: plain data, safe to send to a worker thread or write as a row. */
+export interface FetchedPage {
+  /** The URL requested (normalized). */
+  url: string;
+  /** The URL the body came from, after redirects. */
+  finalUrl: string;
+  depth: number;
+  /** The HTTP status of the last response, 0 when none arrived. */
+  status: number;
+  /** The `Content-Type` of the last response, `""` when none. */
+  contentType: string;
+  /** The raw body bytes, before charset decoding; empty when the body was not read (an error, or not HTML). */
+  body: Uint8Array;
+  /** What went wrong, `""` on success. */
+  error: string;
+  /** The stable code of the error (see `CrawlError`), `""` on success. */
+  errorCode: CrawlErrorCode | "";
+  /** Requests made for this URL, retries and redirects included; 0 when none was made. */
+  attempts: number;
+  /** When the fetch finished, ISO 8601. */
+  fetchedAt: string;
+}
+
+/** A value a field extractor may produce; all of them survive CSV and JSON. */
+export type FieldValue = string | number | boolean | null;
+
+/** A fetched and parsed page: what a crawl emits for each URL it attempted. */
+export interface PageRecord extends Omit<FetchedPage, "body"> {
+  /** The document's `<title>`, whitespace collapsed; `""` when none. */
+  title: string;
+  /** The values of the extracted fields, by name. */
+  fields: Record<string, FieldValue>;
+  /** The links found to follow, absolute and normalized, in document order, without repeats. */
+  links: string[];
+  /** The charset the body was decoded with, `""` when it was not decoded. */
+  charset: string;
+}

@@ -1,0 +1,85 @@
+// The machinery shared by the file sinks (writeCsv, writeJsonl): opening the target, writing rows as they arrive while
+// honouring the stream's backpressure, and flushing and closing on complete, on error and on unsubscribe.
+import { createWriteStream, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { PassThrough, type Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { concatMap, fromEvent, map, type MonoTypeOperatorFunction, Observable, of, take } from "rxjs";
+import { UsageError } from "../errors.ts";
+
+/** Where a sink writes: a file path (created with its folders, replaced if it exists) or a stream such as stdout. */
+export type SinkTarget = string | Writable;
+
+/** An encoder between rows and bytes: a Transform (csv-stringify), or undefined to write strings as they are. */
+export type Encoder = () => Writable & NodeJS.ReadableStream;
+
+/**
+ * Writes each row, encoded by `toChunk`, and re-emits it once the target has taken it: when the target's buffer is
+ * full, rows wait for its `drain` before they are written and passed on. The Observable completes only after the
+ * target is flushed and closed, so `await lastValueFrom(...)` means the file is complete. A write error (a full disk,
+ * a closed pipe) fails the stream: nothing would be recorded any more.
+ */
+export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encoder?: Encoder): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      const path = typeof target === "string" ? target : undefined;
+      let input: Writable;
+      let done: Promise<void>;
+      try {
+        ({ input, done } = open(target, encoder));
+      } catch (error) {
+        subscriber.error(writeError(path, error));
+        return;
+      }
+      done.catch((error: unknown) => subscriber.error(writeError(path, error)));
+
+      const subscription = source
+        .pipe(
+          concatMap((row) =>
+            input.write(toChunk(row)) ? of(row) : fromEvent(input, "drain").pipe(take(1), map(() => row)),
+          ),
+        )
+        .subscribe({
+          next: (row) => subscriber.next(row),
+          error: (error: unknown) => {
+            input.end();
+            done.then(
+              () => subscriber.error(error),
+              () => subscriber.error(error),
+            );
+          },
+          complete: () => {
+            input.end();
+            done.then(
+              () => subscriber.complete(),
+              () => {}, // reported by the catch above
+            );
+          },
+        });
+      // On unsubscribe (a stop, a signal) what was written is still flushed and the file closed; Node keeps the
+      // process alive until that is done.
+      return () => {
+        subscription.unsubscribe();
+        if (!input.writableEnded) input.end();
+      };
+    });
+}
+
+function open(target: SinkTarget, encoder: Encoder | undefined): { input: Writable; done: Promise<void> } {
+  let output: Writable;
+  if (typeof target === "string") {
+    mkdirSync(dirname(target), { recursive: true });
+    output = createWriteStream(target);
+  } else {
+    output = target;
+  }
+  const input = encoder?.() ?? new PassThrough();
+  // A caller's stream (stdout) stays open after the rows: it is not ours to close.
+  const done = pipeline(input, output, { end: typeof target === "string" });
+  return { input, done };
+}
+
+function writeError(path: string | undefined, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new UsageError(`Cannot write ${path ?? "the output stream"}: ${reason}`, { cause: error });
+}
