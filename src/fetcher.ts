@@ -5,6 +5,7 @@ import got, { type Got } from "got";
 import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { HostLimiter, type PolitenessOptions } from "./politeness.ts";
 import type { CrawlRequest, FetchedPage } from "./records.ts";
+import { RobotsCache, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
 import { normalizeUrl } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
@@ -39,11 +40,20 @@ export interface FetcherOptions extends PolitenessOptions {
    * @default follow every redirect
    */
   onRedirect?: (target: string, request: CrawlRequest) => CrawlErrorCode | undefined;
+  /**
+   * Obey each origin's robots.txt (fetched once, through the same limits and retries; see `RobotsCache`): a URL it
+   * disallows becomes an `EROBOTS` record without a request, and its `Crawl-delay` paces the host.
+   * @default true
+   */
+  robots?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524]);
 const NOT_RETRYABLE_NETWORK = new Set(["ENOTFOUND", "ERR_INVALID_URL", "Z_DATA_ERROR", "Z_BUF_ERROR", "ERR_INVALID_CHAR"]);
+/** RFC 9309: parse at least 500 KiB of a robots.txt, follow at least 5 redirects to it. */
+const ROBOTS_MAX_BYTES = 512 * 1024;
+const ROBOTS_MAX_REDIRECTS = 5;
 
 interface Attempt {
   status: number;
@@ -78,6 +88,7 @@ export class Fetcher {
   readonly #maxBytes: number;
   readonly #maxRedirects: number;
   readonly #onRedirect: FetcherOptions["onRedirect"];
+  readonly #robots: RobotsCache | undefined;
 
   constructor(options: FetcherOptions = {}) {
     const timeout = positiveInteger("timeout", options.timeout ?? 30_000);
@@ -88,6 +99,13 @@ export class Fetcher {
     this.#maxRedirects = nonNegativeInteger("maxRedirects", options.maxRedirects ?? 10);
     this.#onRedirect = options.onRedirect;
     this.#limiter = new HostLimiter(options);
+    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.#robots =
+      options.robots === false
+        ? undefined
+        : new RobotsCache(userAgent, this.#fetchRobots, (origin, rules) => {
+            if (rules.crawlDelay > 0) this.#limiter.setDelay(new URL(origin).host, rules.crawlDelay);
+          });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
       https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -95,7 +113,7 @@ export class Fetcher {
     this.#client = got.extend({
       agent: this.#agents,
       headers: {
-        "user-agent": options.userAgent ?? DEFAULT_USER_AGENT,
+        "user-agent": userAgent,
         accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "accept-language": "en-US,en;q=0.8,zh-CN;q=0.7,zh;q=0.5",
         ...lowerCaseKeys(options.headers ?? {}),
@@ -114,15 +132,14 @@ export class Fetcher {
     const chain = [request.url];
     let url = request.url;
     let attempts = 0;
+    const refusal = await this.#robotsRefusal(url, signal);
+    if (refusal !== undefined) {
+      const error = new CrawlError(refusal.code, refusal.message, { url });
+      return record(request, url, { status: 0, contentType: "", body: EMPTY, error }, 0);
+    }
     for (;;) {
-      const host = new URL(url).host;
-      let attempt: Attempt;
-      for (let retry = 0; ; retry++) {
-        attempts++;
-        attempt = await this.#limiter.run(host, () => this.#attempt(url, signal), signal);
-        if (attempt.error?.retryable !== true || retry >= this.#retries) break;
-        await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
-      }
+      const { attempt, tries } = await this.#request(url, false, signal);
+      attempts += tries;
       if (attempt.location === undefined) return record(request, url, attempt, attempts);
 
       const target = normalizeUrl(attempt.location, url);
@@ -133,6 +150,10 @@ export class Fetcher {
       if (chain.length > this.#maxRedirects) return fail("EREDIRECT", `More than ${this.#maxRedirects} redirects`);
       const veto = this.#onRedirect?.(target, request);
       if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
+      const targetRefusal = await this.#robotsRefusal(target, signal);
+      if (targetRefusal !== undefined) {
+        return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
+      }
       chain.push(target);
       url = target;
     }
@@ -145,13 +166,50 @@ export class Fetcher {
     this.#agents.https.destroy();
   }
 
+  /** One URL through the host's limits, retried while the failure is retryable. */
+  async #request(url: string, robots: boolean, signal: AbortSignal | undefined): Promise<{ attempt: Attempt; tries: number }> {
+    const host = new URL(url).host;
+    for (let retry = 0; ; retry++) {
+      const attempt = await this.#limiter.run(host, () => this.#attempt(url, robots, signal), signal);
+      if (attempt.error?.retryable !== true || retry >= this.#retries) return { attempt, tries: retry + 1 };
+      await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
+    }
+  }
+
+  async #robotsRefusal(url: string, signal: AbortSignal | undefined): Promise<RobotsRefusal | undefined> {
+    if (this.#robots === undefined) return undefined;
+    return (await this.#robots.rulesFor(url, signal)).refusal(url);
+  }
+
+  readonly #fetchRobots = async (robotsUrl: string, signal?: AbortSignal): Promise<RobotsResponse> => {
+    let url = robotsUrl;
+    for (let redirects = 0; ; redirects++) {
+      const { attempt } = await this.#request(url, true, signal);
+      const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
+      if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
+        const ok = attempt.error === undefined && attempt.status < 300;
+        return {
+          status: attempt.status,
+          text: ok ? new TextDecoder().decode(attempt.body) : "",
+          error: attempt.status === 0 ? (attempt.error?.message ?? "") : "",
+          errorCode: attempt.status === 0 ? (attempt.error?.code ?? "") : "",
+        };
+      }
+      url = target;
+    }
+  };
+
   #backoff(retry: number, retryAfter: number | undefined): number {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.#maxRetryAfter);
     return this.#retryDelay * 2 ** retry * (0.5 + Math.random());
   }
 
-  /** One request: resolves with what arrived, or with the error; rejects only on abort. */
-  #attempt(url: string, signal: AbortSignal | undefined): Promise<Attempt> {
+  /**
+   * One request: resolves with what arrived, or with the error; rejects only on abort. A robots.txt is read whatever
+   * its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows.
+   */
+  #attempt(url: string, robots: boolean, signal: AbortSignal | undefined): Promise<Attempt> {
+    const maxBytes = robots ? Math.min(this.#maxBytes, ROBOTS_MAX_BYTES) : this.#maxBytes;
     signal?.throwIfAborted();
     return new Promise<Attempt>((resolve, reject) => {
       const stream = this.#client.stream(url);
@@ -186,20 +244,15 @@ export class Fetcher {
         retryAfter = parseRetryAfter(response.headers["retry-after"]);
         if (REDIRECTS.has(status) && response.headers.location !== undefined) location = response.headers.location;
         const declared = Number(response.headers["content-length"]);
-        if (declared > this.#maxBytes && response.headers["content-encoding"] === undefined) {
-          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${this.#maxBytes}`, false);
-        } else if (location === undefined && status < 400 && !isHtmlType(contentType)) {
+        if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
+          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
+        } else if (!robots && location === undefined && status < 400 && !isHtmlType(contentType)) {
           // Not a page: its status and type make the record, and its body is not worth downloading.
           settle({ status, contentType, body: EMPTY });
           stream.destroy();
         }
       });
-      stream.on("data", (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.#maxBytes) return fail("ETOOBIG", `Body is over the limit of ${this.#maxBytes} bytes`, false);
-        chunks.push(chunk);
-      });
-      stream.on("end", () => {
+      const end = () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         if (status >= 400) {
           const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
@@ -207,7 +260,19 @@ export class Fetcher {
           return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
         }
         settle({ status, contentType, body, ...(location === undefined ? {} : { location }) });
+      };
+      stream.on("data", (chunk: Buffer) => {
+        if (size + chunk.length > maxBytes) {
+          if (!robots) return fail("ETOOBIG", `Body is over the limit of ${maxBytes} bytes`, false);
+          chunks.push(chunk.subarray(0, maxBytes - size));
+          size = maxBytes;
+          end();
+          return stream.destroy();
+        }
+        size += chunk.length;
+        chunks.push(chunk);
       });
+      stream.on("end", end);
       stream.on("error", (error: Error & { code?: string }) => {
         if (error.name === "TimeoutError" || error.code === "ETIMEDOUT") {
           return fail("ETIMEOUT", `No complete response within the timeout`, true, error);

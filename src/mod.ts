@@ -36,6 +36,7 @@ export { decodeHtml, type DecodedBody } from "./charset.ts";
 export { dedupe } from "./dedupe.ts";
 export { SeenSet } from "./seen_set.ts";
 export { HostLimiter, type PolitenessOptions } from "./politeness.ts";
+export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./robots.ts";
 export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
 export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";

@@ -36,10 +36,12 @@ export class HostLimiter {
    * next request on and never makes the pace faster than `rate`.
    */
   setDelay(host: string, ms: number): void {
-    const current = this.#queues.get(host);
-    if (current !== undefined && current.size + current.pending > 0) return; // set before the first request only
     this.#delays.set(host, ms);
-    this.#queues.delete(host);
+    const current = this.#queues.get(host);
+    if (current === undefined) return;
+    // The host's queue was made without the delay: new requests go to a new one once it is idle (at once if it is).
+    if (current.size + current.pending === 0) this.#queues.delete(host);
+    else current.once("idle", () => this.#queues.get(host) === current && this.#queues.delete(host));
   }
 
   /** Runs `task` when `host` has room; rejects with `signal.reason` as soon as `signal` aborts, waiting or running. */

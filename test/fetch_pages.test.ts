@@ -45,7 +45,7 @@ test("fetchPages() keeps at most `concurrency` requests in flight, and reaches i
   const server = await startServer(delay(40, titled));
   try {
     const urls = Array.from({ length: 15 }, (_, i) => server.url(`/p${i}`));
-    const pages = await lastValueFrom(from(urls).pipe(fetchPages({ concurrency: 3 }), toArray()));
+    const pages = await lastValueFrom(from(urls).pipe(fetchPages({ concurrency: 3, robots: false }), toArray()));
     assert.equal(pages.length, 15);
     assert.equal(server.total, 15);
     assert.equal(server.maxInFlight, 3);
@@ -112,7 +112,7 @@ test("fetchPages() aborts the requests in flight when unsubscribed and leaves no
     const emitted: FetchedPage[] = [];
     let ended = false;
     const subscription = from(urls)
-      .pipe(fetchPages({ concurrency: 4 }))
+      .pipe(fetchPages({ concurrency: 4, robots: false }))
       .subscribe({ next: (page) => emitted.push(page), error: () => (ended = true), complete: () => (ended = true) });
     await waitFor(() => server.inFlight === 4, "4 requests to arrive");
     subscription.unsubscribe();

@@ -8,14 +8,17 @@ import { DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "../src/fetcher
 import type { FetchedPage } from "../src/records.ts";
 import { bytes, delay, html, startServer, type Handler, type TestServer } from "./helpers/server.ts";
 
-/** Runs `body` with a server and a fetcher, and closes both whatever happens. */
+/**
+ * Runs `body` with a server and a fetcher, and closes both whatever happens. robots.txt is off unless a test turns it
+ * on (it has tests of its own), so that every request the server sees is one the test made.
+ */
 async function withFetcher(
   routes: Record<string, Handler> | Handler,
   options: FetcherOptions,
   body: (server: TestServer, fetcher: Fetcher) => Promise<void>,
 ): Promise<void> {
   const server = await startServer(routes);
-  const fetcher = new Fetcher(options);
+  const fetcher = new Fetcher({ robots: false, ...options });
   try {
     await body(server, fetcher);
   } finally {
@@ -326,7 +329,7 @@ test("Fetcher records a refused connection as ENETWORK and retries it", async ()
   const closed = await startServer({});
   const url = closed.url("/");
   await closed.close();
-  const fetcher = new Fetcher({ retries: 1, retryDelay: 10 });
+  const fetcher = new Fetcher({ retries: 1, retryDelay: 10, robots: false });
   try {
     const result = await fetchUrl(fetcher, url);
     assert.equal(result.errorCode, "ENETWORK");
