@@ -1,4 +1,4 @@
-import { finalize, type MonoTypeOperatorFunction, defer } from "rxjs";
+import { finalize, type MonoTypeOperatorFunction, defer, tap } from "rxjs";
 import type { CrawlStats } from "./crawl_stats.ts";
 
 /** Options of {@linkcode showProgress}. */
@@ -13,7 +13,8 @@ export interface ShowProgressOptions {
 
 /**
  * Shows a crawl's progress: on a terminal, one live line (done, queued, in flight, errors, pages/s) redrawn in place;
- * on any stream, a summary with the runtime when the stream ends. Values pass through untouched.
+ * on any stream, a summary with the runtime when the stream completes or is unsubscribed (not when it fails: the
+ * error is the report then). Values pass through untouched.
  *
  * @example
  * ```ts
@@ -30,11 +31,15 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
       const live = stream.isTTY === true;
       const timer = live ? setInterval(() => stream.write(`\r${line(stats)}\x1b[K`), options.interval ?? 250) : undefined;
       timer?.unref();
+      let failed = false;
       return source.pipe(
+        tap({ error: () => (failed = true) }),
         finalize(() => {
           clearInterval(timer);
           if (live) stream.write("\r\x1b[K");
-          stream.write(`${summary(stats)}${options.note ? `; ${options.note}` : ""}\n`);
+          // A failed run is told by its error line (runPipeline): a summary before it would make two reports, and its
+          // note ("wrote out.csv") would claim an output that could not even be created.
+          if (!failed) stream.write(`${summary(stats)}${options.note ? `; ${options.note}` : ""}\n`);
         }),
       );
     });

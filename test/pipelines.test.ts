@@ -1,0 +1,588 @@
+// End-to-end tests of the runnable pipelines: each runs as a child process, as a user runs it, against a site served
+// by this process on 127.0.0.1. What a user sees is what is asserted: the exit code, stdout, stderr and the file.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import type { IncomingHttpHeaders } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parse } from "csv-parse/sync";
+import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo_site.ts";
+import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/douban.ts";
+import { pageColumns } from "../src/rows.ts";
+import { html, startServer } from "./helpers/server.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
+after(() => rm(TMP, { recursive: true, force: true }));
+
+/** The columns crawl.ts documents in its --help, in order. */
+const CRAWL_COLUMNS = ["url", "final_url", "status", "content_type", "depth", "title", "error", "fetched_at"];
+const SUMMARY = /^Code runtime: \d+\.\d\d s: (\d+) pages, (\d+) errors, \d+\.\d pages\/s; (.+)$/m;
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Running {
+  child: ChildProcess;
+  exit: Promise<Exit>;
+}
+
+/** Starts `node --import tsx pipelines/<script> ...args` from the repository root, killed if it outlives `ms`. */
+function start(script: string, args: readonly string[], ms = 45_000): Running {
+  const env = { ...process.env };
+  // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
+  delete env.RXCRAWL_DEBUG;
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", script), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exit = new Promise<Exit>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} ${args.join(" ")} ran longer than ${ms} ms; stderr: ${stderr}`));
+    }, ms);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, exit };
+}
+
+function run(script: string, args: readonly string[]): Promise<Exit> {
+  return start(script, args).exit;
+}
+
+/** A pipeline that finished normally: exit 0, and stderr is exactly the summary line; returns its note. */
+function assertSummaryOnly(result: Exit, pages: number, errors: number): string {
+  assert.equal(result.code, 0, result.stderr);
+  const match = SUMMARY.exec(result.stderr);
+  assert.ok(match !== null, `no summary on stderr: ${JSON.stringify(result.stderr)}`);
+  assert.equal(result.stderr, `${match[0]}\n`, "stderr holds the summary line and nothing else");
+  assert.deepEqual([Number(match[1]), Number(match[2])], [pages, errors]);
+  return match[3] ?? "";
+}
+
+/** A usage error: exit 2, nothing on stdout, and exactly one line on stderr, without a stack trace. */
+function assertUsageError(result: Exit, script: string, message: string | RegExp): void {
+  assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
+  assert.equal(result.stdout, "");
+  assert.doesNotMatch(result.stderr, /^\s+at /m, "no stack trace");
+  assert.match(result.stderr, /^[^\n]+\n$/, `one line on stderr: ${JSON.stringify(result.stderr)}`);
+  const line = result.stderr.slice(0, -1);
+  if (typeof message === "string") assert.equal(line, `${script}: ${message} (see --help)`);
+  else assert.match(line, message);
+}
+
+interface Csv {
+  header: string[];
+  rows: Record<string, string>[];
+}
+
+/** Parses CSV strictly: every record must have as many cells as the header. */
+function parseCsv(text: string): Csv {
+  const [header, ...records] = parse(text) as string[][];
+  assert.ok(header !== undefined, "the CSV has a header row");
+  return { header, rows: records.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""]))) };
+}
+
+async function readCsv(path: string): Promise<Csv> {
+  return parseCsv(await readFile(path, "utf8"));
+}
+
+function parseJsonl(text: string): Record<string, unknown>[] {
+  assert.ok(text === "" || text.endsWith("\n"), "JSONL ends with a newline");
+  return text
+    .split("\n")
+    .slice(0, -1)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Requests for pages the demo site saw, its robots.txt aside (the fetcher reads it once per origin). */
+function pageRequests(site: DemoSite): number {
+  assert.ok((site.stats.byPath.get("/robots.txt") ?? 0) <= 1, "robots.txt is fetched at most once");
+  return site.stats.requests - (site.stats.byPath.get("/robots.txt") ?? 0);
+}
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === "object");
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+/** What a demo book page shows, read from its HTML with patterns independent of the crawler's parser. */
+function demoBook(html: string) {
+  const text = (pattern: RegExp): string => {
+    const value = pattern.exec(html)?.[1];
+    assert.ok(value !== undefined, `the demo page has ${pattern}`);
+    return value.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  };
+  return {
+    title: text(/<span property="v:itemreviewed">([^<]*)<\/span>/),
+    author: text(/作者<\/span>: <a[^>]*>([^<]*)<\/a>/),
+    publisher: text(/出版社:<\/span> <a[^>]*>([^<]*)<\/a>/),
+    year: Number(text(/出版年:<\/span> (\d{4})-/)),
+    rating: Number(text(/property="v:average"> ([\d.]+) </)),
+    ratings: Number(text(/property="v:votes">(\d+)</)),
+    isbn: text(/ISBN:<\/span> (\d+)/),
+    recommendations: Array.from(html.matchAll(/<dt><a href="([^"]+)"/g), (m) => m[1] ?? ""),
+  };
+}
+
+/** The id of a demo book page URL. */
+function subjectId(url: string): number {
+  const id = /\/subject\/(\d+)\/$/.exec(url)?.[1];
+  assert.ok(id !== undefined, `not a book page: ${url}`);
+  return Number(id);
+}
+
+test("crawl.ts writes one CSV row per page of a 3,000-page site, each fetched exactly once", { timeout: 60_000 }, async () => {
+  const site = await startDemoSite({ pages: 3000, links: 10, bodyKb: 2 });
+  try {
+    const out = join(TMP, "crawl-3000.csv");
+    const result = await run("crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", out]);
+
+    assert.equal(result.stdout, "", "rows go to the file, nothing to stdout");
+    assert.equal(assertSummaryOnly(result, 3000, 0), `wrote ${out}`);
+    const { header, rows } = await readCsv(out);
+    assert.deepEqual(header, CRAWL_COLUMNS);
+    assert.deepEqual(header, pageColumns());
+    assert.equal(rows.length, 3000);
+    assert.deepEqual(new Set(rows.map((row) => row.url)), new Set(site.urls()));
+    assert.deepEqual(
+      rows.filter((row) => row.status !== "200" || row.error !== ""),
+      [],
+      "every row is a 200 without an error",
+    );
+    assert.ok(rows.every((row) => !Number.isNaN(Date.parse(row.fetched_at ?? ""))), "fetched_at is a timestamp");
+    assert.equal(site.stats.duplicateRequests(), 0);
+    assert.equal(pageRequests(site), 3000);
+  } finally {
+    await site.close();
+  }
+});
+
+test("crawl.ts --extract writes each field to JSONL, the text of a selector or the attribute of css@attr", async () => {
+  const site = await startDemoSite({ pages: 40, bodyKb: 1 });
+  try {
+    const out = join(TMP, "extract.jsonl");
+    const result = await run("crawl.ts", [
+      site.startUrl,
+      "--follow", DOUBAN_RECOMMENDATIONS,
+      "--extract", "book=h1 span",
+      "--extract", "canonical=link[rel=canonical]@href",
+      "--extract", "missing=.no-such-class",
+      "--out", out,
+      "--workers", "1",
+    ]);
+    assert.equal(result.stdout, "");
+    assert.equal(assertSummaryOnly(result, 40, 0), `wrote ${out}`);
+
+    const rows = parseJsonl(await readFile(out, "utf8"));
+    assert.equal(rows.length, 40);
+    const columns = pageColumns(["book", "canonical", "missing"]);
+    for (const row of rows) {
+      assert.deepEqual(Object.keys(row), columns);
+      const url = String(row.url);
+      const book = demoBook(renderDemoPage(subjectId(url), site.origin, { pages: 40, bodyKb: 1 }));
+      assert.equal(row.book, book.title);
+      assert.equal(row.title, `${book.title} (豆瓣)`);
+      assert.equal(row.canonical, url);
+      assert.equal(row.missing, null);
+    }
+  } finally {
+    await site.close();
+  }
+});
+
+test("crawl.ts without --out writes JSONL rows to stdout and only the summary to stderr", async () => {
+  const site = await startDemoSite({ pages: 12, bodyKb: 1 });
+  try {
+    const result = await run("crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--workers", "0"]);
+    assert.equal(assertSummaryOnly(result, 12, 0), "rows on stdout");
+    const rows = parseJsonl(result.stdout);
+    assert.equal(rows.length, 12);
+    assert.deepEqual(new Set(rows.map((row) => row.url)), new Set(site.urls()));
+    for (const row of rows) assert.deepEqual(Object.keys(row), pageColumns());
+  } finally {
+    await site.close();
+  }
+});
+
+test("crawl.ts honours --max-pages and --max-depth", async () => {
+  const options = { pages: 60, bodyKb: 1 };
+  const [pagesSite, depthSite, startOnlySite] = await Promise.all([
+    startDemoSite(options),
+    startDemoSite(options),
+    startDemoSite(options),
+  ]);
+  try {
+    const follow = ["--follow", DOUBAN_RECOMMENDATIONS, "--workers", "0"];
+    const [limited, depthOne, depthZero] = await Promise.all([
+      run("crawl.ts", [pagesSite.startUrl, ...follow, "--max-pages", "7"]),
+      run("crawl.ts", [depthSite.startUrl, ...follow, "--max-depth", "1"]),
+      run("crawl.ts", [startOnlySite.startUrl, ...follow, "--max-depth", "0"]),
+    ]);
+
+    assertSummaryOnly(limited, 7, 0);
+    assert.equal(parseJsonl(limited.stdout).length, 7);
+    assert.equal(pageRequests(pagesSite), 7);
+
+    // Depth 1 is the start page's ten recommendations, and nothing beyond them is fetched.
+    assertSummaryOnly(depthOne, 11, 0);
+    const rows = parseJsonl(depthOne.stdout);
+    const recommended = demoBook(renderDemoPage(0, depthSite.origin, options)).recommendations;
+    assert.equal(recommended.length, 10);
+    assert.deepEqual(rows.filter((row) => row.depth === 0).map((row) => row.url), [depthSite.startUrl]);
+    assert.deepEqual(new Set(rows.filter((row) => row.depth === 1).map((row) => row.url)), new Set(recommended));
+    assert.equal(rows.length, 11);
+    assert.equal(pageRequests(depthSite), 11);
+
+    assertSummaryOnly(depthZero, 1, 0);
+    assert.deepEqual(parseJsonl(depthZero.stdout).map((row) => row.url), [startOnlySite.startUrl]);
+    assert.equal(pageRequests(startOnlySite), 1);
+  } finally {
+    await Promise.all([pagesSite.close(), depthSite.close(), startOnlySite.close()]);
+  }
+});
+
+test("crawl.ts follows only the --follow links and sends --header and --user-agent with every request", async () => {
+  const headers = new Map<string, IncomingHttpHeaders>();
+  const pages: Record<string, string> = {
+    "/": '<title>Home</title><a class="keep" href="/one">one</a> <a href="/skipped">skipped</a>',
+    "/one": '<title>One</title><a class="keep" href="/two">two</a> <a class="keep" href="/">home</a>',
+    "/two": '<title>Two</title><a href="/skipped-too">skipped</a>',
+  };
+  const server = await startServer((req, res) => {
+    const page = pages[req.url ?? ""];
+    if (page !== undefined) headers.set(req.url ?? "", req.headers);
+    return page === undefined ? html("<title>404</title>", { status: 404 })(req, res) : html(page)(req, res);
+  });
+  try {
+    const out = join(TMP, "follow.jsonl");
+    const result = await run("crawl.ts", [
+      server.url("/"),
+      "--follow", "a.keep",
+      "--header", "X-Test: 1",
+      "--user-agent", "foo",
+      "--out", out,
+      "--workers", "0",
+    ]);
+    assertSummaryOnly(result, 3, 0);
+    const rows = parseJsonl(await readFile(out, "utf8"));
+    assert.deepEqual(
+      rows.map((row) => [row.url, row.title, row.depth]).sort(),
+      [
+        [server.url("/"), "Home", 0],
+        [server.url("/one"), "One", 1],
+        [server.url("/two"), "Two", 2],
+      ],
+    );
+    assert.equal(server.total - server.hitsOf("/robots.txt"), 3);
+    assert.equal(server.hitsOf("/skipped") + server.hitsOf("/skipped-too"), 0);
+    assert.deepEqual([...headers.keys()].sort(), ["/", "/one", "/two"]);
+    for (const seen of headers.values()) {
+      assert.equal(seen["x-test"], "1");
+      assert.equal(seen["user-agent"], "foo");
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test("crawl.ts records a 404 and an unreachable start URL as rows with status and error, and exits 0", async () => {
+  const server = await startServer({
+    "/": html('<title>Home</title><a href="/gone">gone</a> <a href="/ok">ok</a>'),
+    "/ok": html("<title>OK</title>"),
+  });
+  try {
+    const closed = `http://127.0.0.1:${await closedPort()}/`;
+    const out = join(TMP, "failures.csv");
+    const result = await run("crawl.ts", [server.url("/"), closed, "--out", out, "--workers", "0"]);
+    assertSummaryOnly(result, 4, 2);
+    const { header, rows } = await readCsv(out);
+    assert.deepEqual(header, CRAWL_COLUMNS);
+    const byUrl = new Map(rows.map((row) => [row.url, row]));
+    assert.equal(rows.length, 4);
+    assert.deepEqual([byUrl.get(server.url("/"))?.status, byUrl.get(server.url("/ok"))?.status], ["200", "200"]);
+    assert.deepEqual([byUrl.get(server.url("/"))?.error, byUrl.get(server.url("/ok"))?.error], ["", ""]);
+
+    const gone = byUrl.get(server.url("/gone"));
+    assert.equal(gone?.status, "404");
+    assert.equal(gone?.depth, "1");
+    assert.equal(gone?.error, `HTTP 404 Not Found (${server.url("/gone")})`);
+
+    const refused = byUrl.get(closed);
+    assert.equal(refused?.status, "0");
+    assert.equal(refused?.depth, "0");
+    assert.match(refused?.error ?? "", /ECONNREFUSED/);
+    assert.ok(refused?.error?.endsWith(`(${closed})`), "the error names the URL");
+  } finally {
+    await server.close();
+  }
+});
+
+test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and no request made", async (t) => {
+  const site = await startDemoSite({ pages: 5, bodyKb: 1 });
+  const aFile = join(TMP, "a-regular-file");
+  await writeFile(aFile, "not a folder\n");
+  try {
+    const url = site.startUrl;
+    const cases: [string[], string | RegExp][] = [
+      [[url, "--bogus"], "Unknown option '--bogus'"],
+      [[url, "--concurrency", "0"], 'Expected --concurrency to be an integer of at least 1, got "0"'],
+      [[url, "--concurrency", "abc"], 'Expected --concurrency to be an integer of at least 1, got "abc"'],
+      [["ftp://x"], 'Expected a start URL with http:// or https://, got "ftp://x"'],
+      [[], "Expected at least one start URL, got none"],
+      [
+        [url, "--out", join(TMP, "file.txt")],
+        `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(join(TMP, "file.txt"))}`,
+      ],
+      [[url, "--follow", "a[["], 'Expected follow to be a valid CSS selector, got "a[["'],
+      [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
+      [[url, "--header", "no colon"], 'Expected --header to be "name: value", got "no colon"'],
+      [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv: .*\(see --help\)$/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => run("crawl.ts", [...args, "--workers", "0"])));
+    for (const [i, [args, message]] of cases.entries()) {
+      const shown = args.map((arg) => (arg === url ? "<start>" : arg.replace(TMP, "<tmp>"))).join(" ");
+      await t.test(`crawl.ts ${shown || "(no arguments)"}`, () => assertUsageError(results[i]!, "crawl.ts", message));
+    }
+    assert.equal(existsSync(join(TMP, "file.txt")), false, "no file is created for a bad extension");
+    assert.equal(site.stats.requests, 0);
+  } finally {
+    await site.close();
+  }
+});
+
+test("every pipeline prints its usage on stdout for --help and exits 0", async () => {
+  const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
+  const results = await Promise.all(scripts.map((script) => run(script, ["--help"])));
+  for (const [i, script] of scripts.entries()) {
+    const result = results[i]!;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    assert.ok(result.stdout.startsWith(`usage: ${script}`), result.stdout);
+  }
+  // The columns crawl.ts documents are the ones it writes.
+  const documented = /^Columns: (.+)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
+  assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
+});
+
+test("douban-books.ts --demo writes every book of the bundled site with the fields the site serves", async () => {
+  const out = join(TMP, "douban-demo.csv");
+  const result = await run("douban-books.ts", ["--demo", "--out", out]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, "");
+  const [siteLine = "", summaryLine = "", ...rest] = result.stderr.split("\n");
+  const origin = /^demo site: (http:\/\/127\.0\.0\.1:\d+) \(200 book pages\)$/.exec(siteLine)?.[1];
+  assert.ok(origin !== undefined, result.stderr);
+  assert.match(summaryLine, /^Code runtime: \d+\.\d\d s: 200 pages, 0 errors, [\d.]+ pages\/s; wrote .*douban-demo\.csv$/);
+  assert.deepEqual(rest, [""], "stderr holds these two lines and nothing else");
+
+  const { header, rows } = await readCsv(out);
+  assert.deepEqual(header, ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"]);
+  assert.equal(rows.length, 200, "--max-pages defaults to 200, the size of the demo site");
+  assert.equal(new Set(rows.map((row) => row.url)).size, 200);
+  for (const row of rows) {
+    const url = row.url ?? "";
+    const book = demoBook(renderDemoPage(subjectId(url), origin));
+    assert.notEqual(row.title, "");
+    assert.deepEqual(
+      [row.title, row.author, row.publisher, Number(row.year), Number(row.rating), Number(row.ratings), row.isbn],
+      [book.title, book.author, book.publisher, book.year, book.rating, book.ratings, book.isbn],
+      url,
+    );
+    assert.deepEqual([row.status, row.error], ["200", ""], url);
+  }
+});
+
+test("douban-books.ts <start-url> --max-pages 30 follows the recommendations from page to page", async () => {
+  const options = { pages: 300, bodyKb: 2 };
+  const site = await startDemoSite(options);
+  try {
+    const out = join(TMP, "douban-start.csv");
+    // --rate lifts the one-request-a-second default meant for the real site.
+    const result = await run("douban-books.ts", [site.startUrl, "--out", out, "--max-pages", "30", "--rate", "1000"]);
+    assert.equal(result.stdout, "");
+    assert.equal(assertSummaryOnly(result, 30, 0), `wrote ${out}`);
+
+    const { rows } = await readCsv(out);
+    assert.equal(rows.length, 30);
+    assert.equal(pageRequests(site), 30);
+    assert.equal(site.stats.duplicateRequests(), 0);
+    const books = new Map(
+      rows.map((row) => [row.url, demoBook(renderDemoPage(subjectId(row.url ?? ""), site.origin, options))]),
+    );
+    for (const row of rows) {
+      assert.equal(row.title, books.get(row.url)?.title);
+      const depth = Number(row.depth);
+      if (depth === 0) {
+        assert.equal(row.url, site.startUrl);
+        continue;
+      }
+      // Every other page was recommended by a page one level up.
+      const parents = rows.filter((other) => Number(other.depth) === depth - 1);
+      assert.ok(
+        parents.some((parent) => books.get(parent.url)?.recommendations.includes(row.url ?? "")),
+        `${row.url} at depth ${depth} is recommended by no page at depth ${depth - 1}`,
+      );
+    }
+  } finally {
+    await site.close();
+  }
+});
+
+test("titles.ts writes one row per listed URL with its title, skipping blank and comment lines", async () => {
+  const server = await startServer({
+    "/a": html("<title>Alpha</title>"),
+    "/b": html('<title> Beta,  "quoted" </title>'),
+    "/c": html("<title>活着</title>"),
+  });
+  try {
+    const list = join(TMP, "urls.txt");
+    const lines = ["# pages to fetch", server.url("/a"), "", `  ${server.url("/b")}  `, "# gone:", server.url("/missing")];
+    await writeFile(list, [...lines, server.url("/c")].join("\n"));
+    const out = join(TMP, "titles.csv");
+    const result = await run("titles.ts", [list, "--out", out, "--workers", "1"]);
+    assert.equal(result.stdout, "");
+    assert.equal(assertSummaryOnly(result, 4, 1), `wrote ${out}`);
+
+    const { header, rows } = await readCsv(out);
+    assert.deepEqual(header, ["url", "status", "title", "error", "fetched_at"]);
+    assert.deepEqual(
+      rows.map((row) => [row.url, row.status, row.title, row.error]).sort(),
+      [
+        [server.url("/a"), "200", "Alpha", ""],
+        [server.url("/b"), "200", 'Beta, "quoted"', ""],
+        [server.url("/c"), "200", "活着", ""],
+        [server.url("/missing"), "404", "", `HTTP 404 Not Found (${server.url("/missing")})`],
+      ],
+    );
+    assert.equal(server.total - server.hitsOf("/robots.txt"), 4);
+    assert.ok(server.hitsOf("/robots.txt") <= 1, "robots.txt is fetched at most once");
+  } finally {
+    await server.close();
+  }
+});
+
+test("titles.ts reports a missing list file or a bad line in one line, with exit code 2", async () => {
+  const missing = join(TMP, "no-such-list.txt");
+  const bad = join(TMP, "bad-list.txt");
+  await writeFile(bad, "# fine\nhttp://127.0.0.1:1/\nftp://x\n");
+  const out = join(TMP, "titles-never.csv");
+  const [noFile, badLine] = await Promise.all([
+    run("titles.ts", [missing, "--out", out]),
+    run("titles.ts", [bad, "--out", out]),
+  ]);
+  assertUsageError(noFile, "titles.ts", `Cannot read the URL list ${missing}: no such file`);
+  assertUsageError(badLine, "titles.ts", `${bad}:3: Expected an http(s) URL, got "ftp://x"`);
+  assert.equal(existsSync(out), false);
+});
+
+test("concurrency-demo.ts shows sequential waits adding up, concurrent ones overlapping, and a cap of 2", async () => {
+  const waitMs = 100;
+  const result = await run("concurrency-demo.ts", ["--wait-ms", String(waitMs)]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stderr, "");
+  const blocks = result.stdout.trimEnd().split("\n\n");
+  assert.equal(blocks.length, 3);
+  const [sequential, concurrent, capped] = blocks.map((block) => block.split("\n"));
+
+  const runtime = (lines: string[] | undefined, label: string): number => {
+    const last = lines?.at(-1) ?? "";
+    const seconds = new RegExp(`^${label.replace(/[()]/g, "\\$&")}: Code runtime: (\\d+\\.\\d\\d) s$`).exec(last)?.[1];
+    assert.ok(seconds !== undefined, `no runtime for ${label}: ${JSON.stringify(last)}`);
+    return Number(seconds);
+  };
+  // Lower bounds only, with 10 ms for timer granularity and rounding: a busy machine may only make them slower.
+  const slack = 0.01;
+  assert.ok(runtime(sequential, "sequential (concatMap)") >= (3 * waitMs) / 1000 - slack);
+  assert.ok(runtime(concurrent, "concurrent (mergeMap)") >= waitMs / 1000 - slack);
+  assert.ok(runtime(capped, "capped at 2 (mergeMap, 2)") >= (2 * waitMs) / 1000 - slack);
+
+  // The order of the lines shows the schedule whatever the timings.
+  assert.deepEqual(sequential?.slice(0, -1), ["0 One", "0 Two", "1 One", "1 Two", "2 One", "2 Two"]);
+  assert.deepEqual(concurrent?.slice(0, 3), ["0 One", "1 One", "2 One"]);
+  assert.deepEqual(concurrent?.slice(3, -1).sort(), ["0 Two", "1 Two", "2 Two"]);
+  const cappedTasks = capped?.slice(0, -1) ?? [];
+  assert.deepEqual(cappedTasks.slice(0, 2), ["0 One", "1 One"]);
+  const firstDone = Math.min(cappedTasks.indexOf("0 Two"), cappedTasks.indexOf("1 Two"));
+  assert.ok(cappedTasks.indexOf("2 One") > firstDone, "task 2 waits for a free slot");
+  assert.equal(cappedTasks.length, 6);
+});
+
+/**
+ * Stops a crawl of a slow site with `signal` once rows are being written, and checks the file it leaves: a header,
+ * complete rows only, the rows written before the signal kept, and one row for every request the site saw.
+ */
+async function stopMidCrawl(signal: "SIGINT" | "SIGTERM", code: number): Promise<void> {
+  const site = await startDemoSite({ pages: 500, bodyKb: 1, latencyMs: 200 });
+  let crawl: Running | undefined;
+  try {
+    const out = join(TMP, `stopped-${signal}.csv`);
+    crawl = start("crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", out, "--workers", "0"]);
+    let before: Record<string, string>[] = [];
+    const deadline = performance.now() + 20_000;
+    while (before.length < 10) {
+      assert.ok(performance.now() < deadline, "the crawl wrote no rows");
+      await sleep(50);
+      const text = existsSync(out) ? await readFile(out, "utf8") : "";
+      // Only complete lines: the writer may be in the middle of one.
+      if (text.includes("\n")) before = parseCsv(text.slice(0, text.lastIndexOf("\n") + 1)).rows;
+    }
+    crawl.child.kill(signal);
+    const result = await crawl.exit;
+
+    assert.deepEqual([result.code, result.signal], [code, null], result.stderr);
+    assert.equal(result.stdout, "");
+    assert.doesNotMatch(result.stderr, /^\s+at /m);
+    const notice = `crawl.ts: ${signal}: stopping; finishing requests in flight (again to quit now)`;
+    assert.ok(result.stderr.split("\n").includes(notice), result.stderr);
+    const { header, rows } = await readCsv(out);
+    assert.deepEqual(header, CRAWL_COLUMNS);
+    assert.deepEqual(rows.slice(0, before.length), before, "rows written before the signal are kept as they were");
+    assert.ok(rows.length < site.pages, `the crawl stopped early (${rows.length} rows)`);
+    assert.equal(rows.length, pageRequests(site), "the requests in flight finished and were written");
+    for (const row of rows) {
+      assert.deepEqual([row.status, row.error], ["200", ""], row.url);
+      assert.notEqual(row.title, "");
+      assert.ok(!Number.isNaN(Date.parse(row.fetched_at ?? "")), row.url);
+    }
+    const summary = SUMMARY.exec(result.stderr);
+    assert.equal(Number(summary?.[1]), rows.length, "the summary counts the rows written");
+  } finally {
+    // A failed assertion must not leave the crawl running.
+    if (crawl !== undefined && crawl.child.exitCode === null && crawl.child.signalCode === null) crawl.child.kill("SIGKILL");
+    await site.close();
+  }
+}
+
+test("crawl.ts stops on SIGINT with exit code 130, leaving a valid CSV of the rows finished so far", { timeout: 40_000 }, () =>
+  stopMidCrawl("SIGINT", 130),
+);
+
+test("crawl.ts stops on SIGTERM with exit code 143, leaving a valid CSV of the rows finished so far", { timeout: 40_000 }, () =>
+  stopMidCrawl("SIGTERM", 143),
+);
