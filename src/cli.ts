@@ -144,7 +144,8 @@ export function stopOnSignals(): Stop {
     const exit = signal === "SIGINT" ? 130 : 143;
     if (code !== 0) process.exit(exit);
     code = exit;
-    process.stderr.write(`\n${script()}: ${signal}: stopping; finishing requests in flight (again to quit now)\n`);
+    const clear = process.stderr.isTTY ? "\r\x1b[K" : ""; // the live progress line, if any, gives way
+    process.stderr.write(`${clear}${script()}: ${signal}: stopping; finishing requests in flight (again to quit now)\n`);
     controller.abort(new Error(signal));
   };
   process.on("SIGINT", onSignal);

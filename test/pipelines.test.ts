@@ -2,73 +2,25 @@
 // by this process on 127.0.0.1. What a user sees is what is asserted: the exit code, stdout, stderr and the file.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { parse } from "csv-parse/sync";
 import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo_site.ts";
 import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/douban.ts";
 import { pageColumns } from "../src/rows.ts";
+import { type Csv, type Exit, parseCsv, readCsv, run, type Running, start } from "./helpers/pipeline.ts";
 import { html, startServer } from "./helpers/server.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
 after(() => rm(TMP, { recursive: true, force: true }));
 
 /** The columns crawl.ts documents in its --help, in order. */
 const CRAWL_COLUMNS = ["url", "final_url", "status", "content_type", "depth", "title", "error", "fetched_at"];
 const SUMMARY = /^Code runtime: \d+\.\d\d s: (\d+) pages, (\d+) errors, \d+\.\d pages\/s; (.+)$/m;
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Running {
-  child: ChildProcess;
-  exit: Promise<Exit>;
-}
-
-/** Starts `node --import tsx pipelines/<script> ...args` from the repository root, killed if it outlives `ms`. */
-function start(script: string, args: readonly string[], ms = 45_000): Running {
-  const env = { ...process.env };
-  // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
-  delete env.RXCRAWL_DEBUG;
-  delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", script), ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exit = new Promise<Exit>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${script} ${args.join(" ")} ran longer than ${ms} ms; stderr: ${stderr}`));
-    }, ms);
-    child.once("error", reject);
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, exit };
-}
-
-function run(script: string, args: readonly string[]): Promise<Exit> {
-  return start(script, args).exit;
-}
 
 /** A pipeline that finished normally: exit 0, and stderr is exactly the summary line; returns its note. */
 function assertSummaryOnly(result: Exit, pages: number, errors: number): string {
@@ -89,22 +41,6 @@ function assertUsageError(result: Exit, script: string, message: string | RegExp
   const line = result.stderr.slice(0, -1);
   if (typeof message === "string") assert.equal(line, `${script}: ${message} (see --help)`);
   else assert.match(line, message);
-}
-
-interface Csv {
-  header: string[];
-  rows: Record<string, string>[];
-}
-
-/** Parses CSV strictly: every record must have as many cells as the header. */
-function parseCsv(text: string): Csv {
-  const [header, ...records] = parse(text) as string[][];
-  assert.ok(header !== undefined, "the CSV has a header row");
-  return { header, rows: records.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""]))) };
-}
-
-async function readCsv(path: string): Promise<Csv> {
-  return parseCsv(await readFile(path, "utf8"));
 }
 
 function parseJsonl(text: string): Record<string, unknown>[] {

@@ -1,0 +1,71 @@
+// Runs the pipelines as a user does, as child processes from the repository root, and reads what they write.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "csv-parse/sync";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  exit: Promise<Exit>;
+}
+
+/** Starts `node --import tsx pipelines/<script> ...args` from the repository root, killed if it outlives `ms`. */
+export function start(script: string, args: readonly string[], ms = 45_000): Running {
+  const env = { ...process.env };
+  // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
+  delete env.RXCRAWL_DEBUG;
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", script), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exit = new Promise<Exit>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} ${args.join(" ")} ran longer than ${ms} ms; stderr: ${stderr}`));
+    }, ms);
+    child.once("error", reject);
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, exit };
+}
+
+export function run(script: string, args: readonly string[]): Promise<Exit> {
+  return start(script, args).exit;
+}
+
+export interface Csv {
+  header: string[];
+  rows: Record<string, string>[];
+}
+
+/** Parses CSV strictly: every record must have as many cells as the header. */
+export function parseCsv(text: string): Csv {
+  const [header, ...records] = parse(text) as string[][];
+  assert.ok(header !== undefined, "the CSV has a header row");
+  return { header, rows: records.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""]))) };
+}
+
+export async function readCsv(path: string): Promise<Csv> {
+  return parseCsv(await readFile(path, "utf8"));
+}
+
