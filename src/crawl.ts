@@ -75,11 +75,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     const stats = options.stats ?? new CrawlStats();
     const seen = new SeenSet();
     const requests = new Subject<CrawlRequest>();
+    let admitted = 0; // counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages
     let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
     let stopping = options.signal?.aborted ?? false;
 
     const admit = (url: string, depth: number): void => {
-      if (stopping || depth > maxDepth || stats.admitted >= maxPages || !seen.add(url)) return;
+      if (stopping || depth > maxDepth || admitted >= maxPages || !seen.add(url)) return;
+      admitted++;
       stats.admitted++;
       open++;
       requests.next({ url, depth });
@@ -114,7 +116,11 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
             return EMPTY;
           }
           stats.inFlight++;
-          return abortable((signal) => fetcher.fetch(request, signal)).pipe(tap(() => stats.inFlight--));
+          // A request leaves the flight when its page arrives, or when it is aborted (an unsubscription, or the end
+          // of stopGrace): counting only arrivals would leave aborted requests "in flight" for good.
+          return abortable((signal) => fetcher.fetch(request, signal)).pipe(
+            tap({ next: () => stats.inFlight--, unsubscribe: () => stats.inFlight-- }),
+          );
         }, concurrency),
         parse,
       )

@@ -185,3 +185,18 @@ export function delay(ms: number, handler: Handler): Handler {
     if (waited) await handler(req, res);
   };
 }
+
+/**
+ * Answers with a redirect to `location` and an empty body.
+ *
+ * @example
+ * ```ts
+ * import { redirect, startServer } from "./server.ts";
+ * const server = await startServer({ "/old": redirect("/new", 301) });
+ * ```
+ */
+export function redirect(location: string, status = 302): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { location, "content-length": "0" }).end();
+  };
+}
