@@ -1,8 +1,9 @@
-import { EMPTY, mergeMap, Observable, Subject, tap } from "rxjs";
+import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
 import { CrawlStats } from "./crawl_stats.ts";
-import { UsageError, type CrawlErrorCode } from "./errors.ts";
+import { CrawlError, UsageError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher, type FetcherOptions } from "./fetcher.ts";
 import { abortable } from "./internal.ts";
+import type { CrawlJournal } from "./journal.ts";
 import { parseHtml } from "./parse_html.ts";
 import type { PageSpec } from "./parse_page.ts";
 import type { CrawlRequest, PageRecord } from "./records.ts";
@@ -41,6 +42,13 @@ export interface CrawlOptions extends Omit<FetcherOptions, "onRedirect">, PageSp
   stopGrace?: number;
   /** Counters the crawl keeps up to date, for progress reports. @default a private instance */
   stats?: CrawlStats;
+  /**
+   * Makes the crawl resumable: every URL admitted is journaled before the record of the page that found it is
+   * emitted, and a journal opened with `resume` hands back what an earlier run had seen and not finished (see
+   * {@linkcode CrawlJournal}). One subscription per journal.
+   * @default none
+   */
+  journal?: CrawlJournal;
 }
 
 /**
@@ -73,9 +81,11 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
 
   return new Observable<PageRecord>((subscriber) => {
     const stats = options.stats ?? new CrawlStats();
-    const seen = new SeenSet();
+    const journal = options.journal;
+    const seen = journal?.state.seen ?? new SeenSet();
     const requests = new Subject<CrawlRequest>();
-    let admitted = 0; // counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages
+    // Counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages.
+    let admitted = journal?.state.admitted ?? 0;
     let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
     let stopping = options.signal?.aborted ?? false;
 
@@ -84,6 +94,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       admitted++;
       stats.admitted++;
       open++;
+      journal?.admitted(url, depth);
       requests.next({ url, depth });
     };
     const settle = (): void => {
@@ -93,8 +104,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     const fetcher = new Fetcher({
       ...options,
       // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.
-      onRedirect: (target): CrawlErrorCode | undefined =>
-        !inScope(target) ? "ESCOPE" : seen.add(target) ? undefined : "EDUPLICATE",
+      onRedirect: (target): CrawlErrorCode | undefined => {
+        if (!inScope(target)) return "ESCOPE";
+        if (!seen.add(target)) return "EDUPLICATE";
+        journal?.redirected(target);
+        return undefined;
+      },
     });
     let graceTimer: NodeJS.Timeout | undefined;
     const onStop = () => {
@@ -116,10 +131,16 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
             return EMPTY;
           }
           stats.inFlight++;
-          // A request leaves the flight when its page arrives, or when it is aborted (an unsubscription, or the end
-          // of stopGrace): counting only arrivals would leave aborted requests "in flight" for good.
-          return abortable((signal) => fetcher.fetch(request, signal)).pipe(
-            tap({ next: () => stats.inFlight--, unsubscribe: () => stats.inFlight-- }),
+          return abortable((signal) => fetcher.fetch(request, signal, options.signal)).pipe(
+            catchError((error: unknown) => {
+              // Stopped while it waited for its host, or before a retry: like the case above, no record.
+              if (!(error instanceof CrawlError && error.code === "ESTOPPED")) throw error;
+              settle();
+              return EMPTY;
+            }),
+            // A request leaves the flight when its page arrives, when it is stopped, or when it is aborted (an
+            // unsubscription, or the end of stopGrace).
+            finalize(() => stats.inFlight--),
           );
         }, concurrency),
         parse,
@@ -127,10 +148,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       .subscribe({
         next: (record) => {
           stats.record(record);
-          subscriber.next(record);
           if (record.depth < maxDepth) {
             for (const link of record.links) if (inScope(link)) admit(link, record.depth + 1);
           }
+          // The links are journaled before their page's record goes out to be written: whenever the process dies, a
+          // row in the output has its links in the journal.
+          journal?.flush();
+          subscriber.next(record);
           settle();
         },
         error: (error: unknown) => subscriber.error(error),
@@ -138,6 +162,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       });
 
     for (const url of starts) admit(url, 0);
+    for (const request of journal?.state.pending ?? []) {
+      if (stopping) break;
+      stats.admitted++;
+      open++;
+      requests.next(request);
+    }
+    journal?.flush();
     if (open === 0) requests.complete();
 
     return () => {

@@ -127,18 +127,22 @@ export class Fetcher {
     });
   }
 
-  /** Fetches `request.url`, following redirects and retrying; rejects only when `signal` aborts. */
-  async fetch(request: CrawlRequest, signal?: AbortSignal): Promise<FetchedPage> {
+  /**
+   * Fetches `request.url`, following redirects and retrying. Rejects only when `signal` aborts (with its reason), or
+   * when `stop` has aborted before a request could start, first, retry or redirect (with an `ESTOPPED` CrawlError):
+   * a graceful stop lets requests on the wire finish but starts none.
+   */
+  async fetch(request: CrawlRequest, signal?: AbortSignal, stop?: AbortSignal): Promise<FetchedPage> {
     const chain = [request.url];
     let url = request.url;
     let attempts = 0;
-    const refusal = await this.#robotsRefusal(url, signal);
+    const refusal = await this.#robotsRefusal(url, signal, stop);
     if (refusal !== undefined) {
       const error = new CrawlError(refusal.code, refusal.message, { url });
       return record(request, url, { status: 0, contentType: "", body: EMPTY, error }, 0);
     }
     for (;;) {
-      const { attempt, tries } = await this.#request(url, false, signal);
+      const { attempt, tries } = await this.#request(url, false, signal, stop);
       attempts += tries;
       if (attempt.location === undefined) return record(request, url, attempt, attempts);
 
@@ -150,7 +154,7 @@ export class Fetcher {
       if (chain.length > this.#maxRedirects) return fail("EREDIRECT", `More than ${this.#maxRedirects} redirects`);
       const veto = this.#onRedirect?.(target, request);
       if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
-      const targetRefusal = await this.#robotsRefusal(target, signal);
+      const targetRefusal = await this.#robotsRefusal(target, signal, stop);
       if (targetRefusal !== undefined) {
         return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
       }
@@ -167,24 +171,32 @@ export class Fetcher {
   }
 
   /** One URL through the host's limits, retried while the failure is retryable. */
-  async #request(url: string, robots: boolean, signal: AbortSignal | undefined): Promise<{ attempt: Attempt; tries: number }> {
+  async #request(
+    url: string,
+    robots: boolean,
+    signal: AbortSignal | undefined,
+    stop: AbortSignal | undefined,
+  ): Promise<{ attempt: Attempt; tries: number }> {
     const host = new URL(url).host;
+    // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
+    const start = () => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, robots, signal));
     for (let retry = 0; ; retry++) {
-      const attempt = await this.#limiter.run(host, () => this.#attempt(url, robots, signal), signal);
+      const attempt = await this.#limiter.run(host, start, signal);
       if (attempt.error?.retryable !== true || retry >= this.#retries) return { attempt, tries: retry + 1 };
+      if (stop?.aborted) throw stopped(url);
       await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
     }
   }
 
-  async #robotsRefusal(url: string, signal: AbortSignal | undefined): Promise<RobotsRefusal | undefined> {
+  async #robotsRefusal(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRefusal | undefined> {
     if (this.#robots === undefined) return undefined;
-    return (await this.#robots.rulesFor(url, signal)).refusal(url);
+    return (await this.#robots.rulesFor(url, signal, stop)).refusal(url);
   }
 
-  readonly #fetchRobots = async (robotsUrl: string, signal?: AbortSignal): Promise<RobotsResponse> => {
+  readonly #fetchRobots = async (robotsUrl: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsResponse> => {
     let url = robotsUrl;
     for (let redirects = 0; ; redirects++) {
-      const { attempt } = await this.#request(url, true, signal);
+      const { attempt } = await this.#request(url, true, signal, stop);
       const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
       if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
         const ok = attempt.error === undefined && attempt.status < 300;
@@ -285,6 +297,10 @@ export class Fetcher {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function stopped(url: string): CrawlError {
+  return new CrawlError("ESTOPPED", "Not started: the crawl was stopping", { url });
+}
 
 const REDIRECT_VETO: Partial<Record<CrawlErrorCode, string>> = {
   ESCOPE: "out of the crawl's scope",

@@ -16,8 +16,8 @@ export interface RobotsResponse {
   errorCode: CrawlErrorCode | "";
 }
 
-/** Fetches one robots.txt URL; rejects only when `signal` aborts. */
-export type RobotsFetch = (url: string, signal?: AbortSignal) => Promise<RobotsResponse>;
+/** Fetches one robots.txt URL; rejects only when `signal` aborts, or when `stop` has and the request is not started. */
+export type RobotsFetch = (url: string, signal?: AbortSignal, stop?: AbortSignal) => Promise<RobotsResponse>;
 
 /** Why a URL may not be fetched. */
 export interface RobotsRefusal {
@@ -74,26 +74,26 @@ export class RobotsCache {
     this.#onLoad = onLoad;
   }
 
-  /** The rules for `url`'s origin, fetching its robots.txt when needed; rejects only when `signal` aborts. */
-  rulesFor(url: string, signal?: AbortSignal): Promise<RobotsRules> {
+  /** The rules for `url`'s origin, fetching its robots.txt when needed; rejects as {@linkcode RobotsFetch} does. */
+  rulesFor(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRules> {
     const origin = new URL(url).origin;
     const cached = this.#rules.get(origin);
     if (cached !== undefined && cached.expires > Date.now()) return cached.rules;
-    const entry = { rules: this.#load(origin, signal), expires: Infinity };
+    const entry = { rules: this.#load(origin, signal, stop), expires: Infinity };
     this.#rules.set(origin, entry);
     entry.rules.then(
       (rules) => {
         if (rules.unreachable) entry.expires = Date.now() + UNREACHABLE_TTL_MS;
       },
-      // An aborted fetch says nothing about the site: the next lookup tries again.
+      // An aborted or stopped fetch says nothing about the site: the next lookup tries again.
       () => this.#rules.delete(origin),
     );
     return entry.rules;
   }
 
-  async #load(origin: string, signal: AbortSignal | undefined): Promise<RobotsRules & { unreachable?: boolean }> {
+  async #load(origin: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRules & { unreachable?: boolean }> {
     const robotsUrl = `${origin}/robots.txt`;
-    const response = await this.#fetch(robotsUrl, signal);
+    const response = await this.#fetch(robotsUrl, signal, stop);
     const rules = this.#parse(robotsUrl, response);
     this.#onLoad?.(origin, rules);
     return rules;

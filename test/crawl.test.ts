@@ -572,6 +572,35 @@ test("crawl() stops gracefully on `signal`: no new request, those in flight fini
   });
 });
 
+test("crawl() on `signal` starts neither the requests waiting for their host nor any retry", async () => {
+  const hrefs = Array.from({ length: 6 }, (_, i) => `/s${i}`);
+  let unavailable = 0;
+  const routes: Record<string, Handler> = {
+    "/": page("home", [...hrefs, "/unavailable"]),
+    "/unavailable": (req, res) => {
+      unavailable++;
+      return html("<title>busy</title>", { status: 503 })(req, res);
+    },
+  };
+  for (const href of hrefs) routes[href] = delay(100, page(href));
+  await withServer(routes, async (server) => {
+    const controller = new AbortController();
+    const done = collect({ start: server.url("/"), concurrency: 8, perHost: 2, retries: 2, retryDelay: 50, signal: controller.signal });
+    await waitFor(() => server.inFlight === 2 && server.total >= 3, "the first requests after the home page");
+    await sleep(10);
+    controller.abort();
+    const seenAtStop = server.total;
+    const records = await done;
+    await sleep(150);
+    assert.equal(server.total, seenAtStop, "no request starts after the stop");
+    assert.ok(unavailable <= 1, `a 503 is not retried after the stop (${unavailable} requests)`);
+    // Each request on the wire at the stop finished with its record; the 503 whose retry was cancelled has none, so
+    // that a resumed crawl tries it afresh.
+    const requested = pathsSeen(server).filter((path) => path !== "/robots.txt" && path !== "/unavailable");
+    assert.deepEqual(records.map((r) => r.url).sort(), requested.map((path) => server.url(path)).sort());
+  });
+});
+
 test("crawl() aborts what is still in flight stopGrace ms after `signal`, and completes", async () => {
   let hangClosed = false;
   const routes: Record<string, Handler> = {
