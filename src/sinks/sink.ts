@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { PassThrough, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { concatMap, fromEvent, map, type MonoTypeOperatorFunction, Observable, of, take } from "rxjs";
+import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../errors.ts";
 
 /** Where a sink writes: a file path (created with its folders, replaced if it exists) or a stream such as stdout. */
@@ -14,10 +14,10 @@ export type SinkTarget = string | Writable;
 export type Encoder = () => Writable & NodeJS.ReadableStream;
 
 /**
- * Writes each row, encoded by `toChunk`, and re-emits it once the target has taken it: when the target's buffer is
- * full, rows wait for its `drain` before they are written and passed on. The Observable completes only after the
- * target is flushed and closed, so `await lastValueFrom(...)` means the file is complete. A write error (a full disk,
- * a closed pipe) fails the stream: nothing would be recorded any more.
+ * Writes each row, encoded by `toChunk`, and re-emits it once the target has taken it (the write's callback): while the
+ * target is full, rows wait in the stream's buffer and are passed on, in order, at the pace the target takes them.
+ * The Observable completes only after the target is flushed and closed, so `await lastValueFrom(...)` means the file
+ * is complete. A write error (a full disk, a closed pipe) fails the stream: nothing would be recorded any more.
  */
 export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encoder?: Encoder): MonoTypeOperatorFunction<T> {
   return (source) =>
@@ -33,14 +33,29 @@ export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encode
       }
       done.catch((error: unknown) => subscriber.error(writeError(path, error)));
 
+      // Rows wait in the stream's own buffer rather than in a concatMap waiting for "drain": concatMap queues in an
+      // array emptied with shift(), which costs O(n) per row once the array is large, so 200,000 rows from a fast
+      // source took 15 s instead of about one.
+      let unconfirmed = 0; // rows written whose callback has not come yet
+      let sourceDone = false;
+      const finish = (): void => {
+        input.end();
+        done.then(
+          () => subscriber.complete(),
+          () => {}, // reported by the catch above
+        );
+      };
       const subscription = source
-        .pipe(
-          concatMap((row) =>
-            input.write(toChunk(row)) ? of(row) : fromEvent(input, "drain").pipe(take(1), map(() => row)),
-          ),
-        )
+        .pipe(map((row) => [row, toChunk(row)] as const)) // a toChunk that throws becomes an error notification
         .subscribe({
-          next: (row) => subscriber.next(row),
+          next: ([row, chunk]) => {
+            unconfirmed++;
+            input.write(chunk, (error) => {
+              unconfirmed--;
+              if (error == null) subscriber.next(row); // a write error fails the stream through `done`
+              if (sourceDone && unconfirmed === 0) finish();
+            });
+          },
           error: (error: unknown) => {
             input.end();
             done.then(
@@ -49,11 +64,10 @@ export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encode
             );
           },
           complete: () => {
-            input.end();
-            done.then(
-              () => subscriber.complete(),
-              () => {}, // reported by the catch above
-            );
+            // Ending the stream now would push every waiting row through at once and confirm them all, so rows would
+            // be passed on ahead of the target: end it after the last confirmation instead.
+            sourceDone = true;
+            if (unconfirmed === 0) finish();
           },
         });
       // On unsubscribe (a stop, a signal) what was written is still flushed and the file closed; Node keeps the
