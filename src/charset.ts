@@ -34,7 +34,7 @@ export function decodeHtml(bytes: Uint8Array, contentType = ""): DecodedBody {
   };
   push(bomEncoding(bytes));
   push(HEADER_CHARSET.exec(contentType)?.[1]);
-  push(META_CHARSET.exec(latin1Head(bytes))?.[1]);
+  push(metaEncoding(bytes));
   push("utf-8");
 
   for (const charset of candidates) {
@@ -42,7 +42,7 @@ export function decodeHtml(bytes: Uint8Array, contentType = ""): DecodedBody {
     if (text !== undefined) return { text, charset };
   }
   const charset = candidates[0]!;
-  return { text: new TextDecoder(charset).decode(bytes), charset };
+  return { text: new TextDecoder(decoderOf(charset)).decode(bytes), charset };
 }
 
 function tryDecode(bytes: Uint8Array, charset: string): string | undefined {
@@ -53,10 +53,18 @@ function tryDecode(bytes: Uint8Array, charset: string): string | undefined {
     return buffer.toString("utf8", hasUtf8Bom(bytes) ? 3 : 0);
   }
   try {
-    return new TextDecoder(charset, { fatal: true }).decode(bytes);
+    return new TextDecoder(decoderOf(charset), { fatal: true }).decode(bytes);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The decoder for an encoding. The Encoding Standard decodes gbk with the gb18030 decoder, but Node's gbk decoder does
+ * not know gb18030's four-byte sequences and garbles them: pages labelled gbk or gb2312 use them for rare characters.
+ */
+function decoderOf(charset: string): string {
+  return charset === "gbk" ? "gb18030" : charset;
 }
 
 /** The WHATWG encoding name for a label, or undefined when Node does not know it. */
@@ -77,6 +85,16 @@ function bomEncoding(bytes: Uint8Array): string | undefined {
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return "utf-16be";
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return "utf-16le";
   return undefined;
+}
+
+/**
+ * The encoding a `<meta>` declares. One that says UTF-16 is taken as UTF-8, as the HTML prescan does: the declaration
+ * was readable as ASCII, so the page cannot be UTF-16, and decoding it so would turn it into CJK-looking noise.
+ */
+function metaEncoding(bytes: Uint8Array): string | undefined {
+  const label = META_CHARSET.exec(latin1Head(bytes))?.[1];
+  const encoding = label === undefined ? undefined : encodingOf(label);
+  return encoding === "utf-16le" || encoding === "utf-16be" ? "utf-8" : label;
 }
 
 function latin1Head(bytes: Uint8Array): string {
