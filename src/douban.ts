@@ -51,7 +51,9 @@ function infoFields(document: Document): Map<string, string> {
     let value = "";
     const parent = label.parentElement;
     if (parent !== null && parent.tagName === "SPAN" && parent.firstElementChild === label) {
-      value = (parent.textContent ?? "").slice((label.textContent ?? "").length);
+      // Everything after the label in its span. Not the span's text minus the label's length: on real pages the span
+      // starts with a newline and indentation, and that cut would leave "作者:" in the value.
+      for (let node = label.nextSibling; node !== null; node = node.nextSibling) value += node.textContent ?? "";
     } else {
       for (let node = label.nextSibling; node !== null && node.nodeName !== "BR"; node = node.nextSibling) {
         if (node.nodeType === 1 && (node as Element).matches("span.pl")) break;
