@@ -1,6 +1,6 @@
 import { defer, finalize, from, map, mergeMap, type OperatorFunction } from "rxjs";
 import { compileSpec, type PageSpec, parsePage } from "./parse_page.ts";
-import { ParserPool } from "./parser_pool.ts";
+import { ParserPool, toWorkerSpec } from "./parser_pool.ts";
 import type { FetchedPage, PageRecord } from "./records.ts";
 import { nonNegativeInteger } from "./validate.ts";
 
@@ -35,6 +35,7 @@ export function parseHtml(options: ParseHtmlOptions = {}): OperatorFunction<Fetc
   const workers = nonNegativeInteger("workers", options.workers ?? 0);
   const spec = compileSpec(options); // checks the selectors before anything runs
   if (workers === 0) return map((page) => parsePage(page, spec));
+  toWorkerSpec(options); // a plain function cannot cross to a worker: say so now, as crawl() expects, not on subscribe
   return (source) =>
     defer(() => {
       const pool = new ParserPool(workers, options);

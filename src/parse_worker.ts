@@ -23,3 +23,5 @@ const compiled = compileSpec({
 parentPort!.on("message", ({ id, page }: { id: number; page: FetchedPage }) => {
   parentPort!.postMessage({ id, record: parsePage(page, compiled) });
 });
+// The pool restarts a worker that dies only once it has got here: one that dies while loading would die again.
+parentPort!.postMessage({ ready: true });

@@ -13,14 +13,20 @@ export interface WorkerSpec {
 
 interface Job {
   resolve: (record: PageRecord) => void;
+  reject: (error: UsageError) => void;
   page: FetchedPage;
   worker: Worker;
 }
 
+/** What a worker sends: `ready` once it has loaded the spec, then one record per page. */
+type WorkerMessage = { ready: true } | { id: number; record: PageRecord };
+
 /**
  * Parses pages on worker threads, so the thread that fetches never waits for the parser. Jobs go to the worker with
  * the fewest in hand; bodies are handed over without a copy when they own their memory. A worker that dies turns its
- * pages into `EPARSE` error records and is replaced.
+ * pages into `EPARSE` error records and is replaced. A worker that dies before it has loaded the spec's functions is
+ * not: the spec is wrong (a `defineExtractor()` module or export name that does not exist), so every worker would die
+ * the same way, and the pool fails its pages with a `UsageError` instead of restarting threads forever.
  *
  * @example
  * ```ts
@@ -35,16 +41,22 @@ export class ParserPool {
   readonly #workers: Worker[] = [];
   readonly #load = new Map<Worker, number>();
   readonly #jobs = new Map<number, Job>();
+  readonly #ready = new WeakSet<Worker>();
   #nextId = 0;
   #closed = false;
+  #broken: UsageError | undefined;
 
   constructor(workers: number, spec: PageSpec) {
     this.#spec = toWorkerSpec(spec);
     for (let i = 0; i < workers; i++) this.#spawn();
   }
 
-  /** Parses one page on the least busy worker. Never rejects: failures become error records. */
+  /**
+   * Parses one page on the least busy worker. Failures become error records; it rejects only, with a `UsageError`, when
+   * the workers cannot load the spec's functions.
+   */
   parse(page: FetchedPage): Promise<PageRecord> {
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let worker = this.#workers[0]!;
     for (const candidate of this.#workers) {
       if (this.#load.get(candidate)! < this.#load.get(worker)!) worker = candidate;
@@ -52,8 +64,8 @@ export class ParserPool {
     const id = this.#nextId++;
     this.#load.set(worker, this.#load.get(worker)! + 1);
     if (this.#load.get(worker) === 1) worker.ref();
-    return new Promise((resolve) => {
-      this.#jobs.set(id, { resolve, page, worker });
+    return new Promise((resolve, reject) => {
+      this.#jobs.set(id, { resolve, reject, page, worker });
       const body = page.body;
       // A Buffer cut from Node's shared pool must be copied; one that owns its memory can be moved.
       const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 0;
@@ -73,7 +85,12 @@ export class ParserPool {
     this.#workers.push(worker);
     this.#load.set(worker, 0);
     worker.unref(); // an idle pool must not keep the process alive
-    worker.on("message", ({ id, record }: { id: number; record: PageRecord }) => {
+    worker.on("message", (message: WorkerMessage) => {
+      if ("ready" in message) {
+        this.#ready.add(worker);
+        return;
+      }
+      const { id, record } = message;
       const job = this.#jobs.get(id);
       if (job === undefined) return;
       this.#jobs.delete(id);
@@ -91,18 +108,38 @@ export class ParserPool {
     if (index === -1) return;
     this.#workers.splice(index, 1);
     this.#load.delete(worker);
+    if (!this.#ready.has(worker) && !this.#closed) {
+      this.#broken ??= new UsageError(`Parser workers cannot load the extract or follow function: ${cause.message}`, {
+        cause,
+      });
+    }
     for (const [id, job] of this.#jobs) {
       if (job.worker !== worker) continue;
       this.#jobs.delete(id);
+      if (this.#broken !== undefined) {
+        job.reject(this.#broken);
+        continue;
+      }
       const { body: _body, ...meta } = job.page;
       const error = new CrawlError("EPARSE", `Parser worker failed: ${cause.message}`, { url: meta.url, cause });
       job.resolve({ ...meta, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
     }
-    if (!this.#closed) this.#spawn();
+    if (!this.#closed && this.#broken === undefined) this.#spawn();
   }
 }
 
-function toWorkerSpec(spec: PageSpec): WorkerSpec {
+/**
+ * The form of `spec` that crosses to a worker thread. Throws a {@linkcode UsageError} for a plain function, which
+ * cannot be sent to another thread; {@linkcode parseHtml} calls it up front so that the mistake surfaces before any
+ * request is made, not when the stream is subscribed.
+ *
+ * @example
+ * ```ts
+ * import { toWorkerSpec } from "./parser_pool.ts";
+ * toWorkerSpec({ follow: "a[href]" }); // { follow: "a[href]", extract: undefined }
+ * ```
+ */
+export function toWorkerSpec(spec: PageSpec): WorkerSpec {
   const portable = (value: unknown, what: string) => {
     if (isPortable(value)) return { portable: { module: value.module, exportName: value.exportName } };
     throw new UsageError(
