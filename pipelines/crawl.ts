@@ -5,6 +5,7 @@
 import { lastValueFrom, map } from "rxjs";
 import {
   crawl,
+  type CrawlOptions,
   CrawlStats,
   defaultWorkers,
   headerFlags,
@@ -14,6 +15,7 @@ import {
   pageRow,
   parseCli,
   parseFieldFlags,
+  openJournal,
   runPipeline,
   showProgress,
   writeRows,
@@ -34,6 +36,10 @@ Crawls from the start URLs, following links, and writes one row per URL attempte
   --max-pages N           URLs to crawl at most (default: no limit)
   --max-depth N           links to follow from a start URL; 0 crawls the start URLs only (default: no limit)
   --timeout <ms>          time one request may take, body included (default: 30000)
+  --retries N             retries of a network error, timeout, 408, 429 or 5xx, with backoff (default: 2)
+  --max-bytes N           largest body accepted, after decompression (default: 10485760)
+  --no-robots             do not fetch or obey robots.txt
+  --resume                continue the crawl that left --out (and its .journal) behind, without repeating a row
   --user-agent <s>        the User-Agent header; "browser" sends a desktop Firefox one (default: rxcrawl/0.1)
   --header "k: v"         an extra request header (repeatable)
   --allow <regex>         follow only links matching one of these (repeatable)
@@ -59,6 +65,10 @@ await runPipeline(async () => {
       "max-pages": { type: "string" },
       "max-depth": { type: "string" },
       timeout: { type: "string" },
+      retries: { type: "string" },
+      "max-bytes": { type: "string" },
+      "no-robots": { type: "boolean" },
+      resume: { type: "boolean" },
       "user-agent": { type: "string" },
       header: { type: "string", multiple: true },
       allow: { type: "string", multiple: true },
@@ -73,32 +83,41 @@ await runPipeline(async () => {
   const userAgent = values["user-agent"] as string | undefined;
   const stats = new CrawlStats();
   const stop = stopOnSignals();
+  const options: CrawlOptions = {
+    start: positionals,
+    follow: (values.follow as string | undefined) ?? "a[href]",
+    extract: fields,
+    concurrency: integerFlag(values, "concurrency") ?? 8,
+    perHost: integerFlag(values, "per-host") ?? Infinity,
+    rate: numberFlag(values, "rate") ?? Infinity,
+    maxPages: integerFlag(values, "max-pages") ?? Infinity,
+    maxDepth: integerFlag(values, "max-depth", 0) ?? Infinity,
+    timeout: integerFlag(values, "timeout") ?? 30_000,
+    retries: integerFlag(values, "retries", 0) ?? 2,
+    maxBytes: integerFlag(values, "max-bytes") ?? 10 * 1024 * 1024,
+    robots: values["no-robots"] !== true,
+    ...(userAgent === undefined ? {} : { userAgent: userAgent === "browser" ? BROWSER_USER_AGENT : userAgent }),
+    headers: headerFlags((values.header as string[] | undefined) ?? []),
+    allow: (values.allow as string[] | undefined) ?? [],
+    deny: (values.deny as string[] | undefined) ?? [],
+    ...(values["any-host"] === true ? { hosts: "any" as const } : {}),
+    workers: integerFlag(values, "workers", 0) ?? defaultWorkers(),
+    signal: stop.signal,
+    stats,
+  };
+  const journal = await openJournal(out, values.resume === true);
 
-  await lastValueFrom(
-    crawl({
-      start: positionals,
-      follow: (values.follow as string | undefined) ?? "a[href]",
-      extract: fields,
-      concurrency: integerFlag(values, "concurrency") ?? 8,
-      perHost: integerFlag(values, "per-host") ?? Infinity,
-      rate: numberFlag(values, "rate") ?? Infinity,
-      maxPages: integerFlag(values, "max-pages") ?? Infinity,
-      maxDepth: integerFlag(values, "max-depth", 0) ?? Infinity,
-      timeout: integerFlag(values, "timeout") ?? 30_000,
-      ...(userAgent === undefined ? {} : { userAgent: userAgent === "browser" ? BROWSER_USER_AGENT : userAgent }),
-      headers: headerFlags((values.header as string[] | undefined) ?? []),
-      allow: (values.allow as string[] | undefined) ?? [],
-      deny: (values.deny as string[] | undefined) ?? [],
-      ...(values["any-host"] === true ? { hosts: "any" as const } : {}),
-      workers: integerFlag(values, "workers", 0) ?? defaultWorkers(),
-      signal: stop.signal,
-      stats,
-    }).pipe(
-      map((page) => pageRow(page, names)),
-      writeRows(out ?? process.stdout, { columns: pageColumns(names) }),
-      showProgress(stats, { note: out === undefined ? "rows on stdout" : `wrote ${out}` }),
-    ),
-    { defaultValue: undefined },
-  );
+  try {
+    await lastValueFrom(
+      crawl(journal === undefined ? options : { ...options, journal }).pipe(
+        map((page) => pageRow(page, names)),
+        writeRows(out ?? process.stdout, { columns: pageColumns(names), append: journal?.resumed ?? false }),
+        showProgress(stats, { note: out === undefined ? "rows on stdout" : `wrote ${out}` }),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    journal?.close();
+  }
   process.exitCode = stop.exitCode();
 });

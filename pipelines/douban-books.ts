@@ -16,10 +16,12 @@ import {
   integerFlag,
   numberFlag,
   parseCli,
+  openJournal,
   runPipeline,
   showProgress,
   startDemoSite,
   stopOnSignals,
+  UsageError,
   writeRows,
 } from "../src/mod.ts";
 
@@ -34,6 +36,9 @@ url, ${DOUBAN_FIELDS.join(", ")}, status, depth, error, fetched_at.
   --concurrency N         requests in flight at once (default: 4; 16 with --demo)
   --rate N                requests started per second (default: 1, as Douban bans faster crawlers; none with --demo)
   --timeout <ms>          time one request may take (default: 30000)
+  --retries N             retries of a network error, timeout, 408, 429 or 5xx, with backoff (default: 2)
+  --no-robots             do not fetch or obey robots.txt
+  --resume                continue the crawl that left --out (and its .journal) behind, without repeating a row
   --workers N             parser threads (default: cores - 1, at least 1)
   -h, --help              this help
 
@@ -51,6 +56,9 @@ await runPipeline(async () => {
       concurrency: { type: "string" },
       rate: { type: "string" },
       timeout: { type: "string" },
+      retries: { type: "string" },
+      "no-robots": { type: "boolean" },
+      resume: { type: "boolean" },
       workers: { type: "string" },
     },
   });
@@ -61,8 +69,14 @@ await runPipeline(async () => {
     concurrency: integerFlag(values, "concurrency") ?? (demo ? 16 : 4),
     rate: numberFlag(values, "rate") ?? (demo ? Infinity : 1),
     timeout: integerFlag(values, "timeout") ?? 30_000,
+    retries: integerFlag(values, "retries", 0) ?? 2,
+    robots: values["no-robots"] !== true,
     workers: integerFlag(values, "workers", 0) ?? defaultWorkers(),
   };
+  if (demo && values.resume === true) {
+    throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
+  }
+  const journal = await openJournal(out, values.resume === true);
   const site = demo ? await startDemoSite() : undefined;
   const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
   if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
@@ -80,6 +94,7 @@ await runPipeline(async () => {
         headers: { referer: "https://book.douban.com/" },
         signal: stop.signal,
         stats,
+        ...(journal === undefined ? {} : { journal }),
       }).pipe(
         map((page) => ({
           url: page.url,
@@ -89,12 +104,16 @@ await runPipeline(async () => {
           error: page.error,
           fetched_at: page.fetchedAt,
         })),
-        writeRows(out, { columns: ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"] }),
+        writeRows(out, {
+          columns: ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"],
+          append: journal?.resumed ?? false,
+        }),
         showProgress(stats, { note: `wrote ${out}` }),
       ),
       { defaultValue: undefined },
     );
   } finally {
+    journal?.close();
     await site?.close();
   }
   process.exitCode = stop.exitCode();

@@ -4,6 +4,8 @@ import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./errors.ts";
+import { CrawlJournal } from "./journal.ts";
+import { checkOutputPath } from "./sinks/rows.ts";
 
 /** What a pipeline's command line accepts. */
 export interface CliSpec {
@@ -151,6 +153,32 @@ export function stopOnSignals(): Stop {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   return { signal: controller.signal, exitCode: () => code };
+}
+
+/**
+ * Opens the journal that makes a crawl to `out` resumable (none for rows on stdout), continuing an earlier run's with
+ * `--resume`, and says on stderr what a resume picks up. Close it when the crawl is over.
+ *
+ * @example
+ * ```ts
+ * import { openJournal } from "./cli.ts";
+ * const journal = await openJournal("data/out/site.csv", true);
+ * // crawl({ ..., journal }) ... writeRows(out, { append: journal?.resumed })
+ * journal?.close();
+ * ```
+ */
+export async function openJournal(out: string | undefined, resume: boolean): Promise<CrawlJournal | undefined> {
+  if (out === undefined) {
+    if (resume) throw new UsageError("Expected --out with --resume: rows written to stdout cannot be resumed");
+    return undefined;
+  }
+  checkOutputPath(out);
+  const journal = await CrawlJournal.open(out, { resume });
+  if (resume) {
+    const { rows, pending } = journal.state;
+    process.stderr.write(`${script()}: resuming ${out}: ${rows} rows kept, ${pending.length} URLs to fetch again\n`);
+  }
+  return journal;
 }
 
 /**

@@ -1,9 +1,22 @@
-import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readSync, statSync, truncateSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
 import { UsageError } from "./errors.ts";
 import type { CrawlRequest } from "./records.ts";
 import { SeenSet } from "./seen_set.ts";
+import { isCsvPath } from "./sinks/rows.ts";
 
 /** What a crawl picks up from a journal: every URL it had seen, and those whose rows are not in the output yet. */
 export interface JournalState {
@@ -117,6 +130,7 @@ export function journalPath(output: string): string {
 
 function openFile(path: string, flags: "w" | "a"): number {
   try {
+    mkdirSync(dirname(path), { recursive: true });
     return openSync(path, flags);
   } catch (error) {
     throw new UsageError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error });
@@ -132,7 +146,7 @@ async function completeRows(output: string): Promise<{ urls: SeenSet; rows: numb
   if (end > 0) {
     const input = createReadStream(output, { end: end - 1 });
     try {
-      if (output.endsWith(".csv")) {
+      if (isCsvPath(output)) {
         // Rows are counted as the parser meets them: a parse error discards the rows it had buffered for us.
         const onRecord = (record: Record<string, string>, context: { bytes: number }) => {
           if (record.url !== undefined) urls.add(record.url);

@@ -40,7 +40,8 @@ export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse,
 export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
 export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
-export { writeJsonl } from "./sinks/jsonl.ts";
+export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
+export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./journal.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
 export { startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo_site.ts";
 export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./douban.ts";
@@ -53,10 +54,11 @@ export {
   headerFlags,
   integerFlag,
   numberFlag,
+  openJournal,
   parseCli,
   runPipeline,
   type Stop,
   stopOnSignals,
 } from "./cli.ts";
-export { writeRows, type WriteRowsOptions } from "./sinks/rows.ts";
+export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/rows.ts";
 export { readUrlList } from "./url_list.ts";

@@ -298,7 +298,7 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--follow", "a[["], 'Expected follow to be a valid CSS selector, got "a[["'],
       [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
       [[url, "--header", "no colon"], 'Expected --header to be "name: value", got "no colon"'],
-      [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv: .*\(see --help\)$/],
+      [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv(\.journal)?: .*\(see --help\)$/],
     ];
     const results = await Promise.all(cases.map(([args]) => run("crawl.ts", [...args, "--workers", "0"])));
     for (const [i, [args, message]] of cases.entries()) {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { stringify } from "csv-stringify";
 import { defer, type MonoTypeOperatorFunction } from "rxjs";
 import { UsageError } from "../errors.ts";
@@ -13,6 +14,12 @@ export interface WriteCsvOptions {
   columns?: readonly string[];
   /** Start the file with a UTF-8 byte order mark, which Excel needs to see UTF-8. @default false */
   bom?: boolean;
+  /**
+   * Add to the end of the file instead of replacing it, with no second header: the header (and BOM) are written only
+   * when the file is empty or missing. Rows must have the file's columns.
+   * @default false
+   */
+  append?: boolean;
 }
 
 /**
@@ -37,14 +44,16 @@ export function writeCsv<T extends object>(target: SinkTarget, options: WriteCsv
   return (source) =>
     defer(() => {
       const columns = options.columns;
+      const append = options.append ?? false;
+      const fresh = !append || typeof target !== "string" || (statSync(target, { throwIfNoEntry: false })?.size ?? 0) === 0;
       const encoder = () =>
         stringify({
-          header: true,
-          bom: options.bom ?? false,
+          header: fresh,
+          bom: fresh && (options.bom ?? false),
           // Without explicit columns csv-stringify takes the first record's keys, as documented above.
           ...(columns === undefined ? {} : { columns: [...columns] }),
           cast: { object: (value) => JSON.stringify(value), boolean: (value) => String(value) },
         });
-      return source.pipe(sink(target, (row: T) => row, encoder));
+      return source.pipe(sink(target, (row: T) => row, encoder, append));
     });
 }

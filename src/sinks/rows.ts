@@ -8,6 +8,8 @@ import { writeJsonl } from "./jsonl.ts";
 export interface WriteRowsOptions {
   /** The CSV columns, in order (JSONL writes each row's own keys). @default the keys of the first row */
   columns?: readonly string[];
+  /** Add to the end of the file instead of replacing it (a CSV header only when the file is empty). @default false */
+  append?: boolean;
 }
 
 /**
@@ -22,8 +24,21 @@ export interface WriteRowsOptions {
  * ```
  */
 export function writeRows<T extends object>(target: string | Writable, options: WriteRowsOptions = {}): MonoTypeOperatorFunction<T> {
+  const append = options.append ?? false;
   if (typeof target !== "string") return writeJsonl(target);
-  if (/\.csv$/i.test(target)) return writeCsv(target, options.columns === undefined ? {} : { columns: options.columns });
-  if (/\.(jsonl|ndjson)$/i.test(target)) return writeJsonl(target);
-  throw new UsageError(`Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(target)}`);
+  checkOutputPath(target);
+  if (isCsvPath(target)) return writeCsv(target, { ...(options.columns === undefined ? {} : { columns: options.columns }), append });
+  return writeJsonl(target, { append });
+}
+
+/** Throws the usage error {@linkcode writeRows} would for a path it cannot write rows to. */
+export function checkOutputPath(path: string): void {
+  if (!/\.(csv|jsonl|ndjson)$/i.test(path)) {
+    throw new UsageError(`Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(path)}`);
+  }
+}
+
+/** Whether {@linkcode writeRows} writes `path` as CSV (else JSON Lines). */
+export function isCsvPath(path: string): boolean {
+  return /\.csv$/i.test(path);
 }

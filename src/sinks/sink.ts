@@ -7,7 +7,10 @@ import { pipeline } from "node:stream/promises";
 import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../errors.ts";
 
-/** Where a sink writes: a file path (created with its folders, replaced if it exists) or a stream such as stdout. */
+/**
+ * Where a sink writes: a file path (created with its folders, replaced if it exists unless the sink appends) or a
+ * stream such as stdout.
+ */
 export type SinkTarget = string | Writable;
 
 /** An encoder between rows and bytes: a Transform (csv-stringify), or undefined to write strings as they are. */
@@ -19,14 +22,19 @@ export type Encoder = () => Writable & NodeJS.ReadableStream;
  * The Observable completes only after the target is flushed and closed, so `await lastValueFrom(...)` means the file
  * is complete. A write error (a full disk, a closed pipe) fails the stream: nothing would be recorded any more.
  */
-export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encoder?: Encoder): MonoTypeOperatorFunction<T> {
+export function sink<T>(
+  target: SinkTarget,
+  toChunk: (row: T) => unknown,
+  encoder?: Encoder,
+  append = false,
+): MonoTypeOperatorFunction<T> {
   return (source) =>
     new Observable<T>((subscriber) => {
       const path = typeof target === "string" ? target : undefined;
       let input: Writable;
       let done: Promise<void>;
       try {
-        ({ input, done } = open(target, encoder));
+        ({ input, done } = open(target, encoder, append));
       } catch (error) {
         subscriber.error(writeError(path, error));
         return;
@@ -79,11 +87,11 @@ export function sink<T>(target: SinkTarget, toChunk: (row: T) => unknown, encode
     });
 }
 
-function open(target: SinkTarget, encoder: Encoder | undefined): { input: Writable; done: Promise<void> } {
+function open(target: SinkTarget, encoder: Encoder | undefined, append: boolean): { input: Writable; done: Promise<void> } {
   let output: Writable;
   if (typeof target === "string") {
     mkdirSync(dirname(target), { recursive: true });
-    output = createWriteStream(target);
+    output = createWriteStream(target, { flags: append ? "a" : "w" });
   } else {
     output = target;
   }
