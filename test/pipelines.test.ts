@@ -299,7 +299,13 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
       [[url, "--header", "no colon"], 'Expected --header to be "name: value", got "no colon"'],
       [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv(\.journal)?: .*\(see --help\)$/],
+      [[url, "--resume"], "Expected --out with --resume: rows written to stdout cannot be resumed"],
+      [
+        [url, "--out", aFile.replace("a-regular-file", "no-journal.csv"), "--resume"],
+        /^crawl\.ts: Cannot resume .*no-journal\.csv: its journal .*no-journal\.csv\.journal is missing \(run without --resume to start over\) \(see --help\)$/,
+      ],
     ];
+    await writeFile(join(TMP, "no-journal.csv"), "url,status\n");
     const results = await Promise.all(cases.map(([args]) => run("crawl.ts", [...args, "--workers", "0"])));
     for (const [i, [args, message]] of cases.entries()) {
       const shown = args.map((arg) => (arg === url ? "<start>" : arg.replace(TMP, "<tmp>"))).join(" ");

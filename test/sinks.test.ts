@@ -190,6 +190,27 @@ test("writeCsv() and writeJsonl() replace a file that exists", async () => {
   });
 });
 
+test("writeCsv() and writeJsonl() with append add rows after a file's own, with a header only in a new file", async () => {
+  await withTmp(async (dir) => {
+    const csv = path.join(dir, "rows.csv");
+    const jsonl = path.join(dir, "rows.jsonl");
+    const fresh = path.join(dir, "fresh.csv");
+    const columns = ["a", "b"];
+    fs.writeFileSync(csv, "a,b\n1,x\n");
+    fs.writeFileSync(jsonl, '{"a":1}\n');
+    await lastValueFrom(
+      from([{ a: 2, b: "y, z" }]).pipe(
+        writeCsv(csv, { columns, append: true, bom: true }),
+        writeJsonl(jsonl, { append: true }),
+        writeCsv(fresh, { columns, append: true }),
+      ),
+    );
+    assert.equal(fs.readFileSync(csv, "utf8"), 'a,b\n1,x\n2,"y, z"\n');
+    assert.equal(fs.readFileSync(jsonl, "utf8"), '{"a":1}\n{"a":2,"b":"y, z"}\n');
+    assert.equal(fs.readFileSync(fresh, "utf8"), 'a,b\n2,"y, z"\n');
+  });
+});
+
 for (const [name, sink, read, extension] of [
   [
     "writeCsv()",
