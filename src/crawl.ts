@@ -1,5 +1,6 @@
 import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
 import { CrawlStats } from "./crawl_stats.ts";
+import { Frontier } from "./frontier.ts";
 import { CrawlError, UsageError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher, type FetcherOptions } from "./fetcher.ts";
 import { abortable } from "./internal.ts";
@@ -40,6 +41,11 @@ export interface CrawlOptions extends Omit<FetcherOptions, "onRedirect">, PageSp
    * @default 10000
    */
   stopGrace?: number;
+  /**
+   * URLs waiting to be fetched that are kept in memory; beyond that they wait in a temporary file, so memory stays
+   * flat however wide the crawl. @default 100000
+   */
+  frontierMemory?: number;
   /** Counters the crawl keeps up to date, for progress reports. @default a private instance */
   stats?: CrawlStats;
   /**
@@ -75,6 +81,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
   const maxPages = positiveInteger("maxPages", options.maxPages ?? Infinity, true);
   const maxDepth = nonNegativeInteger("maxDepth", options.maxDepth ?? Infinity, true);
   const stopGrace = nonNegativeInteger("stopGrace", options.stopGrace ?? 10_000);
+  const frontierMemory = positiveInteger("frontierMemory", options.frontierMemory ?? 100_000);
   const inScope = scope(options, starts);
   const parse = parseHtml(options); // validates selectors and workers up front
   new Fetcher(options).close(); // validates the fetch options up front
@@ -83,10 +90,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     const stats = options.stats ?? new CrawlStats();
     const journal = options.journal;
     const seen = journal?.state.seen ?? new SeenSet();
+    const frontier = new Frontier({ memoryLimit: frontierMemory });
     const requests = new Subject<CrawlRequest>();
     // Counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages.
     let admitted = journal?.state.admitted ?? 0;
     let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
+    let started = 0; // requests handed to fetching whose fetch is not over
     let stopping = options.signal?.aborted ?? false;
 
     const admit = (url: string, depth: number): void => {
@@ -95,10 +104,18 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       stats.admitted++;
       open++;
       journal?.admitted(url, depth);
-      requests.next({ url, depth });
+      frontier.push({ url, depth });
     };
     const settle = (): void => {
       if (--open === 0) requests.complete();
+    };
+    // Requests wait in the frontier and enter the Subject only when fetching has room, so mergeMap never buffers:
+    // its buffer is an array that shifts in O(n) once large, and would hold the whole frontier in memory.
+    const pump = (): void => {
+      while (started < concurrency && frontier.size > 0 && !stopping && !subscriber.closed) {
+        started++;
+        requests.next(frontier.shift()!);
+      }
     };
 
     const fetcher = new Fetcher({
@@ -114,6 +131,10 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     let graceTimer: NodeJS.Timeout | undefined;
     const onStop = () => {
       stopping = true;
+      // The URLs still waiting leave no record: a resumed crawl finds them in the journal and fetches them.
+      open -= frontier.size;
+      frontier.clear();
+      if (open === 0) requests.complete();
       graceTimer = setTimeout(() => {
         subscription.unsubscribe(); // aborts what is still in flight
         subscriber.complete();
@@ -126,21 +147,21 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     const subscription = requests
       .pipe(
         mergeMap((request) => {
-          if (stopping) {
-            settle(); // admitted but never started: it leaves no record, and a resumed crawl will fetch it
-            return EMPTY;
-          }
           stats.inFlight++;
           return abortable((signal) => fetcher.fetch(request, signal, options.signal)).pipe(
             catchError((error: unknown) => {
-              // Stopped while it waited for its host, or before a retry: like the case above, no record.
+              // Stopped while it waited for its host, or before a retry: like the URLs still waiting, no record.
               if (!(error instanceof CrawlError && error.code === "ESTOPPED")) throw error;
               settle();
               return EMPTY;
             }),
             // A request leaves the flight when its page arrives, when it is stopped, or when it is aborted (an
             // unsubscription, or the end of stopGrace).
-            finalize(() => stats.inFlight--),
+            finalize(() => {
+              stats.inFlight--;
+              started--;
+              pump();
+            }),
           );
         }, concurrency),
         parse,
@@ -156,26 +177,28 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           journal?.flush();
           subscriber.next(record);
           settle();
+          pump(); // parsing on workers ends after the fetch did: its links may be all there is to fetch
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
       });
 
     for (const url of starts) admit(url, 0);
-    for (const request of journal?.state.pending ?? []) {
-      if (stopping) break;
+    for (const request of stopping ? [] : (journal?.state.pending ?? [])) {
       stats.admitted++;
       open++;
-      requests.next(request);
+      frontier.push(request);
     }
     journal?.flush();
     if (open === 0) requests.complete();
+    else pump();
 
     return () => {
       clearTimeout(graceTimer);
       options.signal?.removeEventListener("abort", onStop);
       subscription.unsubscribe();
       fetcher.close();
+      frontier.close();
     };
   });
 }

@@ -34,6 +34,7 @@ export { extractLinks } from "./links.ts";
 export { hostOf, normalizeUrl, parseHttpUrl } from "./url.ts";
 export { decodeHtml, type DecodedBody } from "./charset.ts";
 export { dedupe } from "./dedupe.ts";
+export { Frontier, type FrontierOptions } from "./frontier.ts";
 export { SeenSet } from "./seen_set.ts";
 export { HostLimiter, type PolitenessOptions } from "./politeness.ts";
 export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./robots.ts";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { lastValueFrom, take, toArray } from "rxjs";
+import { lastValueFrom, take, tap, toArray } from "rxjs";
 import { crawl, type CrawlOptions } from "../src/crawl.ts";
 import { CrawlStats } from "../src/crawl_stats.ts";
 import { startDemoSite } from "../src/demo_site.ts";
@@ -721,6 +721,26 @@ test("crawl() gives the same records with workers: 1 as with workers: 0 on the d
       results.push(summary(records));
     }
     assert.deepEqual(results[1], results[0]);
+  } finally {
+    await site.close();
+  }
+});
+
+test("crawl() whose frontier spills to disk still crawls every page once, without a duplicate request", async () => {
+  const site = await startDemoSite({ pages: 1_000, links: 10, bodyKb: 1 });
+  try {
+    const stats = new CrawlStats();
+    let mostQueued = 0;
+    const records = await lastValueFrom(
+      crawl({ start: site.startUrl, follow: "#db-rec-section dt a", concurrency: 8, frontierMemory: 10, stats }).pipe(
+        tap(() => (mostQueued = Math.max(mostQueued, stats.queued))),
+        toArray(),
+      ),
+    );
+    assert.ok(mostQueued > 100, `the frontier held ${mostQueued} URLs at most: it never spilled`);
+    assert.equal(records.length, 1_000);
+    assert.deepEqual(new Set(records.map((r) => r.url)), new Set(site.urls()));
+    assert.equal(site.stats.duplicateRequests(), 0);
   } finally {
     await site.close();
   }
