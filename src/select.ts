@@ -1,4 +1,6 @@
-import { parseHTML } from "linkedom";
+import { linkedom } from "./linkedom/install.ts";
+
+const { parseHTML } = linkedom;
 
 /**
  * Parses HTML into a linkedom `Document`. Broken markup never throws: like a browser, the parser repairs what it can.
