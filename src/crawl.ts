@@ -95,7 +95,9 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     // Counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages.
     let admitted = journal?.state.admitted ?? 0;
     let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
-    let started = 0; // requests handed to fetching whose fetch is not over
+    // Requests handed to fetching whose record is not out yet. Counting until the record, not the end of the fetch,
+    // makes parsing push back on fetching: pages never pile up, bodies and all, before slower parser threads.
+    let started = 0;
     let stopping = options.signal?.aborted ?? false;
 
     const admit = (url: string, depth: number): void => {
@@ -152,16 +154,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
             catchError((error: unknown) => {
               // Stopped while it waited for its host, or before a retry: like the URLs still waiting, no record.
               if (!(error instanceof CrawlError && error.code === "ESTOPPED")) throw error;
+              started--;
               settle();
               return EMPTY;
             }),
             // A request leaves the flight when its page arrives, when it is stopped, or when it is aborted (an
             // unsubscription, or the end of stopGrace).
-            finalize(() => {
-              stats.inFlight--;
-              started--;
-              pump();
-            }),
+            finalize(() => stats.inFlight--),
           );
         }, concurrency),
         parse,
@@ -176,8 +175,9 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           // row in the output has its links in the journal.
           journal?.flush();
           subscriber.next(record);
+          started--;
           settle();
-          pump(); // parsing on workers ends after the fetch did: its links may be all there is to fetch
+          pump();
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
