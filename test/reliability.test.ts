@@ -126,3 +126,29 @@ async function crashAndResume(signal: NodeJS.Signals, expectedCode: number | nul
 test("crawl.ts --resume after SIGKILL completes the crawl with every page exactly once", () => crashAndResume("SIGKILL", null));
 
 test("crawl.ts --resume after SIGINT completes the crawl with every page exactly once", () => crashAndResume("SIGINT", 130));
+
+test("crawl.ts exits at once on a second SIGINT, leaving a CSV whose every row is complete", async () => {
+  const site = await startDemoSite({ pages: 300, latencyMs: 200 });
+  try {
+    const out = join(TMP, "twice.csv");
+    const crawl = start("crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--concurrency", "16", "--out", out]);
+    for (let rows = 0; rows < 20; await sleep(20)) {
+      try {
+        rows = readFileSync(out, "utf8").split("\n").length - 2;
+      } catch {
+        rows = 0;
+      }
+    }
+    crawl.child.kill("SIGINT");
+    await sleep(50);
+    crawl.child.kill("SIGINT");
+    const result = await crawl.exit;
+    assert.equal(result.code, 130, result.stderr);
+    const text = readFileSync(out, "utf8");
+    assert.ok(text.endsWith("\n"), "the file ends with a complete row");
+    const { rows } = await readCsv(out);
+    assert.ok(rows.length >= 20 && rows.every((row) => row.status === "200" && row.url!.startsWith(site.origin)));
+  } finally {
+    await site.close();
+  }
+});
