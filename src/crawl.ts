@@ -133,14 +133,15 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     let graceTimer: NodeJS.Timeout | undefined;
     const onStop = () => {
       stopping = true;
-      // The URLs still waiting leave no record: a resumed crawl finds them in the journal and fetches them.
-      open -= frontier.size;
-      frontier.clear();
-      if (open === 0) requests.complete();
       graceTimer = setTimeout(() => {
         subscription.unsubscribe(); // aborts what is still in flight
         subscriber.complete();
       }, stopGrace);
+      // The URLs still waiting leave no record: a resumed crawl finds them in the journal and fetches them. With
+      // nothing in flight, the crawl completes here, and its teardown clears the timer just set.
+      open -= frontier.size;
+      frontier.clear();
+      if (open === 0) requests.complete();
     };
     options.signal?.addEventListener("abort", onStop, { once: true });
 
