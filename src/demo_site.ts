@@ -144,7 +144,8 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
   if (address === null || typeof address === "string") throw new Error("demo site has no TCP address");
   const origin = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
-  // Rendered lazily: a benchmark with 100 000 pages should not pay for the pages it never asks for.
+  // Rendered lazily: a benchmark with 100 000 pages should not pay for the pages it never asks for. Kept up to a
+  // bound, oldest out first, so a site of a million pages stays small: a crawl rarely asks for a page again.
   const subjects = new Map<number, Body>();
   const fixed = new Map<string, Body>();
   const fixedBody = (key: string, type: string, make: () => string): Body => {
@@ -164,8 +165,13 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
     let status = 200;
     let body: Body;
     if (id !== undefined) {
-      body = subjects.get(id) ?? new Body(render(id, origin, settings), HTML);
-      subjects.set(id, body);
+      let cached = subjects.get(id);
+      if (cached === undefined) {
+        cached = new Body(render(id, origin, settings), HTML);
+        subjects.set(id, cached);
+        if (subjects.size > CACHED_PAGES) subjects.delete(subjects.keys().next().value!);
+      }
+      body = cached;
     } else if (pathname === "/robots.txt") {
       body = fixedBody(pathname, TEXT, () => "User-agent: *\nAllow: /\n");
     } else if (pathname === "/url_list.txt") {
@@ -223,6 +229,7 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
 }
 
 const HTML = "text/html; charset=utf-8";
+const CACHED_PAGES = 20_000;
 const TEXT = "text/plain; charset=utf-8";
 
 /** One response body, with its gzip made on first demand and kept. */
@@ -235,7 +242,8 @@ class Body {
     this.type = type;
   }
   gzip(): Buffer {
-    return (this.#gzip ??= gzipSync(this.plain, { level: 6 }));
+    // A copy of exactly its size: zlib's output can be a view of a much larger buffer, which the cache would keep.
+    return (this.#gzip ??= Buffer.from(gzipSync(this.plain, { level: 6 })));
   }
 }
 
