@@ -6,7 +6,7 @@ import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { HostLimiter, type PolitenessOptions } from "./politeness.ts";
 import type { CrawlRequest, FetchedPage } from "./records.ts";
 import { RobotsCache, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
-import { normalizeUrl } from "./url.ts";
+import { hostOf, normalizeUrl } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
@@ -104,7 +104,7 @@ export class Fetcher {
       options.robots === false
         ? undefined
         : new RobotsCache(userAgent, this.#fetchRobots, (origin, rules) => {
-            if (rules.crawlDelay > 0) this.#limiter.setDelay(new URL(origin).host, rules.crawlDelay);
+            if (rules.crawlDelay > 0) this.#limiter.setDelay(hostOf(origin), rules.crawlDelay);
           });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -177,7 +177,7 @@ export class Fetcher {
     signal: AbortSignal | undefined,
     stop: AbortSignal | undefined,
   ): Promise<{ attempt: Attempt; tries: number }> {
-    const host = new URL(url).host;
+    const host = hostOf(url);
     // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
     const start = () => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, robots, signal));
     for (let retry = 0; ; retry++) {

@@ -1,4 +1,4 @@
-import { normalizeUrl } from "./url.ts";
+import { normalizeUrl, parseHttpUrl } from "./url.ts";
 
 /**
  * The absolute, normalized URLs of the `href`s of the elements matching `selector`, in document order without
@@ -27,8 +27,8 @@ export function extractLinks(document: Document, selector: string, pageUrl: stri
   return [...links];
 }
 
-function baseUrl(document: Document, pageUrl: string): string {
+/** The base URL, parsed once: resolving against a string would parse it again for every link. */
+function baseUrl(document: Document, pageUrl: string): URL {
   const href = document.querySelector("base[href]")?.getAttribute("href");
-  if (href === null || href === undefined) return pageUrl;
-  return normalizeUrl(href, pageUrl) ?? pageUrl;
+  return (href === null || href === undefined ? undefined : parseHttpUrl(href, pageUrl)) ?? new URL(pageUrl);
 }

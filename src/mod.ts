@@ -31,7 +31,7 @@ export {
 } from "./extractor.ts";
 export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./select.ts";
 export { extractLinks } from "./links.ts";
-export { hostOf, normalizeUrl, parseHttpUrl } from "./url.ts";
+export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
 export { decodeHtml, type DecodedBody } from "./charset.ts";
 export { dedupe } from "./dedupe.ts";
 export { Frontier, type FrontierOptions } from "./frontier.ts";

@@ -1,5 +1,6 @@
 import robotsParserModule from "robots-parser";
 import type { CrawlErrorCode } from "./errors.ts";
+import { originOf } from "./url.ts";
 
 // robots-parser is CommonJS with an ES-style declaration file: Node's default import is the function itself.
 const robotsParser = robotsParserModule as unknown as typeof robotsParserModule.default;
@@ -74,9 +75,12 @@ export class RobotsCache {
     this.#onLoad = onLoad;
   }
 
-  /** The rules for `url`'s origin, fetching its robots.txt when needed; rejects as {@linkcode RobotsFetch} does. */
+  /**
+   * The rules for the origin of `url` (normalized, as `normalizeUrl` gives it), fetching its robots.txt when needed;
+   * rejects as {@linkcode RobotsFetch} does.
+   */
   rulesFor(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRules> {
-    const origin = new URL(url).origin;
+    const origin = originOf(url);
     const cached = this.#rules.get(origin);
     if (cached !== undefined && cached.expires > Date.now()) return cached.rules;
     const entry = { rules: this.#load(origin, signal, stop), expires: Infinity };

@@ -53,9 +53,29 @@ export function parseHttpUrl(href: string, base?: string | URL): URL | undefined
  */
 export function hostOf(normalizedUrl: string): string {
   const start = normalizedUrl.indexOf("//") + 2;
-  let end = normalizedUrl.indexOf("/", start);
-  if (end === -1) end = normalizedUrl.length;
-  const authority = normalizedUrl.slice(start, end);
+  const authority = normalizedUrl.slice(start, authorityEnd(normalizedUrl, start));
   const at = authority.lastIndexOf("@");
   return at === -1 ? authority : authority.slice(at + 1);
+}
+
+/**
+ * The origin (scheme, host and port) of a URL that {@linkcode normalizeUrl} produced, cut from the string.
+ *
+ * @example
+ * ```ts
+ * import { originOf } from "./url.ts";
+ * originOf("https://example.com:8080/a?b"); // "https://example.com:8080"
+ * ```
+ */
+export function originOf(normalizedUrl: string): string {
+  const scheme = normalizedUrl.indexOf("//");
+  const start = scheme + 2;
+  const end = authorityEnd(normalizedUrl, start);
+  const at = normalizedUrl.lastIndexOf("@", end);
+  return at < start ? normalizedUrl.slice(0, end) : normalizedUrl.slice(0, start) + normalizedUrl.slice(at + 1, end);
+}
+
+function authorityEnd(url: string, start: number): number {
+  const end = url.indexOf("/", start);
+  return end === -1 ? url.length : end;
 }

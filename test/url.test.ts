@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hostOf, normalizeUrl, parseHttpUrl } from "../src/url.ts";
+import { hostOf, normalizeUrl, originOf, parseHttpUrl } from "../src/url.ts";
 
 test("normalizeUrl() lower-cases the scheme and host and keeps the path and query as written", () => {
   assert.equal(
@@ -96,5 +96,19 @@ test("hostOf() agrees with URL#host on normalized URLs", () => {
     const normalized = normalizeUrl(href);
     assert.ok(normalized !== undefined, href);
     assert.equal(hostOf(normalized), new URL(normalized).host, href);
+  }
+});
+
+test("originOf() agrees with URL#origin on normalized URLs", () => {
+  for (const href of [
+    "HTTP://A.example:80/x",
+    "https://b.example:444/?q=/x",
+    "http://user:pw@c.example/p@q",
+    "http://[::1]:9/x",
+    "https://d.example",
+  ]) {
+    const normalized = normalizeUrl(href);
+    assert.ok(normalized !== undefined, href);
+    assert.equal(originOf(normalized), new URL(normalized).origin, href);
   }
 });
