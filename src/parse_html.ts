@@ -1,4 +1,4 @@
-import { defer, finalize, from, map, mergeMap, of, type OperatorFunction } from "rxjs";
+import { defer, finalize, from, map, mergeMap, type OperatorFunction } from "rxjs";
 import { compileSpec, type PageSpec, parsePage } from "./parse_page.ts";
 import { ParserPool, toWorkerSpec } from "./parser_pool.ts";
 import type { FetchedPage, PageRecord } from "./records.ts";
@@ -40,9 +40,7 @@ export function parseHtml(options: ParseHtmlOptions = {}): OperatorFunction<Fetc
     defer(() => {
       const pool = new ParserPool(workers, options);
       return source.pipe(
-        // When every worker already has a page waiting, this thread parses the page itself rather than queue it: on
-        // a machine with few cores the fetching thread often has time to spare, and a queued page only waits.
-        mergeMap((page) => (pool.saturated() ? of(parsePage(page, spec)) : from(pool.parse(page)))),
+        mergeMap((page) => from(pool.parse(page))),
         finalize(() => void pool.close()),
       );
     });

@@ -73,12 +73,6 @@ export class ParserPool {
     });
   }
 
-  /** Whether every worker has a page queued behind the one it is parsing. */
-  saturated(): boolean {
-    for (const load of this.#load.values()) if (load < 2) return false;
-    return true;
-  }
-
   /** Stops every worker; pages still being parsed become error records. */
   async close(): Promise<void> {
     this.#closed = true;
