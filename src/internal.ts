@@ -9,13 +9,21 @@ import { Observable } from "rxjs";
 export function abortable<T>(call: (signal: AbortSignal) => Promise<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
+    let settled = false;
     call(controller.signal).then(
       (value) => {
+        settled = true;
         subscriber.next(value);
         subscriber.complete();
       },
-      (error: unknown) => subscriber.error(error),
+      (error: unknown) => {
+        settled = true;
+        subscriber.error(error);
+      },
     );
-    return () => controller.abort();
+    // Only a call still running is aborted: an abort builds a DOMException, stack and all, which per page adds up.
+    return () => {
+      if (!settled) controller.abort();
+    };
   });
 }
