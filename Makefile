@@ -10,6 +10,7 @@ help:
 	@echo "make titles [LIST=<file>]  fetch a URL list, write page titles to data/out/titles.csv (the demo site's list without LIST)"
 	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
 	@echo "make test                  type-check and run the whole test suite"
+	@echo "make bench [SCENARIOS=cpu,latency,big|million] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
 
 # npm ci runs again only when the lockfile is newer than the installed tree.
 node_modules/.package-lock.json: package-lock.json package.json
@@ -40,6 +41,14 @@ unit: node_modules/.package-lock.json
 	node --import tsx --test --test-reporter=spec test/*.test.ts
 
 test: typecheck unit
+
+# The benchmark's reference crawler (Crawlee) has its own lockfile in bench/, so the main install stays lean.
+bench/node_modules/.package-lock.json: bench/package-lock.json bench/package.json
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
+
+bench: node_modules/.package-lock.json bench/node_modules/.package-lock.json
+	node --import tsx bench/run.ts $(if $(SCENARIOS),--scenario $(SCENARIOS)) $(if $(REFS),--refs $(REFS))
 
 clean:
 	rm -rf data/out

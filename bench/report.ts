@@ -1,0 +1,152 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cpus, availableParallelism, release, totalmem } from "node:os";
+import type { Count } from "./runners.ts";
+import type { Scenario } from "./scenarios.ts";
+import type { SiteStats } from "./site_process.ts";
+
+/** One measured run, as the JSON report keeps it. */
+export interface RunResult extends Count {
+  scenario: string;
+  runner: string;
+  label: string;
+  /** The seconds pages/s divides: the process's wall time, or the runner's own for a ceiling that times itself. */
+  seconds: number;
+  wallSeconds: number;
+  pagesPerSecond: number;
+  peakRssMb: number;
+  /** CPU time of the runner's process, all threads. */
+  cpuSeconds: number;
+  /** CPU time the site spent answering it. */
+  siteCpuSeconds: number;
+  /** CPU time the rest of the machine spent during the run: other work that may have slowed it. */
+  otherCpuSeconds: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** What the site saw during the run. */
+  site: SiteStats;
+  /** "ok", or every way the run fell short of crawling each page once: "MISSING n", "DUP n", "ERR n", "EXIT c". */
+  check: string;
+  /** pages/s over Crawlee's in the same scenario, when Crawlee ran there. */
+  vsCrawlee?: number;
+  /** pages/s over the got ceiling's in the same scenario, when it ran there. */
+  vsGot?: number;
+  /** The end of its stderr, kept when the check failed. */
+  stderrTail?: string;
+}
+
+/** The machine and the code a report was measured on. */
+export interface Machine {
+  cpuModel: string;
+  cpus: number;
+  node: string;
+  os: string;
+  memoryGb: number;
+  /** rxcrawl's commit, "+dirty" when src/ or pipelines/ have changes not committed. */
+  commit: string;
+  versions: Record<string, string>;
+}
+
+/** Describes the machine and the versions under test, for the report's header. */
+export function describeMachine(root: string): Machine {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+  let commit = "unknown";
+  try {
+    commit = git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--", "src", "pipelines") ? "+dirty" : "");
+  } catch {
+    // not a git checkout: the versions below still say what ran
+  }
+  const version = (path: string) => {
+    try {
+      return (JSON.parse(readFileSync(`${root}/${path}/package.json`, "utf8")) as { version: string }).version;
+    } catch {
+      return "missing";
+    }
+  };
+  return {
+    cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+    cpus: availableParallelism(),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    commit,
+    versions: {
+      got: version("node_modules/got"),
+      linkedom: version("node_modules/linkedom"),
+      rxjs: version("node_modules/rxjs"),
+      crawlee: version("bench/node_modules/crawlee"),
+    },
+  };
+}
+
+/** Says whether a run crawled every page of the scenario exactly once, and if not, how it fell short. */
+export function check(scenario: Scenario, count: Count, site: SiteStats, exitCode: number | null, timedOut: boolean): string {
+  const problems: string[] = [];
+  if (timedOut) problems.push("TIMEOUT");
+  else if (exitCode !== 0) problems.push(`EXIT ${exitCode}`);
+  if (count.pages < scenario.pages) problems.push(`MISSING ${scenario.pages - count.pages}`);
+  const duplicates = Math.max(site.duplicates, count.repeats);
+  if (duplicates > 0) problems.push(`DUP ${duplicates}`);
+  if (count.errors > 0) problems.push(`ERR ${count.errors}`);
+  return problems.length === 0 ? "ok" : problems.join(", ");
+}
+
+/** Fills in each run's ratios to Crawlee and to the got ceiling of its scenario. */
+export function addRatios(runs: RunResult[]): void {
+  const rate = (scenario: string, runner: string) =>
+    runs.find((run) => run.scenario === scenario && run.runner === runner && run.pagesPerSecond > 0)?.pagesPerSecond;
+  for (const run of runs) {
+    const crawlee = rate(run.scenario, "crawlee");
+    const got = rate(run.scenario, "got");
+    if (crawlee !== undefined) run.vsCrawlee = run.pagesPerSecond / crawlee;
+    if (got !== undefined) run.vsGot = run.pagesPerSecond / got;
+  }
+}
+
+/** The report as markdown: a header naming the machine, one table row per run, and what each scenario is. */
+export function markdown(machine: Machine, scenarios: readonly Scenario[], runs: readonly RunResult[], date: Date): string {
+  const ratio = (value: number | undefined) => (value === undefined ? "–" : `${value.toFixed(2)}×`);
+  const lines = [
+    `### rxcrawl bench, ${date.toISOString().slice(0, 16)}Z: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, ` +
+      `rxcrawl ${machine.commit}, Crawlee ${machine.versions.crawlee}`,
+    "",
+    "| scenario | runner | pages | wall s | pages/s | peak RSS MB | CPU s | duplicate requests | vs Crawlee | vs got ceiling | max in flight | check |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...runs.map((run) => {
+      const cells = [
+        run.scenario,
+        run.label,
+        String(run.pages),
+        run.seconds.toFixed(2),
+        run.pagesPerSecond.toFixed(0),
+        run.peakRssMb.toFixed(0),
+        run.cpuSeconds.toFixed(1),
+        String(run.site.duplicates),
+        ratio(run.vsCrawlee),
+        ratio(run.vsGot),
+        String(run.site.maxInFlight),
+        run.check,
+      ];
+      return `| ${cells.join(" | ")} |`;
+    }),
+    "",
+    ...scenarios.map(
+      (s) =>
+        `- ${s.name}: ${s.pages} pages × ${s.bodyKb} KB, ${s.links} links/page, ${s.latencyMs} ms latency, ` +
+        `concurrency ${s.concurrency}; ${s.about}`,
+    ),
+    "- wall s is the whole process, start-up included, except for the parse ceiling: its parse alone, on one thread, " +
+      "with the pages fetched beforehand. Peak RSS (VmHWM) and CPU s are the runner's process, all its threads. Max in flight is " +
+      "the most requests the site was answering at once: the concurrency reached (only telling when responses wait).",
+    ...disturbed(runs),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** A note on the runs during which other work took more than a tenth of the machine: their times are pessimistic. */
+function disturbed(runs: readonly RunResult[]): string[] {
+  const busy = runs.filter((run) => run.otherCpuSeconds > 0.1 * run.wallSeconds * availableParallelism());
+  if (busy.length === 0) return [];
+  const list = busy.map((run) => `${run.scenario} ${run.label} (${run.otherCpuSeconds.toFixed(1)} CPU s)`).join(", ");
+  return [`- Other work shared the machine during: ${list}; those figures are pessimistic.`];
+}

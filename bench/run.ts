@@ -1,0 +1,152 @@
+#!/usr/bin/env -S node --import tsx
+// `make bench`: crawls the demo site, served from a process of its own, with rxcrawl's crawl.ts, with Crawlee's
+// CheerioCrawler and with two ceilings (plain got fetching, linkedom parsing), each as a child process measured from
+// outside. Prints a markdown table on stdout, progress on stderr, and writes the JSON to bench/results/. It asserts
+// no timing: it is a report. A run that did not crawl every page exactly once says so in its "check" column.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../src/errors.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli.ts";
+import { fetchAll, subjectUrls } from "./fetch_all.ts";
+import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
+import { addRatios, check, describeMachine, markdown, type RunResult } from "./report.ts";
+import { ROOT, RUNNERS } from "./runners.ts";
+import { DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type Scenario, SCENARIOS } from "./scenarios.ts";
+import { startSiteProcess } from "./site_process.ts";
+
+const HELP = `usage: node --import tsx bench/run.ts [options]
+
+Benchmarks rxcrawl against Crawlee's CheerioCrawler and two ceilings on the demo site, offline (127.0.0.1 only).
+Prints a markdown table and writes bench/results/<timestamp>.json and bench/results/latest.json.
+
+  --scenario <names>   scenarios to run, comma-separated or repeated (default: cpu,latency,big)
+                         cpu       3000 pages x 40 KB, no latency, concurrency 16
+                         latency   1500 pages x 20 KB, 100 ms per response, concurrency 50
+                         big       50000 pages x 8 KB, concurrency 32
+                         million   1000000 pages x 1 KB, concurrency 64 (only when named)
+  --refs <names>       runners, comma-separated, instead of each scenario's own list:
+                         rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
+                         crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling)
+  --pages N            crawl N pages instead of each scenario's number, for a quick try
+  --timeout <s>        seconds one run may take before it is killed and marked TIMEOUT (default: 1800)
+  -h, --help           this help
+
+Make: make bench [SCENARIOS=cpu,big] [REFS=rxcrawl,got]`;
+
+await runPipeline(async () => {
+  const { values } = parseCli({
+    help: HELP,
+    options: {
+      scenario: { type: "string", multiple: true },
+      refs: { type: "string" },
+      pages: { type: "string" },
+      timeout: { type: "string" },
+    },
+  });
+  const pages = integerFlag(values, "pages");
+  const timeout = (integerFlag(values, "timeout") ?? 1800) * 1000;
+  const scenarios = names((values.scenario as string[] | undefined) ?? [...DEFAULT_SCENARIOS], Object.keys(SCENARIOS), "--scenario")
+    .map((name) => SCENARIOS[name]!)
+    .map((scenario) => (pages === undefined ? scenario : { ...scenario, pages }));
+  const refs = values.refs === undefined ? undefined : names([String(values.refs)], RUNNER_NAMES, "--refs");
+
+  const machine = describeMachine(ROOT);
+  const started = new Date();
+  const runs: RunResult[] = [];
+  for (const scenario of scenarios) {
+    runs.push(...(await runScenario(scenario, (refs as RunnerName[] | undefined) ?? scenario.runners, timeout)));
+  }
+  addRatios(runs);
+
+  const report = markdown(machine, scenarios, runs, started);
+  process.stdout.write(`\n${report}`);
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios, runs }, null, 2)}\n`;
+  const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, json);
+  writeFileSync(join(dir, "latest.json"), json);
+  process.stderr.write(`wrote ${file} and bench/results/latest.json\n`);
+});
+
+/** One site process for the whole scenario, warmed up, its counts restarted before each run. */
+async function runScenario(scenario: Scenario, runners: readonly RunnerName[], timeout: number): Promise<RunResult[]> {
+  const site = await startSiteProcess(scenario);
+  const tmp = mkdtempSync(join(tmpdir(), "rxcrawl-bench-"));
+  try {
+    // The site renders and gzips a page on its first request; fetching all once first keeps that cost out of the runs.
+    if (scenario.warmUp) {
+      log(`${scenario.name}: warming up the site (${scenario.pages} pages)`);
+      await fetchAll(subjectUrls(site.origin, scenario.pages), scenario.concurrency);
+      await site.takeStats();
+    }
+
+    const results: RunResult[] = [];
+    for (const name of runners) {
+      const runner = RUNNERS[name];
+      const context = { scenario, origin: site.origin, tmp };
+      log(`${scenario.name}: ${runner.label} ...`);
+      const before = { machine: machineBusySeconds(), site: processCpuSeconds(site.pid) ?? 0, self: process.cpuUsage() };
+      const run = await measure(process.execPath, runner.args(context), {
+        cwd: ROOT,
+        timeout,
+        // Crawlee writes nothing with persistStorage off; should it ever, it writes here, not in the tree.
+        env: { ...process.env, CRAWLEE_STORAGE_DIR: join(tmp, "crawlee") },
+      });
+      const self = process.cpuUsage(before.self);
+      const siteCpuSeconds = (processCpuSeconds(site.pid) ?? 0) - before.site;
+      // The machine is shared: CPU time spent by anything but this run, its site and this harness disturbed it.
+      const otherCpuSeconds =
+        machineBusySeconds() - before.machine - run.cpuSeconds - siteCpuSeconds - (self.user + self.system) / 1e6;
+      const siteStats = await site.takeStats();
+      const count = await runner.count(context, run);
+      const seconds = runner.timesItself ? (count.ownSeconds ?? run.wallSeconds) : run.wallSeconds;
+      const result: RunResult = {
+        scenario: scenario.name,
+        runner: name,
+        label: runner.label,
+        ...count,
+        seconds,
+        wallSeconds: run.wallSeconds,
+        pagesPerSecond: seconds > 0 ? count.pages / seconds : 0,
+        peakRssMb: run.peakRssMb,
+        cpuSeconds: run.cpuSeconds,
+        siteCpuSeconds,
+        otherCpuSeconds: Math.max(0, otherCpuSeconds),
+        exitCode: run.code,
+        timedOut: run.timedOut,
+        site: siteStats,
+        check: check(scenario, count, siteStats, run.code, run.timedOut),
+      };
+      if (result.check !== "ok") result.stderrTail = run.stderrTail;
+      log(
+        `${scenario.name}: ${runner.label}: ${count.pages} pages in ${seconds.toFixed(2)} s, ` +
+          `${result.pagesPerSecond.toFixed(0)} pages/s, ${run.peakRssMb.toFixed(0)} MB, ${run.cpuSeconds.toFixed(1)} CPU s, ` +
+          `${result.check}`,
+      );
+      if (result.check !== "ok" && run.stderrTail.trim() !== "") log(run.stderrTail.trimEnd());
+      results.push(result);
+    }
+    return results;
+  } finally {
+    await site.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Splits comma-separated names and checks each against `known`; a wrong one is a usage error naming it. */
+function names(flags: readonly string[], known: readonly string[], flag: string): string[] {
+  const list = flags.flatMap((value) => value.split(",")).map((name) => name.trim()).filter((name) => name !== "");
+  for (const name of list) {
+    if (!known.includes(name)) {
+      throw new UsageError(`Expected ${flag} to be one of ${known.join(", ")}, got ${JSON.stringify(name)}`);
+    }
+  }
+  if (list.length === 0) throw new UsageError(`Expected ${flag} to name at least one of ${known.join(", ")}, got none`);
+  return [...new Set(list)];
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}

@@ -1,0 +1,143 @@
+import { createReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "csv-parse";
+import type { Measured } from "./measure.ts";
+import type { RunnerName, Scenario } from "./scenarios.ts";
+
+/** The repository root: every child runs there, where `--import tsx` resolves. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The links every runner follows: Douban's recommendations, as `make crawl` does. */
+export const FOLLOW = "#db-rec-section dt a";
+
+/** What a run handled, by its own account. */
+export interface Count {
+  /** Distinct pages handled successfully. */
+  pages: number;
+  /** Pages handled more than once (a second row or handler call for the same URL). */
+  repeats: number;
+  /** Pages that failed. */
+  errors: number;
+  /** The runner's own time, where it reports one (rxcrawl's summary, Crawlee's statistics, the parse alone). */
+  ownSeconds?: number;
+}
+
+/** Where and what a runner crawls. */
+export interface RunContext {
+  scenario: Scenario;
+  origin: string;
+  /** A directory the run may write to, removed by the harness. */
+  tmp: string;
+}
+
+/** How to start one runner as a child process, and how to read what it did. */
+export interface Runner {
+  name: RunnerName;
+  /** Its name in the report. */
+  label: string;
+  /** Whether pages/s divides by the runner's own time instead of the process's wall time (a ceiling that times one phase). */
+  timesItself: boolean;
+  /** The node arguments that start it. */
+  args(context: RunContext): string[];
+  /** Reads its result: from its stdout, or from the file it wrote. */
+  count(context: RunContext, run: Measured): Promise<Count>;
+}
+
+/** The runners, by name. */
+export const RUNNERS: Readonly<Record<RunnerName, Runner>> = {
+  got: {
+    name: "got",
+    label: "got (fetch ceiling)",
+    timesItself: false,
+    args: ({ scenario, origin }) => [...TSX, "bench/got_ceiling.ts", ...siteFlags(scenario, origin)],
+    count: async (_, run) => jsonCount(run),
+  },
+  linkedom: {
+    name: "linkedom",
+    label: "linkedom (parse ceiling)",
+    timesItself: true,
+    args: ({ scenario, origin }) => [...TSX, "bench/linkedom_ceiling.ts", ...siteFlags(scenario, origin), "--follow", FOLLOW],
+    count: async (_, run) => jsonCount(run),
+  },
+  rxcrawl: rxcrawl("rxcrawl", undefined),
+  "rxcrawl-w0": rxcrawl("rxcrawl-w0", 0),
+  "rxcrawl-w1": rxcrawl("rxcrawl-w1", 1),
+  "rxcrawl-w2": rxcrawl("rxcrawl-w2", 2),
+  crawlee: {
+    name: "crawlee",
+    label: "Crawlee CheerioCrawler",
+    timesItself: false,
+    args: ({ scenario, origin }) => [
+      "bench/crawlee.mjs",
+      `${origin}/subject/0/`,
+      ...["--pages", String(scenario.pages), "--follow", FOLLOW, "--concurrency", String(scenario.concurrency)],
+    ],
+    count: async (_, run) => jsonCount(run),
+  },
+};
+
+const TSX = ["--import", "tsx"];
+
+function siteFlags(scenario: Scenario, origin: string): string[] {
+  return ["--origin", origin, "--pages", String(scenario.pages), "--concurrency", String(scenario.concurrency)];
+}
+
+/** rxcrawl's generic crawler, as a user runs it; `workers` undefined leaves its default (cores - 1). */
+function rxcrawl(name: RunnerName, workers: number | undefined): Runner {
+  const out = (tmp: string) => join(tmp, `${name}.csv`);
+  return {
+    name,
+    label: workers === undefined ? "rxcrawl" : `rxcrawl --workers ${workers}`,
+    timesItself: false,
+    args: ({ scenario, origin, tmp }) => [
+      ...TSX,
+      "pipelines/crawl.ts",
+      `${origin}/subject/0/`,
+      ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency), "--out", out(tmp)],
+      ...(workers === undefined ? [] : ["--workers", String(workers)]),
+    ],
+    async count({ tmp }, run) {
+      const file = out(tmp);
+      try {
+        const count = await countCsv(file);
+        const ownSeconds = /Code runtime: ([\d.]+) s/.exec(run.stderrTail)?.[1];
+        return ownSeconds === undefined ? count : { ...count, ownSeconds: Number(ownSeconds) };
+      } catch {
+        return { pages: 0, repeats: 0, errors: 0 }; // no file: the exit code tells why
+      } finally {
+        await rm(file, { force: true });
+      }
+    },
+  };
+}
+
+/** Rows of a crawl.ts CSV: distinct URLs whose row has status 200 and no error, second rows, error rows. */
+async function countCsv(file: string): Promise<Count> {
+  const urls = new Set<string>();
+  let rows = 0;
+  let pages = 0;
+  let errors = 0;
+  for await (const row of createReadStream(file).pipe(parse({ columns: true })) as AsyncIterable<Record<string, string>>) {
+    rows++;
+    const url = row.url ?? "";
+    const first = !urls.has(url);
+    urls.add(url);
+    if (row.error !== "" || row.status !== "200") errors++;
+    else if (first) pages++;
+  }
+  return { pages, repeats: rows - urls.size, errors };
+}
+
+/** The one JSON line a reference runner prints: {"pages","repeats"?,"errors","seconds"?}. */
+function jsonCount(run: Measured): Count {
+  const line = run.stdout.trim().split("\n").at(-1) ?? "";
+  try {
+    const { pages, repeats, errors, seconds } = JSON.parse(line) as Record<string, number | undefined>;
+    const count: Count = { pages: pages ?? 0, repeats: repeats ?? 0, errors: errors ?? 0 };
+    return seconds === undefined ? count : { ...count, ownSeconds: seconds };
+  } catch {
+    return { pages: 0, repeats: 0, errors: 0 };
+  }
+}

@@ -1,0 +1,79 @@
+import type { SiteSettings } from "./site_process.ts";
+
+/** The runners a scenario can measure; see `runners.ts`. */
+export const RUNNER_NAMES = ["got", "linkedom", "rxcrawl", "rxcrawl-w0", "rxcrawl-w1", "rxcrawl-w2", "crawlee"] as const;
+export type RunnerName = (typeof RUNNER_NAMES)[number];
+
+/** One benchmark: a demo site, the concurrency every runner crawls it at, and who runs unless `--refs` says. */
+export interface Scenario extends SiteSettings {
+  name: string;
+  /** Requests in flight at once, for every runner. */
+  concurrency: number;
+  /** Runners measured by default, in this order. */
+  runners: readonly RunnerName[];
+  /**
+   * Whether to fetch every page once before the runs, so that the site has rendered and gzipped them (it keeps
+   * 20,000 pages at most): not worth a million requests.
+   */
+  warmUp: boolean;
+  /** What the scenario stresses, for the report. */
+  about: string;
+}
+
+/**
+ * The scenarios of `make bench`. Each is crawled from /subject/0/ and reaches every page exactly once; the same seed
+ * everywhere, so that every run of a scenario crawls the same link graph.
+ */
+export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  cpu: {
+    name: "cpu",
+    about: "parsing-bound: large pages, no latency; inline parsing against 1 and 2 worker threads",
+    pages: 3000,
+    bodyKb: 40,
+    links: 10,
+    latencyMs: 0,
+    seed: 1,
+    concurrency: 16,
+    runners: ["got", "linkedom", "rxcrawl", "rxcrawl-w0", "rxcrawl-w1", "rxcrawl-w2", "crawlee"],
+    warmUp: true,
+  },
+  latency: {
+    name: "latency",
+    about: "waiting-bound: 100 ms per response at concurrency 50, so at best 500 pages/s",
+    pages: 1500,
+    bodyKb: 20,
+    links: 10,
+    latencyMs: 100,
+    seed: 1,
+    concurrency: 50,
+    runners: ["got", "rxcrawl", "crawlee"],
+    warmUp: true,
+  },
+  big: {
+    name: "big",
+    about: "a large frontier: 50,000 pages, to show the cost of the seen set and the queue",
+    pages: 50_000,
+    bodyKb: 8,
+    links: 10,
+    latencyMs: 0,
+    seed: 1,
+    concurrency: 32,
+    runners: ["got", "linkedom", "rxcrawl", "crawlee"],
+    warmUp: true,
+  },
+  million: {
+    name: "million",
+    about: "a million small pages, on demand only: memory and throughput at scale",
+    pages: 1_000_000,
+    bodyKb: 1,
+    links: 10,
+    latencyMs: 0,
+    seed: 1,
+    concurrency: 64,
+    runners: ["got", "rxcrawl"],
+    warmUp: false,
+  },
+};
+
+/** Scenarios run when none is named: `million` takes far longer and runs only when asked for. */
+export const DEFAULT_SCENARIOS = ["cpu", "latency", "big"] as const;
