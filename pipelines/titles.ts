@@ -3,18 +3,18 @@
 // threads parses the pages, and write each page's <title>.
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
 // Output: data/out/titles.csv (or --out): url, status, title, error, fetched_at.
-import { from, lastValueFrom, map, tap } from "rxjs";
+import { lastValueFrom, map } from "rxjs";
 import {
+  crawl,
   CrawlStats,
   defaultWorkers,
-  fetchPages,
   integerFlag,
   parseCli,
-  parseHtml,
   readUrlList,
   runPipeline,
   showProgress,
   startDemoSite,
+  stopOnSignals,
   writeRows,
 } from "../src/mod.ts";
 
@@ -28,6 +28,7 @@ url, status, title, error, fetched_at.
   --concurrency N         requests in flight at once (default: 16)
   --workers N             parser threads (default: cores - 1, at least 1)
   --timeout <ms>          time one request may take (default: 30000)
+  --no-robots             do not fetch or obey robots.txt
   -h, --help              this help
 
 Default list: data/url_list.txt`;
@@ -42,6 +43,7 @@ await runPipeline(async () => {
       concurrency: { type: "string" },
       workers: { type: "string" },
       timeout: { type: "string" },
+      "no-robots": { type: "boolean" },
     },
   });
   const out = (values.out as string | undefined) ?? "data/out/titles.csv";
@@ -51,14 +53,23 @@ await runPipeline(async () => {
   const site = values.demo === true ? await startDemoSite() : undefined;
   const urls = site?.urls() ?? (await readUrlList(positionals[0] ?? "data/url_list.txt"));
   const stats = new CrawlStats();
-  stats.admitted = urls.length;
+  const stop = stopOnSignals();
 
   try {
     await lastValueFrom(
-      from(urls).pipe(
-        fetchPages({ concurrency, timeout, stats }),
-        parseHtml({ follow: false, workers }),
-        tap((page) => stats.record(page)),
+      // A list is a crawl that follows no link: each URL once, on any host, parsed on the worker threads. A fetch slot
+      // is held until its page is parsed, so a long list never piles bodies up before slower parsers.
+      crawl({
+        start: urls,
+        follow: false,
+        hosts: "any",
+        robots: values["no-robots"] !== true,
+        concurrency,
+        timeout,
+        workers,
+        signal: stop.signal,
+        stats,
+      }).pipe(
         map((page) => ({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt })),
         writeRows(out, { columns: ["url", "status", "title", "error", "fetched_at"] }),
         showProgress(stats, { note: `wrote ${out}` }),
@@ -68,4 +79,5 @@ await runPipeline(async () => {
   } finally {
     await site?.close();
   }
+  process.exitCode = stop.exitCode();
 });
