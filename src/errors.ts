@@ -9,7 +9,6 @@
  * - `ESCOPE`: a redirect led out of the crawl's scope; the target was not fetched.
  * - `EDUPLICATE`: a redirect led to a URL the crawl has already seen; it was not fetched twice.
  * - `EROBOTS`: robots.txt disallows the URL; no request was made.
- * - `ENOTHTML`: the response is not HTML, so it was not parsed (not a failure of the fetch).
  * - `EPARSE`: the page could not be parsed, or a user's extract function threw.
  * - `ESTOPPED`: the crawl was stopped before this URL finished.
  */
@@ -22,7 +21,6 @@ export type CrawlErrorCode =
   | "ESCOPE"
   | "EDUPLICATE"
   | "EROBOTS"
-  | "ENOTHTML"
   | "EPARSE"
   | "ESTOPPED";
 

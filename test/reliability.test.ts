@@ -26,6 +26,17 @@ function peakRssMb(pid: number): number {
   }
 }
 
+/** Waits until the CSV at `path` holds at least `count` rows after its header. */
+async function waitForRows(path: string, count: number): Promise<void> {
+  for (let rows = 0; rows < count; await sleep(20)) {
+    try {
+      rows = readFileSync(path, "utf8").split("\n").length - 2;
+    } catch {
+      rows = 0; // not created yet
+    }
+  }
+}
+
 test("crawl.ts records every fault of a hostile site as one row, retries only what may recover, and goes on", async () => {
   const site = await startFaultSite();
   try {
@@ -97,13 +108,7 @@ async function crashAndResume(signal: NodeJS.Signals, expectedCode: number | nul
     const out = join(TMP, `resume-${signal}.csv`);
     const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--concurrency", "8", "--out", out, "--workers", "1"];
     const first = start("crawl.ts", args);
-    for (let rows = 0; rows < 60; await sleep(20)) {
-      try {
-        rows = readFileSync(out, "utf8").split("\n").length - 2;
-      } catch {
-        rows = 0;
-      }
-    }
+    await waitForRows(out, 60);
     first.child.kill(signal);
     const stopped = await first.exit;
     if (expectedCode === null) assert.equal(stopped.signal, signal);
@@ -132,13 +137,7 @@ test("crawl.ts exits at once on a second SIGINT, leaving a CSV whose every row i
   try {
     const out = join(TMP, "twice.csv");
     const crawl = start("crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--concurrency", "16", "--out", out]);
-    for (let rows = 0; rows < 20; await sleep(20)) {
-      try {
-        rows = readFileSync(out, "utf8").split("\n").length - 2;
-      } catch {
-        rows = 0;
-      }
-    }
+    await waitForRows(out, 20);
     crawl.child.kill("SIGINT");
     await sleep(50);
     crawl.child.kill("SIGINT");
