@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got } from "got";
+import { isHtmlType } from "./content_type.ts";
 import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { HostLimiter, type PolitenessOptions } from "./politeness.ts";
 import type { CrawlRequest, FetchedPage } from "./records.ts";
@@ -307,13 +308,6 @@ const REDIRECT_VETO: Partial<Record<CrawlErrorCode, string>> = {
   EDUPLICATE: "already crawled",
   EROBOTS: "disallowed by robots.txt",
 };
-
-/** Whether a `Content-Type` may hold HTML; an absent one may, and is sniffed when parsed. */
-export function isHtmlType(contentType: string): boolean {
-  if (contentType === "") return true;
-  const type = contentType.split(";", 1)[0]!.trim().toLowerCase();
-  return type === "text/html" || type === "application/xhtml+xml";
-}
 
 /** `Retry-After` in milliseconds: delay-seconds or an HTTP-date. */
 function parseRetryAfter(value: string | undefined): number | undefined {

@@ -17,7 +17,8 @@
 export { crawl, type CrawlOptions } from "./crawl.ts";
 export { CrawlStats } from "./crawl_stats.ts";
 export { fetchPages, type FetchPagesOptions } from "./fetch_pages.ts";
-export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherOptions, isHtmlType } from "./fetcher.ts";
+export { isHtmlType } from "./content_type.ts";
+export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "./fetcher.ts";
 export { parseHtml, type ParseHtmlOptions } from "./parse_html.ts";
 export { compileSpec, parsePage, type PageSpec } from "./parse_page.ts";
 export {

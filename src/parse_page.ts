@@ -1,7 +1,7 @@
 import { decodeHtml } from "./charset.ts";
 import { CrawlError } from "./errors.ts";
 import { checkSelector, type Extract, type Follow, fieldExtractor } from "./extractor.ts";
-import { isHtmlType } from "./fetcher.ts";
+import { isHtmlType } from "./content_type.ts";
 import { extractLinks } from "./links.ts";
 import type { FetchedPage, PageRecord } from "./records.ts";
 import { pageTitle, parseDocument } from "./select.ts";
