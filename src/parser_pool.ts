@@ -13,6 +13,12 @@ const PARSE_WORKER = new URL("./parse_worker.ts", import.meta.url).href;
  * and V8's default (48 MB) let one worker's resident memory grow by about 40 MB more on 40 KB pages.
  */
 const YOUNG_GENERATION_MB = 6;
+/**
+ * A parser's old generation. V8 lets a busy worker's heap grow to several times what it holds (to about 240 MB on 8 KB
+ * pages, where 40 MB is enough); a cap makes it collect instead. A page whose document needs more (a few MB of dense
+ * markup) is parsed again on a worker of its own without the cap.
+ */
+const OLD_GENERATION_MB = 128;
 
 /** A {@linkcode PageSpec} in the form that crosses to a worker thread: selectors, or the module of a function. */
 export interface WorkerSpec {
@@ -21,10 +27,11 @@ export interface WorkerSpec {
 }
 
 interface Job {
+  id: number;
   resolve: (record: PageRecord) => void;
   reject: (error: UsageError) => void;
   page: FetchedPage;
-  worker: Worker;
+  worker: Worker | undefined;
 }
 
 /** What a worker sends: `ready` once it has loaded the spec, then one record per page. */
@@ -32,13 +39,15 @@ type WorkerMessage = { ready: true } | { id: number; record: PageRecord };
 
 /**
  * Parses pages on worker threads, so the thread that fetches never waits for the parser. Jobs go to the worker with
- * the fewest in hand; bodies are handed over without a copy when they own their memory. A worker that dies turns its
- * pages into `EPARSE` error records and is replaced. A worker that dies before it has loaded the spec's functions is
- * not: the spec is wrong (a `defineExtractor()` module or export name that does not exist), so every worker would die
- * the same way, and the pool fails its pages with a `UsageError` instead of restarting threads forever. Workers run
- * the parser bundled as plain JavaScript (./worker_bundle.ts), which starts several times faster than parse_worker.ts
- * loaded through tsx and without tsx's loader thread; a spec with `defineExtractor()` functions, whose modules may be TypeScript, and
- * a machine where the bundle cannot be made use tsx.
+ * the fewest in hand. A worker parses its jobs in the order it gets them, so when one dies, the oldest of its jobs is
+ * the page that killed it: that page becomes an `EPARSE` error record, or, when the worker ran out of memory, is parsed
+ * again on a worker of its own with no old-generation cap; the worker's other jobs go to the others, and a new worker
+ * takes its place. A worker that dies before it has loaded the spec's functions is not replaced: the spec is wrong (a
+ * `defineExtractor()` module or export name that does not exist), so every worker would die the same way, and the
+ * pool fails its pages with a `UsageError` instead of restarting threads forever. Workers run the parser bundled as
+ * plain JavaScript (./worker_bundle.ts), which starts several times faster than parse_worker.ts loaded through tsx and
+ * without tsx's loader thread; a spec with `defineExtractor()` functions, whose modules may be TypeScript, and a
+ * machine where the bundle cannot be made use tsx.
  *
  * @example
  * ```ts
@@ -54,14 +63,20 @@ export class ParserPool {
   readonly #load = new Map<Worker, number>();
   readonly #jobs = new Map<number, Job>();
   readonly #ready = new WeakSet<Worker>();
+  /** Workers parsing one page each without the old-generation cap. */
+  readonly #alone = new Set<Worker>();
   readonly #started: Promise<void>;
   #script: URL | undefined;
   #nextId = 0;
   #closed = false;
   #broken: UsageError | undefined;
 
-  constructor(workers: number, spec: PageSpec) {
+  readonly #oldGenerationMb: number;
+
+  /** `oldGenerationMb` caps each worker's old generation (default 128): the size past which a page is parsed alone. */
+  constructor(workers: number, spec: PageSpec, { oldGenerationMb = OLD_GENERATION_MB }: { oldGenerationMb?: number } = {}) {
     this.#spec = toWorkerSpec(spec);
+    this.#oldGenerationMb = oldGenerationMb;
     this.#started = this.#start(workers);
   }
 
@@ -72,19 +87,10 @@ export class ParserPool {
   parse(page: FetchedPage): Promise<PageRecord> {
     if (this.#script === undefined) return this.#started.then(() => this.parse(page));
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
-    let worker = this.#workers[0]!;
-    for (const candidate of this.#workers) {
-      if (this.#load.get(candidate)! < this.#load.get(worker)!) worker = candidate;
-    }
-    const id = this.#nextId++;
-    this.#load.set(worker, this.#load.get(worker)! + 1);
-    if (this.#load.get(worker) === 1) worker.ref();
     return new Promise((resolve, reject) => {
-      this.#jobs.set(id, { resolve, reject, page, worker });
-      const body = page.body;
-      // A Buffer cut from Node's shared pool must be copied; one that owns its memory can be moved.
-      const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.byteLength > 0;
-      worker.postMessage({ id, page }, owns ? [body.buffer as ArrayBuffer] : []);
+      const job: Job = { id: this.#nextId++, resolve, reject, page, worker: undefined };
+      this.#jobs.set(job.id, job);
+      this.#dispatch(job);
     });
   }
 
@@ -92,7 +98,7 @@ export class ParserPool {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#started;
-    await Promise.all(this.#workers.map((worker) => worker.terminate()));
+    await Promise.all([...this.#workers, ...this.#alone].map((worker) => worker.terminate()));
   }
 
   /**
@@ -107,11 +113,30 @@ export class ParserPool {
     for (let i = 0; i < workers; i++) this.#spawn();
   }
 
-  #spawn(): void {
-    const worker = new Worker(this.#script!, {
+  #dispatch(job: Job): void {
+    let worker = this.#workers[0]!;
+    for (const candidate of this.#workers) {
+      if (this.#load.get(candidate)! < this.#load.get(worker)!) worker = candidate;
+    }
+    job.worker = worker;
+    this.#load.set(worker, this.#load.get(worker)! + 1);
+    if (this.#load.get(worker) === 1) worker.ref();
+    // Copied, not moved: should the worker die, the page is still here to be parsed elsewhere.
+    worker.postMessage({ id: job.id, page: job.page });
+  }
+
+  #newWorker(oldGenerationMb: number | undefined): Worker {
+    return new Worker(this.#script!, {
       workerData: { entry: PARSE_WORKER, spec: this.#spec },
-      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      resourceLimits: {
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+        ...(oldGenerationMb === undefined ? {} : { maxOldGenerationSizeMb: oldGenerationMb }),
+      },
     });
+  }
+
+  #spawn(): void {
+    const worker = this.#newWorker(this.#oldGenerationMb);
     this.#workers.push(worker);
     this.#load.set(worker, 0);
     worker.unref(); // an idle pool must not keep the process alive
@@ -122,7 +147,7 @@ export class ParserPool {
       }
       const { id, record } = message;
       const job = this.#jobs.get(id);
-      if (job === undefined) return;
+      if (job?.worker !== worker) return; // a page this worker had when it died, since given to another
       this.#jobs.delete(id);
       const load = this.#load.get(worker)! - 1;
       this.#load.set(worker, load);
@@ -143,18 +168,54 @@ export class ParserPool {
         cause,
       });
     }
-    for (const [id, job] of this.#jobs) {
-      if (job.worker !== worker) continue;
-      this.#jobs.delete(id);
-      if (this.#broken !== undefined) {
+    const jobs = [...this.#jobs.values()].filter((job) => job.worker === worker); // oldest first
+    if (this.#broken !== undefined) {
+      for (const job of jobs) {
+        this.#jobs.delete(job.id);
         job.reject(this.#broken);
-        continue;
       }
-      const { body: _body, ...meta } = job.page;
-      const error = new CrawlError("EPARSE", `Parser worker failed: ${cause.message}`, { url: meta.url, cause });
-      job.resolve({ ...meta, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
+      return;
     }
-    if (!this.#closed && this.#broken === undefined) this.#spawn();
+    if (this.#closed) {
+      for (const job of jobs) this.#failed(job, cause);
+      return;
+    }
+    this.#spawn();
+    const [culprit, ...others] = jobs;
+    for (const job of others) this.#dispatch(job);
+    if (culprit === undefined) return;
+    if ((cause as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY") this.#parseAlone(culprit);
+    else this.#failed(culprit, cause);
+  }
+
+  /** Parses one page on a worker of its own, without the old-generation cap, and stops that worker. */
+  #parseAlone(job: Job): void {
+    const worker = this.#newWorker(undefined);
+    this.#alone.add(worker);
+    job.worker = worker;
+    const settle = (record: PageRecord | Error) => {
+      if (!this.#alone.delete(worker)) return;
+      void worker.terminate();
+      if (record instanceof Error) this.#failed(job, record);
+      else {
+        this.#jobs.delete(job.id);
+        job.resolve(record);
+      }
+    };
+    worker.on("message", (message: WorkerMessage) => {
+      if ("ready" in message) worker.postMessage({ id: job.id, page: job.page });
+      else settle(message.record);
+    });
+    worker.on("error", settle);
+    worker.on("exit", (code) => settle(new Error(`Parser worker exited with code ${code}`)));
+  }
+
+  /** Ends a job with an `EPARSE` error record. */
+  #failed(job: Job, cause: Error): void {
+    this.#jobs.delete(job.id);
+    const { body: _body, ...meta } = job.page;
+    const error = new CrawlError("EPARSE", `Parser worker failed: ${cause.message}`, { url: meta.url, cause });
+    job.resolve({ ...meta, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
   }
 }
 
