@@ -1,7 +1,6 @@
 # rxcrawl. `make crawl` and `make test` are the whole set-up: each installs what it needs from the lockfile.
 SHELL := bash
 NODE_BIN := node_modules/.bin
-TSX := $(NODE_BIN)/tsx
 
 .PHONY: crawl titles demo test typecheck unit bench clean help
 
@@ -19,20 +18,20 @@ node_modules/.package-lock.json: package-lock.json package.json
 
 crawl: node_modules/.package-lock.json
 ifdef START
-	$(TSX) pipelines/douban-books.ts $(START)
+	./pipelines/douban-books.ts $(START)
 else
-	$(TSX) pipelines/douban-books.ts --demo
+	./pipelines/douban-books.ts --demo
 endif
 
 titles: node_modules/.package-lock.json
 ifdef LIST
-	$(TSX) pipelines/titles.ts $(LIST)
+	./pipelines/titles.ts $(LIST)
 else
-	$(TSX) pipelines/titles.ts --demo
+	./pipelines/titles.ts --demo
 endif
 
 demo: node_modules/.package-lock.json
-	$(TSX) pipelines/concurrency-demo.ts
+	./pipelines/concurrency-demo.ts
 
 typecheck: node_modules/.package-lock.json
 	$(NODE_BIN)/tsc --noEmit -p .

@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +84,17 @@ function siteFlags(scenario: Scenario, origin: string): string[] {
   return ["--origin", origin, "--pages", String(scenario.pages), "--concurrency", String(scenario.concurrency)];
 }
 
+/**
+ * The node flags of a script's `#!/usr/bin/env -S node ...` line, so that the harness runs it as `./script` would,
+ * while it still starts node itself (the process it measures is node, not env).
+ */
+export function shebangFlags(script: string): string[] {
+  const first = readFileSync(join(ROOT, script), "utf8").split("\n", 1)[0]!;
+  const match = /^#!\/usr\/bin\/env -S node((?: +\S+)*)\s*$/.exec(first);
+  if (match === null) throw new Error(`${script} does not start with #!/usr/bin/env -S node`);
+  return match[1]!.trim().split(/ +/).filter((flag) => flag !== "");
+}
+
 /** rxcrawl's generic crawler, as a user runs it; `workers` undefined leaves its default (cores - 1). */
 function rxcrawl(name: RunnerName, workers: number | undefined): Runner {
   const out = (tmp: string) => join(tmp, `${name}.csv`);
@@ -92,7 +103,7 @@ function rxcrawl(name: RunnerName, workers: number | undefined): Runner {
     label: workers === undefined ? "rxcrawl" : `rxcrawl --workers ${workers}`,
     timesItself: false,
     args: ({ scenario, origin, tmp }) => [
-      ...TSX,
+      ...shebangFlags("pipelines/crawl.ts"),
       "pipelines/crawl.ts",
       `${origin}/subject/0/`,
       ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency), "--out", out(tmp)],
