@@ -1,6 +1,7 @@
 import { UsageError } from "./errors.ts";
 import type { FetchedPage, FieldValue } from "./records.ts";
-import { collapse, parseDocument } from "./select.ts";
+import { compile } from "css-select";
+import { collapse } from "./select.ts";
 
 /** What an extractor is told about the page besides its document. */
 export type PageInfo = Omit<FetchedPage, "body">;
@@ -94,8 +95,6 @@ export function parseFieldFlags(flags: readonly string[]): Record<string, string
   return fields;
 }
 
-let probe: Document | undefined;
-
 /**
  * Returns `selector` if it is valid CSS, else throws a {@linkcode UsageError} naming `what` it was for.
  *
@@ -107,10 +106,10 @@ let probe: Document | undefined;
  * ```
  */
 export function checkSelector(selector: string, what: string): string {
-  probe ??= parseDocument("<html><body></body></html>");
   try {
     if (selector.trim() === "") throw new Error("empty");
-    probe.querySelector(selector);
+    // What linkedom's querySelector() does first, without loading linkedom: css-select compiles the selector.
+    compile(selector, { xmlMode: false });
   } catch {
     throw new UsageError(`Expected ${what} to be a valid CSS selector, got ${JSON.stringify(selector)}`);
   }

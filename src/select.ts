@@ -1,7 +1,5 @@
 import { linkedom } from "./linkedom/install.ts";
 
-const { parseHTML } = linkedom;
-
 /**
  * Parses HTML into a linkedom `Document`. Broken markup never throws: like a browser, the parser repairs what it can.
  *
@@ -13,7 +11,7 @@ const { parseHTML } = linkedom;
  * ```
  */
 export function parseDocument(html: string): Document {
-  return parseHTML(html).document;
+  return linkedom().parseHTML(html).document;
 }
 
 /**

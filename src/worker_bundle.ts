@@ -1,7 +1,7 @@
 // The parser worker as one plain JavaScript file, made with esbuild and kept in a cache, so that a worker thread starts
 // without a TypeScript loader: loading parse_worker.ts through tsx gives each worker a loader thread of its own and
 // resolves a few hundred modules through it, about 30 MB and 0.3 s per worker. The bundle holds linkedom with
-// ./linkedom/event_target.ts in place of linkedom's EventTarget, as ./linkedom/install.ts arranges for the main thread.
+// ./linkedom/event_target.ts in place of linkedom's EventTarget, as ./linkedom/install.ts arranges on the main thread.
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
@@ -108,9 +108,10 @@ async function build(dir: string, manifestPath: string): Promise<string> {
         {
           name: "rxcrawl-linkedom",
           setup(build) {
-            // The main thread's resolution hook, done at bundle time: linkedom as is, and our EventTarget in its own.
+            // What ./linkedom/install.ts does at run time, done at bundle time: linkedom's ES modules, inlined, with
+            // our EventTarget in place of its own.
             build.onLoad({ filter: /[\\/]src[\\/]linkedom[\\/]install\.ts$/ }, () => ({
-              contents: 'import * as linkedom from "linkedom";\nexport { linkedom };\n',
+              contents: 'import * as dom from "linkedom";\nexport const linkedom = () => dom;\n',
               loader: "js",
               resolveDir: SRC,
             }));

@@ -1,11 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { EventTarget as LazyEventTarget } from "../src/linkedom/event_target.ts";
 import { linkedom } from "../src/linkedom/install.ts";
 import { parseDocument } from "../src/select.ts";
 
+const execFileAsync = promisify(execFile);
+
 test("linkedom loads with the EventTarget that makes listener maps lazily", () => {
-  assert.equal(linkedom.EventTarget, LazyEventTarget);
+  assert.equal(linkedom().EventTarget, LazyEventTarget);
   const document = parseDocument("<p>text</p>");
   assert.ok(document.querySelector("p") instanceof LazyEventTarget);
 });
@@ -20,8 +25,8 @@ test("events on parsed documents work: listeners, bubbling, once, removal and st
   inner.addEventListener("ping", () => seen.push("inner:once"), { once: true });
   outer.addEventListener("ping", (event: Event) => seen.push(`outer:${(event.target as Element).id}`));
 
-  inner.dispatchEvent(new linkedom.Event("ping", { bubbles: true }) as unknown as Event);
-  inner.dispatchEvent(new linkedom.Event("ping") as unknown as Event);
+  inner.dispatchEvent(new (linkedom().Event)("ping", { bubbles: true }) as unknown as Event);
+  inner.dispatchEvent(new (linkedom().Event)("ping") as unknown as Event);
   assert.deepEqual(seen, ["inner:ping:2", "inner:once", "outer:inner", "inner:ping:2"]);
 
   seen.length = 0;
@@ -31,7 +36,7 @@ test("events on parsed documents work: listeners, bubbling, once, removal and st
     event.stopImmediatePropagation();
   });
   inner.addEventListener("ping", () => seen.push("second"));
-  inner.dispatchEvent(new linkedom.Event("ping") as unknown as Event);
+  inner.dispatchEvent(new (linkedom().Event)("ping") as unknown as Event);
   assert.deepEqual(seen, ["first"]);
 });
 
@@ -42,4 +47,18 @@ test("an on* handler set on an element runs on click", () => {
   button.onclick = () => clicks++;
   button.click();
   assert.equal(clicks, 1);
+});
+
+test("linkedom is loaded on the main thread only when pages are parsed there", async () => {
+  const script = fileURLToPath(new URL("./fixtures/parse_where.ts", import.meta.url));
+  const run = async (workers: number) => {
+    const { stdout } = await execFileAsync(process.execPath, ["--import", "tsx", script, String(workers)], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      timeout: 15_000,
+    });
+    return JSON.parse(stdout) as { titles: string[]; linkedomLoaded: boolean };
+  };
+  const titles = ["page 1", "page 2", "page 3"];
+  assert.deepEqual(await run(1), { titles, linkedomLoaded: false });
+  assert.deepEqual(await run(0), { titles, linkedomLoaded: true });
 });

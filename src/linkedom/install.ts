@@ -1,9 +1,38 @@
-// Loads linkedom with ./event_target.ts in place of its own EventTarget (why: see that file). The resolution hook must
-// be in place before linkedom is first resolved, so linkedom is imported here, dynamically, after registering it; a
-// program that imported linkedom itself before rxcrawl keeps linkedom's own module, which works the same, slower.
-import { register } from "node:module";
+// Loads linkedom on first use, with ./event_target.ts in place of its own EventTarget (why: see that file). It is
+// loaded then, not when this module is: a crawl that parses on worker threads never parses on the main thread, and
+// linkedom costs it 0.1 s of start-up and about 25 MB. Its CommonJS build can be loaded synchronously at that moment;
+// the EventTarget is swapped by putting our module in the require cache under the path of linkedom's own, before
+// linkedom is required. A program that required linkedom itself before rxcrawl keeps linkedom's own EventTarget,
+// which works the same, slower.
+import { createRequire, Module } from "node:module";
+import { dirname, join } from "node:path";
+import { EventTarget } from "./event_target.ts";
 
-register("./hooks.mjs", import.meta.url);
+type Linkedom = typeof import("linkedom");
 
-/** linkedom, loaded through the hook. */
-export const linkedom: typeof import("linkedom") = await import("linkedom");
+const require = createRequire(import.meta.url);
+let loaded: Linkedom | undefined;
+
+/**
+ * linkedom, loaded on the first call.
+ *
+ * @example
+ * ```ts
+ * import { linkedom } from "./install.ts";
+ * const { document } = linkedom().parseHTML("<p>hi</p>");
+ * ```
+ */
+export function linkedom(): Linkedom {
+  if (loaded === undefined) {
+    const file = join(dirname(require.resolve("linkedom")), "interface", "event-target.js");
+    if (require.cache[file] === undefined) {
+      const module = new Module(file);
+      module.filename = file;
+      module.loaded = true;
+      module.exports = { EventTarget };
+      require.cache[file] = module;
+    }
+    loaded = require("linkedom") as Linkedom;
+  }
+  return loaded;
+}
