@@ -9,11 +9,6 @@ import { parserWorkerBundle } from "./worker_bundle.ts";
 const TS_WORKER = new URL("./ts_worker.mjs", import.meta.url);
 const PARSE_WORKER = new URL("./parse_worker.ts", import.meta.url).href;
 /**
- * A parser's young generation. A parsed page is garbage as soon as its record is out, so a small one loses no speed,
- * and V8's default (48 MB) let one worker's resident memory grow by about 40 MB more on 40 KB pages.
- */
-const YOUNG_GENERATION_MB = 6;
-/**
  * A parser's old generation. V8 lets a busy worker's heap grow to several times what it holds (to about 240 MB on 8 KB
  * pages, where 40 MB is enough); a cap makes it collect instead. A page whose document needs more (a few MB of dense
  * markup) is parsed again on a worker of its own without the cap.
@@ -128,10 +123,7 @@ export class ParserPool {
   #newWorker(oldGenerationMb: number | undefined): Worker {
     return new Worker(this.#script!, {
       workerData: { entry: PARSE_WORKER, spec: this.#spec },
-      resourceLimits: {
-        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-        ...(oldGenerationMb === undefined ? {} : { maxOldGenerationSizeMb: oldGenerationMb }),
-      },
+      ...(oldGenerationMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: oldGenerationMb } }),
     });
   }
 
