@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, availableParallelism, release, totalmem } from "node:os";
+import { crawlBound } from "./bound.ts";
 import type { Count } from "./runners.ts";
 import type { Scenario } from "./scenarios.ts";
 import type { SiteStats } from "./site_process.ts";
@@ -133,7 +134,7 @@ export function markdown(machine: Machine, scenarios: readonly Scenario[], runs:
     ...scenarios.map(
       (s) =>
         `- ${s.name}: ${s.pages} pages × ${s.bodyKb} KB, ${s.links} links/page, ${s.latencyMs} ms latency, ` +
-        `concurrency ${s.concurrency}; ${s.about}`,
+        `concurrency ${s.concurrency}; ${s.about}${boundNote(s)}`,
     ),
     "- wall s is the whole process, start-up included, except for the parse ceiling: its parse alone, on one thread, " +
       "with the pages fetched beforehand. Peak RSS (VmHWM) and CPU s are the runner's process, all its threads. Max in flight is " +
@@ -141,6 +142,17 @@ export function markdown(machine: Machine, scenarios: readonly Scenario[], runs:
     ...disturbed(runs),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** For a scenario whose responses wait: the fastest any crawl from /subject/0/ can be (see `bound.ts`). */
+function boundNote(scenario: Scenario): string {
+  if (scenario.latencyMs === 0) return "";
+  const { seconds, pagesPerSecond } = crawlBound(scenario);
+  return (
+    `; a crawl from /subject/0/ that spends no time but waiting (robots.txt, then ${scenario.latencyMs} ms per ` +
+    `response, links known once their page is in) needs ${seconds.toFixed(2)} s, at most ${pagesPerSecond.toFixed(0)} ` +
+    "pages/s before start-up"
+  );
 }
 
 /** A note on the runs during which other work took more than a tenth of the machine: their times are pessimistic. */

@@ -12,6 +12,7 @@ import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
 import { addRatios, check, describeMachine, markdown, type RunResult } from "./report.ts";
 import { ROOT, RUNNERS } from "./runners.ts";
+import { crawlBound } from "./bound.ts";
 import { DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type Scenario, SCENARIOS } from "./scenarios.ts";
 import { startSiteProcess } from "./site_process.ts";
 
@@ -63,7 +64,10 @@ await runPipeline(async () => {
   process.stdout.write(`\n${report}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios, runs }, null, 2)}\n`;
+  const withBounds = scenarios.map((scenario) =>
+    scenario.latencyMs > 0 ? { ...scenario, crawlBound: crawlBound(scenario) } : scenario,
+  );
+  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs }, null, 2)}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
   writeFileSync(join(dir, "latest.json"), json);

@@ -93,6 +93,24 @@ export function renderDemoPage(id: number, origin: string, options: RenderDemoPa
 }
 
 /**
+ * The ids of the books page `id` recommends (its `#db-rec-section dt a` links), in page order: what a crawl of the
+ * site discovers from that page.
+ *
+ * @example
+ * ```ts
+ * import { demoRecommendations } from "./demo_site.ts";
+ * demoRecommendations(0, { pages: 200, links: 10 }); // [1, ...9 more ids from 0 to 199]
+ * ```
+ */
+export function demoRecommendations(id: number, options: RenderDemoPageOptions = {}): number[] {
+  const settings = pageSettings(options);
+  if (!Number.isSafeInteger(id) || id < 0 || id >= settings.pages) {
+    throw new RangeError(`Expected id to be an integer from 0 to ${settings.pages - 1}, got ${show(id)}`);
+  }
+  return recommendations(id, settings);
+}
+
+/**
  * Starts the demo site on loopback. Book pages live at /subject/<id>/; /robots.txt allows everything;
  * /url_list.txt lists every book page; /about/ and /help/ are small pages; anything else is a 404.
  * Responses are gzipped when the client accepts it.

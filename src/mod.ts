@@ -45,7 +45,7 @@ export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
 export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./journal.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
-export { startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo_site.ts";
+export { demoRecommendations, startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo_site.ts";
 export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./douban.ts";
 export { pageColumns, pageRow, type PageRow } from "./rows.ts";
 export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./progress.ts";

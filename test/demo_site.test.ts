@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
 import { parseHTML } from "linkedom";
-import { renderDemoPage, startDemoSite } from "../src/demo_site.ts";
+import { demoRecommendations, renderDemoPage, startDemoSite } from "../src/demo_site.ts";
 import type { DemoSiteOptions } from "../src/demo_site.ts";
 
 const ORIGIN = "http://127.0.0.1:1";
@@ -210,4 +210,17 @@ test("close() ends requests still waiting out latencyMs and leaves inFlight at 0
   assert.ok(performance.now() - started < 1000);
   assert.equal(site.stats.inFlight, 0);
   await Promise.all(failures);
+});
+
+test("demoRecommendations() are the ids a page's #db-rec-section dt a links point to, in order", () => {
+  const options = { pages: 300, links: 7, seed: 3 };
+  for (const id of [0, 1, 150, 299]) {
+    const { document } = parseHTML(renderDemoPage(id, ORIGIN, options));
+    const linked = Array.from(document.querySelectorAll("#db-rec-section dt a"), (a) =>
+      Number(/\/subject\/(\d+)\//.exec(a.getAttribute("href") ?? "")![1]),
+    );
+    assert.deepEqual(demoRecommendations(id, options), linked);
+    assert.equal(linked.length, 7);
+  }
+  assert.throws(() => demoRecommendations(300, options), RangeError);
 });
