@@ -82,6 +82,7 @@ export class ParserPool {
   parse(page: FetchedPage): Promise<PageRecord> {
     if (this.#script === undefined) return this.#started.then(() => this.parse(page));
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(new Error("The parser pool is closed"));
     return new Promise((resolve, reject) => {
       const job: Job = { id: this.#nextId++, resolve, reject, page, worker: undefined };
       this.#jobs.set(job.id, job);

@@ -76,3 +76,9 @@ test("close() while pages are being parsed ends them as EPARSE records", async (
   assert.equal(record.errorCode, "EPARSE");
   assert.match(record.error, /^Parser worker failed: /);
 });
+
+test("parse() after close() rejects: the pool has no thread left", async () => {
+  const pool = new ParserPool(1, { follow: "a[href]" });
+  await pool.close();
+  await assert.rejects(pool.parse(page("a", "A")), { message: "The parser pool is closed" });
+});
