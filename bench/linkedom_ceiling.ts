@@ -1,8 +1,9 @@
 #!/usr/bin/env -S node --import tsx
 // Ceiling 2 of `make bench`: linkedom parsing alone. Fetches every book page of a demo site first (not timed), then
 // times parsing them one after another on this one thread: UTF-8 decoding, parsing, the links of the follow selector
-// (their href) and the <title>, as a crawler must at the least. Prints {"pages","errors","seconds","links"} as one
-// JSON line; the harness takes `seconds`, the parse alone, instead of the process's wall time.
+// (their href) and the <title>, as a crawler must at the least. Prints {"pages","errors","seconds","cpuSeconds","links"}
+// as one JSON line; the harness takes `seconds`, the parse alone, instead of the process's wall time, and
+// `cpuSeconds`, the CPU time of the parse on all the process's threads (the garbage collector's included).
 // It parses with rxcrawl's parseDocument, that is linkedom as rxcrawl loads it (with a lighter EventTarget, see
 // src/linkedom/), so that this stays a ceiling of rxcrawl's parse stage; stock linkedom parses the same pages slower.
 import { integerFlag, parseCli, runPipeline } from "../src/cli.ts";
@@ -38,6 +39,7 @@ await runPipeline(async () => {
 
   let pages = 0;
   let links = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (const body of bodies) {
     const document = parseDocument(body.toString("utf8"));
@@ -45,5 +47,7 @@ await runPipeline(async () => {
     if ((document.querySelector("title")?.textContent ?? "") !== "") pages++;
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ pages, errors, seconds, links })}\n`);
+  const { user, system } = process.cpuUsage(cpu);
+  const cpuSeconds = (user + system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ pages, errors, seconds, cpuSeconds, links })}\n`);
 });

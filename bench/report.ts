@@ -139,6 +139,7 @@ export function markdown(machine: Machine, scenarios: readonly Scenario[], runs:
     "- wall s is the whole process, start-up included, except for the parse ceiling: its parse alone, on one thread, " +
       "with the pages fetched beforehand. Peak RSS (VmHWM) and CPU s are the runner's process, all its threads. Max in flight is " +
       "the most requests the site was answering at once: the concurrency reached (only telling when responses wait).",
+    ...scenarios.flatMap((scenario) => cpuBoundNote(scenario, runs)),
     ...disturbed(runs),
   ];
   return `${lines.join("\n")}\n`;
@@ -153,6 +154,26 @@ function boundNote(scenario: Scenario): string {
     `response, links known once their page is in) needs ${seconds.toFixed(2)} s, at most ${pagesPerSecond.toFixed(0)} ` +
     "pages/s before start-up"
   );
+}
+
+/**
+ * For a scenario with both ceilings: the CPU that fetching as the got ceiling does and parsing as the parse ceiling
+ * does need together, with the site's, and the fastest that lets any crawl doing both be on this machine's cores.
+ */
+function cpuBoundNote(scenario: Scenario, runs: readonly RunResult[]): string[] {
+  const got = runs.find((run) => run.scenario === scenario.name && run.runner === "got");
+  const parse = runs.find((run) => run.scenario === scenario.name && run.runner === "linkedom");
+  if (got === undefined || parse?.ownCpuSeconds === undefined) return [];
+  const need = got.cpuSeconds + parse.ownCpuSeconds + got.siteCpuSeconds;
+  const cores = availableParallelism();
+  const fastest = scenario.pages / (need / cores);
+  return [
+    `- ${scenario.name}: fetching as the got ceiling does (${got.cpuSeconds.toFixed(1)} CPU s, its whole process), ` +
+      `parsing as the parse ceiling does (${parse.ownCpuSeconds.toFixed(1)} CPU s, all its threads) and the site ` +
+      `(${got.siteCpuSeconds.toFixed(1)} CPU s) need ${need.toFixed(1)} CPU s: on ${cores} cores, at least ` +
+      `${(need / cores).toFixed(2)} s, so a crawl doing that work here cannot exceed ${fastest.toFixed(0)} pages/s, ` +
+      `${(fastest / got.pagesPerSecond).toFixed(2)}× the got ceiling.`,
+  ];
 }
 
 /** A note on the runs during which other work took more than a tenth of the machine: their times are pessimistic. */

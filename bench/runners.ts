@@ -22,6 +22,8 @@ export interface Count {
   errors: number;
   /** The runner's own time, where it reports one (rxcrawl's summary, Crawlee's statistics, the parse alone). */
   ownSeconds?: number;
+  /** The CPU time of that own time, where the runner reports it (the parse ceiling). */
+  ownCpuSeconds?: number;
 }
 
 /** Where and what a runner crawls. */
@@ -145,9 +147,14 @@ async function countCsv(file: string): Promise<Count> {
 function jsonCount(run: Measured): Count {
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   try {
-    const { pages, repeats, errors, seconds } = JSON.parse(line) as Record<string, number | undefined>;
-    const count: Count = { pages: pages ?? 0, repeats: repeats ?? 0, errors: errors ?? 0 };
-    return seconds === undefined ? count : { ...count, ownSeconds: seconds };
+    const { pages, repeats, errors, seconds, cpuSeconds } = JSON.parse(line) as Record<string, number | undefined>;
+    return {
+      pages: pages ?? 0,
+      repeats: repeats ?? 0,
+      errors: errors ?? 0,
+      ...(seconds === undefined ? {} : { ownSeconds: seconds }),
+      ...(cpuSeconds === undefined ? {} : { ownCpuSeconds: cpuSeconds }),
+    };
   } catch {
     return { pages: 0, repeats: 0, errors: 0 };
   }
