@@ -3,7 +3,7 @@
 // resolves a few hundred modules through it, about 30 MB and 0.3 s per worker. The bundle holds linkedom with
 // ./linkedom/event_target.ts in place of linkedom's EventTarget, as ./linkedom/install.ts arranges on the main thread.
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -138,7 +138,28 @@ async function build(dir: string, manifestPath: string): Promise<string> {
   await checkOwnDirectory(dir);
   await writeAtomically(join(dir, bundle), code);
   await writeAtomically(manifestPath, JSON.stringify({ format: FORMAT, bundle, inputs } satisfies Manifest));
+  await prune(dir);
   return join(dir, bundle);
+}
+
+/**
+ * Removes the bundles no manifest names any more and nobody has written for a week. Not at once: a crawl started
+ * before its sources changed may still start a worker on its older bundle.
+ */
+async function prune(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  const named = new Set<string>();
+  for (const name of names.filter((name) => name.endsWith(".json"))) {
+    const manifest = await readManifest(join(dir, name));
+    if (manifest !== undefined) named.add(manifest.bundle);
+  }
+  const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+  for (const name of names) {
+    if (!/^parse-worker-[0-9a-f]+\.mjs$/.test(name) || named.has(name)) continue;
+    const file = join(dir, name);
+    const { mtimeMs } = await stat(file).catch(() => ({ mtimeMs: Infinity }));
+    if (mtimeMs < weekAgo) await rm(file, { force: true });
+  }
 }
 
 /** Code is run from the cache: it must be a directory of this user's that nobody else can write to. */

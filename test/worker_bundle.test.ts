@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -97,5 +97,33 @@ test("a cache directory that others can write to is refused: its code would run 
     await bundleParserWorker(dir);
     await chmod(dir, 0o777);
     await assert.rejects(bundleParserWorker(dir), /is not a private directory of this user/);
+  });
+});
+
+test("making a bundle removes the bundles no manifest names that nobody has written for a week, and only those", async () => {
+  await withDir(async (dir) => {
+    const current = await bundleParserWorker(dir);
+    const old = join(dir, "parse-worker-00000000000000aa.mjs");
+    const recent = join(dir, "parse-worker-00000000000000bb.mjs");
+    const other = join(dir, "notes.mjs");
+    for (const file of [old, recent, other]) await writeFile(file, "export {};\n");
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    await utimes(old, eightDaysAgo, eightDaysAgo);
+    await utimes(other, eightDaysAgo, eightDaysAgo);
+    await utimes(current, eightDaysAgo, eightDaysAgo); // old, but its manifest names it
+
+    // A stale manifest makes the next call build, and so prune.
+    const [manifestName] = (await readdir(dir)).filter((name) => name.endsWith(".json"));
+    const manifestPath = join(dir, manifestName!);
+    const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as { inputs: Record<string, string> };
+    for (const file of Object.keys(manifest.inputs)) manifest.inputs[file] = "0:0";
+    await writeFile(manifestPath, JSON.stringify(manifest));
+    assert.equal((await bundleParserWorker(dir)).href, current.href);
+
+    const left = new Set(await readdir(dir));
+    assert.ok(!left.has("parse-worker-00000000000000aa.mjs"), "the week-old bundle nobody names is gone");
+    assert.ok(left.has("parse-worker-00000000000000bb.mjs"), "a recent one stays: a running crawl may use it");
+    assert.ok(left.has("notes.mjs"), "files that are not bundles stay");
+    assert.ok(left.has(fileURLToPath(current).split("/").at(-1)!), "the bundle the manifest names stays");
   });
 });
