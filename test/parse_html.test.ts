@@ -17,7 +17,7 @@ const GBK_TITLE = Buffer.concat([
   Buffer.from("</title><h1>gbk</h1>"),
 ]);
 
-/** A fresh set of pages of every kind parseHtml() meets; fresh because a worker pool takes over the bodies. */
+/** A fresh set of pages of every kind parseHtml() meets. */
 function samplePages(): FetchedPage[] {
   const item = (i: number) =>
     `<title>Item ${i}</title><h1>Item ${i}</h1><span class="price">${i}.5</span><img class="cover" src="/img/${i}.jpg">` +

@@ -2,8 +2,8 @@ import type { FetchedPage } from "../../src/records.ts";
 
 /**
  * A fetched page as the fetcher would emit it: status 200, `text/html; charset=utf-8`, the body as UTF-8 bytes (or
- * the bytes given), no error; `overrides` changes any field. Each call makes a fresh body, which matters because a
- * parser pool hands bodies over to its workers.
+ * the bytes given), no error; `overrides` changes any field. Each call makes a fresh body, so that no two pages share
+ * one.
  *
  * @example
  * ```ts
