@@ -86,9 +86,7 @@ interface Settings {
  */
 export function renderDemoPage(id: number, origin: string, options: RenderDemoPageOptions = {}): string {
   const settings = pageSettings(options);
-  if (!Number.isSafeInteger(id) || id < 0 || id >= settings.pages) {
-    throw new RangeError(`Expected id to be an integer from 0 to ${settings.pages - 1}, got ${show(id)}`);
-  }
+  checkId(id, settings);
   return render(id, origin, settings);
 }
 
@@ -104,10 +102,14 @@ export function renderDemoPage(id: number, origin: string, options: RenderDemoPa
  */
 export function demoRecommendations(id: number, options: RenderDemoPageOptions = {}): number[] {
   const settings = pageSettings(options);
+  checkId(id, settings);
+  return recommendations(id, settings);
+}
+
+function checkId(id: number, settings: Settings): void {
   if (!Number.isSafeInteger(id) || id < 0 || id >= settings.pages) {
     throw new RangeError(`Expected id to be an integer from 0 to ${settings.pages - 1}, got ${show(id)}`);
   }
-  return recommendations(id, settings);
 }
 
 /**
