@@ -1,10 +1,13 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus, availableParallelism, release, totalmem } from "node:os";
-import { crawlBound } from "./bound.ts";
+import type { CrawlBound } from "./bound.ts";
 import type { Count } from "./runners.ts";
 import type { Scenario } from "./scenarios.ts";
 import type { SiteStats } from "./site_process.ts";
+
+/** A scenario with, where its responses wait, the fastest a crawl of it can be (see `bound.ts`). */
+export type BoundedScenario = Scenario & { crawlBound?: CrawlBound };
 
 /** One measured run, as the JSON report keeps it. */
 export interface RunResult extends Count {
@@ -105,7 +108,7 @@ export function addRatios(runs: RunResult[]): void {
 }
 
 /** The report as markdown: a header naming the machine, one table row per run, and what each scenario is. */
-export function markdown(machine: Machine, scenarios: readonly Scenario[], runs: readonly RunResult[], date: Date): string {
+export function markdown(machine: Machine, scenarios: readonly BoundedScenario[], runs: readonly RunResult[], date: Date): string {
   const ratio = (value: number | undefined) => (value === undefined ? "–" : `${value.toFixed(2)}×`);
   const lines = [
     `### rxcrawl bench, ${date.toISOString().slice(0, 16)}Z: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, ` +
@@ -146,9 +149,9 @@ export function markdown(machine: Machine, scenarios: readonly Scenario[], runs:
 }
 
 /** For a scenario whose responses wait: the fastest any crawl from /subject/0/ can be (see `bound.ts`). */
-function boundNote(scenario: Scenario): string {
-  if (scenario.latencyMs === 0) return "";
-  const { seconds, pagesPerSecond } = crawlBound(scenario);
+function boundNote(scenario: BoundedScenario): string {
+  if (scenario.crawlBound === undefined) return "";
+  const { seconds, pagesPerSecond } = scenario.crawlBound;
   return (
     `; a crawl from /subject/0/ that spends no time but waiting (robots.txt, then ${scenario.latencyMs} ms per ` +
     `response, links known once their page is in) needs ${seconds.toFixed(2)} s, at most ${pagesPerSecond.toFixed(0)} ` +

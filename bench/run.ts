@@ -60,13 +60,13 @@ await runPipeline(async () => {
   }
   addRatios(runs);
 
-  const report = markdown(machine, scenarios, runs, started);
-  process.stdout.write(`\n${report}`);
-  const dir = join(ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
   const withBounds = scenarios.map((scenario) =>
     scenario.latencyMs > 0 ? { ...scenario, crawlBound: crawlBound(scenario) } : scenario,
   );
+  const report = markdown(machine, withBounds, runs, started);
+  process.stdout.write(`\n${report}`);
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs }, null, 2)}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
