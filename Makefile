@@ -37,7 +37,7 @@ typecheck: node_modules/.package-lock.json
 	$(NODE_BIN)/tsc --noEmit -p .
 
 unit: node_modules/.package-lock.json
-	node --import tsx --test --test-reporter=spec test/*.test.ts
+	node --import tsx --test --test-reporter=spec $$(find test -name "*.test.ts" | sort)
 
 test: typecheck unit
 

@@ -1,4 +1,4 @@
-import { demoRecommendations } from "../src/demo_site.ts";
+import { demoRecommendations } from "../src/demo/demo_site.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** The fastest a crawl of a scenario's site can be when its time goes to waiting alone. */

@@ -1,14 +1,14 @@
 import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
-import { CrawlStats } from "./crawl_stats.ts";
-import { Frontier } from "./frontier.ts";
+import { CrawlStats } from "./stats/crawl_stats.ts";
+import { Frontier } from "./state/frontier.ts";
 import { CrawlError, UsageError, type CrawlErrorCode } from "./errors.ts";
-import { Fetcher, type FetcherOptions } from "./fetcher.ts";
+import { Fetcher, type FetcherOptions } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
-import type { CrawlJournal } from "./journal.ts";
-import { parseHtml } from "./parse_html.ts";
-import type { PageSpec } from "./parse_page.ts";
+import type { CrawlJournal } from "./state/journal.ts";
+import { parseHtml } from "./parse/parse_html.ts";
+import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest, PageRecord } from "./records.ts";
-import { SeenSet } from "./seen_set.ts";
+import { SeenSet } from "./state/seen_set.ts";
 import { hostOf, normalizeUrl } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 

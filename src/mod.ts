@@ -15,12 +15,12 @@
  * @module
  */
 export { crawl, type CrawlOptions } from "./crawl.ts";
-export { CrawlStats } from "./crawl_stats.ts";
-export { fetchPages, type FetchPagesOptions } from "./fetch_pages.ts";
-export { isHtmlType } from "./content_type.ts";
-export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "./fetcher.ts";
-export { parseHtml, type ParseHtmlOptions } from "./parse_html.ts";
-export { compileSpec, parsePage, type PageSpec } from "./parse_page.ts";
+export { CrawlStats } from "./stats/crawl_stats.ts";
+export { fetchPages, type FetchPagesOptions } from "./fetch/fetch_pages.ts";
+export { isHtmlType } from "./fetch/content_type.ts";
+export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "./fetch/fetcher.ts";
+export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
+export { compileSpec, parsePage, type PageSpec } from "./parse/parse_page.ts";
 export {
   checkSelector,
   defineExtractor,
@@ -29,26 +29,26 @@ export {
   type Follow,
   type PageInfo,
   parseFieldFlags,
-} from "./extractor.ts";
-export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./select.ts";
-export { extractLinks } from "./links.ts";
+} from "./parse/extractor.ts";
+export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./parse/select.ts";
+export { extractLinks } from "./parse/links.ts";
 export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
-export { decodeHtml, type DecodedBody } from "./charset.ts";
-export { dedupe } from "./dedupe.ts";
-export { Frontier, type FrontierOptions } from "./frontier.ts";
-export { SeenSet } from "./seen_set.ts";
-export { HostLimiter, type PolitenessOptions } from "./politeness.ts";
-export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./robots.ts";
+export { decodeHtml, type DecodedBody } from "./parse/charset.ts";
+export { dedupe } from "./state/dedupe.ts";
+export { Frontier, type FrontierOptions } from "./state/frontier.ts";
+export { SeenSet } from "./state/seen_set.ts";
+export { HostLimiter, type PolitenessOptions } from "./fetch/host_limiter.ts";
+export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./fetch/robots.ts";
 export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
 export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
-export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./journal.ts";
+export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./state/journal.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
-export { demoRecommendations, startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo_site.ts";
-export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./douban.ts";
-export { pageColumns, pageRow, type PageRow } from "./rows.ts";
-export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./progress.ts";
+export { demoRecommendations, startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo/demo_site.ts";
+export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./parse/douban.ts";
+export { pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
+export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
 export {
   type Cli,
   type CliSpec,
@@ -61,6 +61,6 @@ export {
   runPipeline,
   type Stop,
   stopOnSignals,
-} from "./cli.ts";
-export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/rows.ts";
+} from "./cli/cli.ts";
+export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 export { readUrlList } from "./url_list.ts";

@@ -9,9 +9,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo_site.ts";
-import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/douban.ts";
-import { pageColumns } from "../src/rows.ts";
+import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo/demo_site.ts";
+import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
+import { pageColumns } from "../src/sinks/page_row.ts";
 import { type Csv, type Exit, parseCsv, readCsv, run, type Running, start } from "./helpers/pipeline.ts";
 import { html, startServer } from "./helpers/server.ts";
 

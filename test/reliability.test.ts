@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startDemoSite } from "../src/demo_site.ts";
-import { DOUBAN_RECOMMENDATIONS } from "../src/douban.ts";
+import { startDemoSite } from "../src/demo/demo_site.ts";
+import { DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { FAULTS, startFaultSite } from "./helpers/faults.ts";
 import { readCsv, run, start } from "./helpers/pipeline.ts";
 

@@ -1,0 +1,53 @@
+import { UsageError } from "../errors.ts";
+import type { FieldValue, PageRecord } from "../records.ts";
+
+/** The columns of a page row, around the extracted fields: `url ... title`, then the fields, then `error, fetched_at`. */
+const HEAD = ["url", "final_url", "status", "content_type", "depth", "title"] as const;
+const TAIL = ["error", "fetched_at"] as const;
+
+/** A flat row: what the pipelines write to CSV and JSONL. */
+export type PageRow = Record<string, FieldValue>;
+
+/**
+ * The columns of a page row with `fields` extracted, in order. A field may not reuse a column's name.
+ *
+ * @example
+ * ```ts
+ * import { pageColumns } from "./page_row.ts";
+ * pageColumns(["price"]); // ["url", "final_url", "status", "content_type", "depth", "title", "price", "error", "fetched_at"]
+ * ```
+ */
+export function pageColumns(fields: readonly string[] = []): string[] {
+  for (const name of fields) {
+    if ((HEAD as readonly string[]).includes(name) || (TAIL as readonly string[]).includes(name)) {
+      throw new UsageError(`Expected a field name other than the column ${JSON.stringify(name)}`);
+    }
+  }
+  return [...HEAD, ...fields, ...TAIL];
+}
+
+/**
+ * Flattens a record into a row with {@linkcode pageColumns}' keys: one row per URL attempted, `error` empty on
+ * success, `status` 0 when no response came.
+ *
+ * @example
+ * ```ts
+ * import { map } from "rxjs";
+ * import { pageRow } from "./page_row.ts";
+ * map((page) => pageRow(page, ["price"]));
+ * ```
+ */
+export function pageRow(page: PageRecord, fields: readonly string[] = []): PageRow {
+  const row: PageRow = {
+    url: page.url,
+    final_url: page.finalUrl,
+    status: page.status,
+    content_type: page.contentType,
+    depth: page.depth,
+    title: page.title,
+  };
+  for (const name of fields) row[name] = page.fields[name] ?? null;
+  row.error = page.error;
+  row.fetched_at = page.fetchedAt;
+  return row;
+}

@@ -1,0 +1,56 @@
+import { finalize, type MonoTypeOperatorFunction, defer, tap } from "rxjs";
+import type { CrawlStats } from "./crawl_stats.ts";
+
+/** Options of {@linkcode showProgress}. */
+export interface ShowProgressOptions {
+  /** Where the progress line and the summary go. @default process.stderr */
+  stream?: NodeJS.WriteStream;
+  /** Milliseconds between redraws of the live line. @default 250 */
+  interval?: number;
+  /** Appended to the summary, e.g. where the output went. @default "" */
+  note?: string;
+}
+
+/**
+ * Shows a crawl's progress: on a terminal, one live line (done, queued, in flight, errors, pages/s) redrawn in place;
+ * on any stream, a summary with the runtime when the stream completes or is unsubscribed (not when it fails: the
+ * error is the report then). Values pass through untouched.
+ *
+ * @example
+ * ```ts
+ * import { crawl, CrawlStats } from "../mod.ts";
+ * import { showProgress } from "./show_progress.ts";
+ * const stats = new CrawlStats();
+ * crawl({ start: "https://example.com/", stats }).pipe(showProgress(stats, { note: "data/out/pages.csv" }));
+ * ```
+ */
+export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions = {}): MonoTypeOperatorFunction<T> {
+  const stream = options.stream ?? process.stderr;
+  return (source) =>
+    defer(() => {
+      const live = stream.isTTY === true;
+      const timer = live ? setInterval(() => stream.write(`\r${line(stats)}\x1b[K`), options.interval ?? 250) : undefined;
+      timer?.unref();
+      let failed = false;
+      return source.pipe(
+        tap({ error: () => (failed = true) }),
+        finalize(() => {
+          clearInterval(timer);
+          if (live) stream.write("\r\x1b[K");
+          // A failed run is told by its error line (runPipeline): a summary before it would make two reports, and its
+          // note ("wrote out.csv") would claim an output that could not even be created.
+          if (!failed) stream.write(`${summary(stats)}${options.note ? `; ${options.note}` : ""}\n`);
+        }),
+      );
+    });
+}
+
+/** The live progress line. */
+export function line(stats: CrawlStats): string {
+  return `${stats.done} done, ${stats.queued} queued, ${stats.inFlight} in flight, ${stats.errors} errors, ${stats.pagesPerSecond().toFixed(1)} pages/s`;
+}
+
+/** The summary printed at the end: the runtime first, as the seed prints it. */
+export function summary(stats: CrawlStats): string {
+  return `Code runtime: ${stats.elapsed().toFixed(2)} s: ${stats.done} pages, ${stats.errors} errors, ${stats.pagesPerSecond().toFixed(1)} pages/s`;
+}

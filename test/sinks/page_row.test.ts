@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { PageRecord } from "../../src/records.ts";
+import { pageColumns, pageRow } from "../../src/sinks/page_row.ts";
+
+const RECORD: PageRecord = {
+  url: "https://book.douban.com/subject/1/",
+  finalUrl: "https://book.douban.com/subject/1/?r=1",
+  depth: 2,
+  status: 200,
+  contentType: "text/html; charset=utf-8",
+  error: "",
+  errorCode: "",
+  attempts: 1,
+  fetchedAt: "2024-05-01T08:00:00.000Z",
+  title: "活着 (豆瓣)",
+  fields: { isbn: "9787506365437", rating: 9.4, missing: null, unused: true },
+  links: ["https://book.douban.com/subject/2/"],
+  charset: "utf-8",
+};
+
+test("pageColumns() without fields lists the page columns in order", () => {
+  assert.deepEqual(pageColumns(), [
+    "url",
+    "final_url",
+    "status",
+    "content_type",
+    "depth",
+    "title",
+    "error",
+    "fetched_at",
+  ]);
+});
+
+test("pageColumns() puts the fields between title and error, in the order given", () => {
+  assert.deepEqual(pageColumns(["rating", "isbn"]), [
+    "url",
+    "final_url",
+    "status",
+    "content_type",
+    "depth",
+    "title",
+    "rating",
+    "isbn",
+    "error",
+    "fetched_at",
+  ]);
+});
+
+test("pageColumns() rejects a field named like a page column, quoting it", () => {
+  for (const name of ["url", "title", "error", "fetched_at"]) {
+    assert.throws(() => pageColumns(["isbn", name]), {
+      name: "UsageError",
+      message: `Expected a field name other than the column "${name}"`,
+    });
+  }
+});
+
+test("pageRow() flattens a record with the keys of pageColumns(), in the same order", () => {
+  const row = pageRow(RECORD, ["rating", "isbn"]);
+  assert.deepEqual(row, {
+    url: "https://book.douban.com/subject/1/",
+    final_url: "https://book.douban.com/subject/1/?r=1",
+    status: 200,
+    content_type: "text/html; charset=utf-8",
+    depth: 2,
+    title: "活着 (豆瓣)",
+    rating: 9.4,
+    isbn: "9787506365437",
+    error: "",
+    fetched_at: "2024-05-01T08:00:00.000Z",
+  });
+  assert.deepEqual(Object.keys(row), pageColumns(["rating", "isbn"]));
+});
+
+test("pageRow() gives null for a field the record lacks and leaves out fields not asked for", () => {
+  assert.deepEqual(pageRow(RECORD, ["missing", "absent"]), {
+    ...pageRow(RECORD),
+    missing: null,
+    absent: null,
+  });
+  assert.equal("unused" in pageRow(RECORD, ["isbn"]), false);
+});
+
+test("pageRow() keeps a failed page's error and a status of 0 when no response came", () => {
+  const failed: PageRecord = {
+    ...RECORD,
+    status: 0,
+    error: "Connection refused (https://x.example/)",
+    errorCode: "ENETWORK",
+    title: "",
+    fields: {},
+  };
+  const row = pageRow(failed, ["isbn"]);
+  assert.deepEqual(
+    [row.status, row.error, row.isbn, row.title],
+    [0, "Connection refused (https://x.example/)", null, ""],
+  );
+});
