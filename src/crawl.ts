@@ -1,67 +1,23 @@
 import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
-import { CrawlStats } from "./stats/crawl_stats.ts";
-import { Frontier } from "./state/frontier.ts";
-import { CrawlError, UsageError, type CrawlErrorCode } from "./errors.ts";
-import { Fetcher, type FetcherOptions } from "./fetch/fetcher.ts";
+import { type CrawlOptions, crawlConfig } from "./crawl_options.ts";
+import { CrawlError, type CrawlErrorCode } from "./errors.ts";
+import { Fetcher } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
-import type { CrawlJournal } from "./state/journal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import type { PageSpec } from "./parse/parse_page.ts";
-import type { CrawlRequest, PageRecord } from "./records.ts";
-import { SeenSet } from "./state/seen_set.ts";
-import { hostOf, normalizeUrl } from "./url.ts";
-import { nonNegativeInteger, positiveInteger } from "./validate.ts";
+import type { PageRecord } from "./records.ts";
+import type { CrawlCounts, Lease } from "./state/crawl_state.ts";
+import { CrawlStats } from "./stats/crawl_stats.ts";
 
-/** Options of {@linkcode crawl}. */
-export interface CrawlOptions extends Omit<FetcherOptions, "onRedirect">, PageSpec {
-  /** Where the crawl starts: one or more http(s) URLs, crawled at depth 0. */
-  start: string | readonly string[];
-  /** Requests in flight at once, over all hosts. @default 8 */
-  concurrency?: number;
-  /** Worker threads that parse pages; 0 parses on the fetching thread. @default 0 */
-  workers?: number;
-  /** The most URLs to crawl; each leaves one record. @default Infinity */
-  maxPages?: number;
-  /** The most links to follow from a start URL; 0 crawls the start URLs only. @default Infinity */
-  maxDepth?: number;
-  /** Hosts (`host` or `host:port`) the crawl may enter, or `"any"`. @default the hosts of the start URLs */
-  hosts?: readonly string[] | "any";
-  /** Patterns a discovered URL must match one of (strings are regular expressions). @default every URL */
-  allow?: readonly (string | RegExp)[];
-  /** Patterns that exclude a discovered URL, checked after `allow`. @default none */
-  deny?: readonly (string | RegExp)[];
-  /**
-   * Stops the crawl gracefully when aborted: no URL is admitted or started after that, the requests in flight finish
-   * and emit their records, then the Observable completes. (To cancel at once, unsubscribe.)
-   */
-  signal?: AbortSignal;
-  /**
-   * Milliseconds the requests in flight get to finish after `signal` aborts; then they are aborted, leave no record,
-   * and the crawl completes.
-   * @default 10000
-   */
-  stopGrace?: number;
-  /**
-   * URLs waiting to be fetched that are kept in memory; beyond that they wait in a temporary file, so memory stays
-   * flat however wide the crawl. @default 100000
-   */
-  frontierMemory?: number;
-  /** Counters the crawl keeps up to date, for progress reports. @default a private instance */
-  stats?: CrawlStats;
-  /**
-   * Makes the crawl resumable: every URL admitted is journaled before the record of the page that found it is
-   * emitted, and a journal opened with `resume` hands back what an earlier run had seen and not finished (see
-   * {@linkcode CrawlJournal}). One subscription per journal.
-   * @default none
-   */
-  journal?: CrawlJournal;
-}
+export type { CrawlOptions } from "./crawl_options.ts";
+
+/** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
+const IDLE_MS = { first: 10, max: 200 };
 
 /**
  * Crawls from the start URLs, following the links that `follow` selects, and emits one {@linkcode PageRecord} per URL
  * it attempts: exactly once per URL, in the order pages finish. A URL that fails is a record with `error` set, never an
- * error of the stream. The Observable completes by itself when nothing is queued and nothing is in flight;
- * unsubscribing aborts the requests in flight and closes every connection.
+ * error of the stream. The Observable completes by itself when nothing is queued and nothing is in flight (in every
+ * process, when the `state` is shared); unsubscribing aborts the requests in flight and closes every connection.
  *
  * @example
  * ```ts
@@ -76,161 +32,166 @@ export interface CrawlOptions extends Omit<FetcherOptions, "onRedirect">, PageSp
  * ```
  */
 export function crawl(options: CrawlOptions): Observable<PageRecord> {
-  const starts = startUrls(options.start);
-  const concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
-  const maxPages = positiveInteger("maxPages", options.maxPages ?? Infinity, true);
-  const maxDepth = nonNegativeInteger("maxDepth", options.maxDepth ?? Infinity, true);
-  const stopGrace = nonNegativeInteger("stopGrace", options.stopGrace ?? 10_000);
-  const frontierMemory = positiveInteger("frontierMemory", options.frontierMemory ?? 100_000);
-  const inScope = scope(options, starts);
-  const parse = parseHtml(options); // validates selectors and workers up front
-  new Fetcher(options).close(); // validates the fetch options up front
+  const config = crawlConfig(options);
+  const parse = parseHtml(config.parse); // checks selectors and workers up front
 
   return new Observable<PageRecord>((subscriber) => {
     const stats = options.stats ?? new CrawlStats();
-    const journal = options.journal;
-    const seen = journal?.state.seen ?? new SeenSet();
-    const frontier = new Frontier({ memoryLimit: frontierMemory });
-    const requests = new Subject<CrawlRequest>();
-    // Counted here, not in `stats`: a stats shared by several crawls must not eat this one's maxPages.
-    let admitted = journal?.state.admitted ?? 0;
-    let open = 0; // admitted URLs whose record is not out yet: at 0, the crawl is over
-    // Requests handed to fetching whose record is not out yet. Counting until the record, not the end of the fetch,
-    // makes parsing push back on fetching: pages never pile up, bodies and all, before slower parser threads.
+    const state = config.state();
+    const requests = new Subject<Lease>();
+    /** Leases handed to fetching whose record is not out yet, by URL (a URL is leased once at a time). */
+    const held = new Map<string, Lease>();
+    // Held until the record is out, not until the fetch ends: parsing pushes back on fetching, so pages never pile up,
+    // bodies and all, before slower parser threads.
     let started = 0;
     let stopping = options.signal?.aborted ?? false;
+    let opened = false;
+    let leasing = false;
+    let committed = 0; // commits so far: a lease answered "nothing" while one went through may be stale
+    let idleMs = IDLE_MS.first;
+    let idleTimer: NodeJS.Timeout | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
 
-    const admit = (url: string, depth: number): void => {
-      if (stopping || depth > maxDepth || admitted >= maxPages || !seen.add(url)) return;
-      admitted++;
-      stats.admitted++;
-      open++;
-      journal?.admitted(url, depth);
-      frontier.push({ url, depth });
+    const fail = (error: unknown): void => subscriber.error(error);
+    const counts = (crawled: CrawlCounts | undefined): void => {
+      if (crawled !== undefined) stats.crawl = crawled;
+    };
+    const emit = (record: PageRecord): void => {
+      stats.record(record);
+      subscriber.next(record);
+    };
+    // A request that will not be fetched: its lease goes back, and the crawl may be over.
+    const drop = (lease: Lease): void => {
+      held.delete(lease.url);
+      started--;
+      state.release([lease]).catch(fail);
+      settle();
     };
     const settle = (): void => {
-      if (--open === 0) requests.complete();
-    };
-    // Requests wait in the frontier and enter the Subject only when fetching has room, so mergeMap never buffers:
-    // its buffer is an array that shifts in O(n) once large, and would hold the whole frontier in memory.
-    const pump = (): void => {
-      while (started < concurrency && frontier.size > 0 && !stopping && !subscriber.closed) {
-        started++;
-        requests.next(frontier.shift()!);
-      }
+      if (stopping && started === 0) requests.complete();
+      else pump();
     };
 
-    const fetcher = new Fetcher({
-      ...options,
+    // Requests are leased only when fetching has room, so mergeMap never buffers: its buffer is an array that shifts
+    // in O(n) once large, and would hold the whole frontier in memory.
+    const pump = (): void => {
+      if (leasing || !opened || stopping || subscriber.closed) return;
+      const room = config.concurrency - started;
+      if (room <= 0) return;
+      leasing = true;
+      const commitsBefore = committed;
+      state.lease(room).then((batch) => {
+        leasing = false;
+        counts(batch.counts);
+        for (const record of batch.records ?? []) emit(record);
+        if (stopping || subscriber.closed) {
+          state.release(batch.leases).catch(fail);
+          return;
+        }
+        for (const lease of batch.leases) {
+          started++;
+          held.set(lease.url, lease);
+          requests.next(lease);
+        }
+        if (batch.leases.length > 0) {
+          idleMs = IDLE_MS.first;
+          if (batch.leases.length === room) pump();
+        } else if (started === 0) {
+          if (batch.over && committed === commitsBefore) requests.complete();
+          else if (committed !== commitsBefore) pump();
+          else {
+            // Other processes sharing the crawl are still fetching: their pages may bring links.
+            idleTimer = setTimeout(pump, idleMs);
+            idleMs = Math.min(idleMs * 2, IDLE_MS.max);
+          }
+        }
+      }, fail);
+    };
+
+    const fetcher = new Fetcher(config.fetch, {
       // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.
-      onRedirect: (target): CrawlErrorCode | undefined => {
-        if (!inScope(target)) return "ESCOPE";
-        if (!seen.add(target)) return "EDUPLICATE";
-        journal?.redirected(target);
-        return undefined;
+      onRedirect: async (target): Promise<CrawlErrorCode | undefined> => {
+        if (!config.inScope(target)) return "ESCOPE";
+        return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
+      ...(state.pacer === undefined ? {} : { pacer: state.pacer }),
+      ...(state.shareRobots === undefined ? {} : { shareRobots: state.shareRobots.bind(state) }),
     });
-    let graceTimer: NodeJS.Timeout | undefined;
-    const onStop = () => {
+
+    const onStop = (): void => {
       stopping = true;
+      clearTimeout(idleTimer);
       graceTimer = setTimeout(() => {
-        subscription.unsubscribe(); // aborts what is still in flight
+        subscription.unsubscribe(); // aborts what is still in flight; their leases go back in the teardown
         subscriber.complete();
-      }, stopGrace);
-      // The URLs still waiting leave no record: a resumed crawl finds them in the journal and fetches them. With
-      // nothing in flight, the crawl completes here, and its teardown clears the timer just set.
-      open -= frontier.size;
-      frontier.clear();
-      if (open === 0) requests.complete();
+      }, config.stopGrace);
+      // The requests not handed out yet leave no record: a resumed crawl fetches them.
+      if (opened && started === 0) requests.complete();
     };
     options.signal?.addEventListener("abort", onStop, { once: true });
 
-    // The feedback loop: requests flow from the Subject through fetch and parse, and each record's links flow back
-    // into the Subject. `open` counts what is between the two ends, which is why this is a hand-made Observable.
+    // The feedback loop: leases flow from the Subject through fetch, parse and commit, and each commit's links go back
+    // to the state, from which the next leases come. `started` counts what is between the two ends, which is why this
+    // is a hand-made Observable.
     const subscription = requests
       .pipe(
-        mergeMap((request) => {
+        mergeMap((lease) => {
           stats.inFlight++;
-          return abortable((signal) => fetcher.fetch(request, signal, options.signal)).pipe(
+          return abortable((signal) => fetcher.fetch(lease, signal, options.signal)).pipe(
             catchError((error: unknown) => {
-              // Stopped while it waited for its host, or before a retry: like the URLs still waiting, no record.
+              // Stopped while it waited for its host, or before a retry: like the requests not handed out, no record.
               if (!(error instanceof CrawlError && error.code === "ESTOPPED")) throw error;
-              started--;
-              settle();
+              drop(lease);
               return EMPTY;
             }),
             // A request leaves the flight when its page arrives, when it is stopped, or when it is aborted (an
             // unsubscription, or the end of stopGrace).
             finalize(() => stats.inFlight--),
           );
-        }, concurrency),
+        }, config.concurrency),
         parse,
+        // Commits are sent as pages come and answered in that order, so records go out in the order they committed.
+        mergeMap((record) => {
+          const lease = held.get(record.url)!;
+          const links = record.depth < config.maxDepth ? record.links.filter(config.inScope) : [];
+          return state.commit(lease, record, links).then((result) => ({ record, lease, result }));
+        }),
       )
       .subscribe({
-        next: (record) => {
-          stats.record(record);
-          if (record.depth < maxDepth) {
-            for (const link of record.links) if (inScope(link)) admit(link, record.depth + 1);
-          }
-          // The links are journaled before their page's record goes out to be written: whenever the process dies, a
-          // row in the output has its links in the journal.
-          journal?.flush();
-          subscriber.next(record);
+        next: ({ record, lease, result }) => {
+          committed++;
+          counts(result.counts);
+          held.delete(lease.url);
           started--;
+          stats.admitted += result.admitted;
+          // A commit refused because the lease was taken back: another process fetches the page and records it.
+          if (result.accepted) emit(record);
           settle();
-          pump();
         },
-        error: (error: unknown) => subscriber.error(error),
+        error: fail,
         complete: () => subscriber.complete(),
       });
 
-    for (const url of starts) admit(url, 0);
-    for (const request of stopping ? [] : (journal?.state.pending ?? [])) {
-      stats.admitted++;
-      open++;
-      frontier.push(request);
-    }
-    journal?.flush();
-    if (open === 0) requests.complete();
-    else pump();
+    state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition }).then((crawled) => {
+      opened = true;
+      stats.admitted += crawled.counts.admitted - crawled.counts.done;
+      counts(crawled.counts);
+      if (stopping) requests.complete();
+      else pump();
+    }, fail);
 
     return () => {
       clearTimeout(graceTimer);
+      clearTimeout(idleTimer);
       options.signal?.removeEventListener("abort", onStop);
       subscription.unsubscribe();
       fetcher.close();
-      frontier.close();
+      const unfinished = [...held.values()];
+      held.clear();
+      // Nobody listens any more: what goes wrong while letting go cannot be reported.
+      (unfinished.length === 0 ? Promise.resolve() : state.release(unfinished))
+        .catch(() => {})
+        .finally(() => state.close().catch(() => {}));
     };
-  });
-}
-
-function startUrls(start: string | readonly string[]): string[] {
-  const list = typeof start === "string" ? [start] : [...start];
-  if (list.length === 0) throw new UsageError("Expected at least one start URL, got none");
-  return list.map((raw) => {
-    const url = normalizeUrl(raw);
-    if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
-    return url;
-  });
-}
-
-function scope(options: CrawlOptions, starts: readonly string[]): (url: string) => boolean {
-  const hosts = options.hosts === "any" ? undefined : new Set((options.hosts ?? starts.map(hostOf)).map((h) => h.toLowerCase()));
-  const allow = patterns(options.allow ?? [], "allow");
-  const deny = patterns(options.deny ?? [], "deny");
-  return (url) =>
-    (hosts === undefined || hosts.has(hostOf(url))) &&
-    (allow.length === 0 || allow.some((re) => re.test(url))) &&
-    !deny.some((re) => re.test(url));
-}
-
-function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {
-  return list.map((pattern) => {
-    if (pattern instanceof RegExp) return pattern;
-    try {
-      return new RegExp(pattern);
-    } catch {
-      throw new UsageError(`Expected ${name} to be a regular expression, got ${JSON.stringify(pattern)}`);
-    }
   });
 }

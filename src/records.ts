@@ -5,6 +5,10 @@ export interface CrawlRequest {
   url: string;
   /** Links followed from a start URL to reach this one; start URLs have depth 0. */
   depth: number;
+  /** `"sitemap"` for a sitemap or sitemap index, whose URLs are crawled; absent for a page. */
+  kind?: "sitemap";
+  /** The `<lastmod>` a sitemap gave for this URL, as written there. */
+  lastmod?: string;
 }
 
 /** The outcome of fetching one URL: plain data, safe to send to a worker thread or write as a row. */
@@ -26,6 +30,18 @@ export interface FetchedPage {
   errorCode: CrawlErrorCode | "";
   /** Requests made for this URL, retries and redirects included; 0 when none was made. */
   attempts: number;
+  /** How many of those requests were retries. */
+  retries: number;
+  /** Redirects followed. */
+  redirects: number;
+  /** Bytes read from the network for this URL over all its requests, headers included, before decompression. */
+  wireBytes: number;
+  /** Milliseconds from the last request to the end of its response; 0 when none was made. */
+  responseMs: number;
+  /** `"sitemap"` when the URL was fetched as a sitemap. */
+  kind?: "sitemap";
+  /** The `<lastmod>` a sitemap gave for this URL. */
+  lastmod?: string;
   /** When the fetch finished, ISO 8601. */
   fetchedAt: string;
 }

@@ -1,6 +1,8 @@
 import { defer, finalize, mergeMap, type OperatorFunction } from "rxjs";
 import type { CrawlStats } from "../stats/crawl_stats.ts";
 import { UsageError } from "../errors.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { fetchConfig } from "./fetch_options.ts";
 import { Fetcher, type FetcherOptions } from "./fetcher.ts";
 import { abortable } from "../internal.ts";
 import type { CrawlRequest, FetchedPage } from "../records.ts";
@@ -29,11 +31,11 @@ export interface FetchPagesOptions extends FetcherOptions {
  * ```
  */
 export function fetchPages(options: FetchPagesOptions = {}): OperatorFunction<string | CrawlRequest, FetchedPage> {
-  const concurrency = positiveInteger("concurrency", options.concurrency ?? 8);
-  new Fetcher(options).close(); // validates the fetch options up front, not at each subscription
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency);
+  const config = fetchConfig(options); // checked up front, not at each subscription
   return (source) =>
     defer(() => {
-      const fetcher = new Fetcher(options);
+      const fetcher = new Fetcher(config);
       return source.pipe(
         mergeMap((input) => {
           const request = toRequest(input);

@@ -1,52 +1,43 @@
 import http from "node:http";
 import https from "node:https";
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got } from "got";
-import { isHtmlType } from "./content_type.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
-import { HostLimiter, type PolitenessOptions } from "./host_limiter.ts";
 import type { CrawlRequest, FetchedPage } from "../records.ts";
-import { RobotsCache, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
 import { hostOf, normalizeUrl } from "../url.ts";
-import { nonNegativeInteger, positiveInteger } from "../validate.ts";
+import { isHtmlType } from "./content_type.ts";
+import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
+import { HostLimiter } from "./host_limiter.ts";
+import type { HostPacer } from "./host_pacer.ts";
+import { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
 export const BROWSER_USER_AGENT =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0";
 
 /** The User-Agent sent unless another is set: honest about what is asking. */
-export const DEFAULT_USER_AGENT = "rxcrawl/0.1 (+https://www.npmjs.com/package/rxcrawl)";
+export const DEFAULT_USER_AGENT = DEFAULTS.userAgent;
 
-/** Options of {@linkcode Fetcher}. */
-export interface FetcherOptions extends PolitenessOptions {
-  /** Milliseconds one request may take, body included, before it fails with `ETIMEOUT`. @default 30000 */
-  timeout?: number;
-  /** The `User-Agent` header. @default DEFAULT_USER_AGENT */
-  userAgent?: string;
-  /** Extra request headers; they override the defaults (`Accept`, `Accept-Language`). @default {} */
-  headers?: Record<string, string>;
-  /** Retries of a request that failed in a retryable way (network, timeout, 408, 429, 5xx). @default 2 */
-  retries?: number;
-  /** Milliseconds before the first retry; it doubles with each retry, with ±50 % jitter. @default 1000 */
-  retryDelay?: number;
-  /** The longest wait a `Retry-After` header may impose, in milliseconds. @default 60000 */
-  maxRetryAfter?: number;
-  /** The largest body accepted, in bytes after decompression; a larger one fails with `ETOOBIG`. @default 10485760 */
-  maxBytes?: number;
-  /** Redirects followed before failing with `EREDIRECT`. @default 10 */
-  maxRedirects?: number;
+/** Options of {@linkcode Fetcher}: see {@linkcode FetchOptions}. */
+export type FetcherOptions = FetchOptions;
+
+/** How a {@linkcode Fetcher} works with the crawl around it. */
+export interface FetcherHooks {
   /**
    * Called before a redirect is followed, with the normalized target. Returning an error code stops there: the page
    * becomes a record with that error (a crawl uses it to keep redirects in scope and not fetch a URL twice).
    * @default follow every redirect
    */
-  onRedirect?: (target: string, request: CrawlRequest) => CrawlErrorCode | undefined;
+  onRedirect?: (target: string, request: CrawlRequest) => CrawlErrorCode | undefined | Promise<CrawlErrorCode | undefined>;
+  /** Paces requests per host. @default a `HostLimiter` with the options' `perHost` and `rate` */
+  pacer?: HostPacer;
   /**
-   * Obey each origin's robots.txt (fetched once, through the same limits and retries; see `RobotsCache`): a URL it
-   * disallows becomes an `EROBOTS` record without a request, and its `Crawl-delay` paces the host.
-   * @default true
+   * Wraps the fetch of a robots.txt, so that several processes sharing a crawl fetch each origin's file once.
+   * @default fetch it in this process
    */
-  robots?: boolean;
+  shareRobots?: (fetch: RobotsFetch) => RobotsFetch;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -63,6 +54,18 @@ interface Attempt {
   location?: string;
   retryAfter?: number;
   error?: CrawlError;
+  /** Bytes read from the socket for this response, headers included. */
+  wireBytes: number;
+  /** From the request to the end of the response, in milliseconds. */
+  ms: number;
+}
+
+/** What the requests for one URL added up to, over retries and redirects. */
+interface Tally {
+  requests: number;
+  retries: number;
+  redirects: number;
+  wireBytes: number;
 }
 
 /**
@@ -82,31 +85,22 @@ interface Attempt {
 export class Fetcher {
   readonly #client: Got;
   readonly #agents: { http: http.Agent; https: https.Agent };
-  readonly #limiter: HostLimiter;
-  readonly #retries: number;
-  readonly #retryDelay: number;
-  readonly #maxRetryAfter: number;
-  readonly #maxBytes: number;
-  readonly #maxRedirects: number;
-  readonly #onRedirect: FetcherOptions["onRedirect"];
+  readonly #pacer: HostPacer;
+  readonly #config: FetchConfig;
+  readonly #onRedirect: FetcherHooks["onRedirect"];
   readonly #robots: RobotsCache | undefined;
 
-  constructor(options: FetcherOptions = {}) {
-    const timeout = positiveInteger("timeout", options.timeout ?? 30_000);
-    this.#retries = nonNegativeInteger("retries", options.retries ?? 2);
-    this.#retryDelay = nonNegativeInteger("retryDelay", options.retryDelay ?? 1000);
-    this.#maxRetryAfter = nonNegativeInteger("maxRetryAfter", options.maxRetryAfter ?? 60_000);
-    this.#maxBytes = positiveInteger("maxBytes", options.maxBytes ?? 10 * 1024 * 1024);
-    this.#maxRedirects = nonNegativeInteger("maxRedirects", options.maxRedirects ?? 10);
-    this.#onRedirect = options.onRedirect;
-    this.#limiter = new HostLimiter(options);
-    const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    this.#robots =
-      options.robots === false
-        ? undefined
-        : new RobotsCache(userAgent, this.#fetchRobots, (origin, rules) => {
-            if (rules.crawlDelay > 0) this.#limiter.setDelay(hostOf(origin), rules.crawlDelay);
-          });
+  constructor(options: FetcherOptions = {}, hooks: FetcherHooks = {}) {
+    const config = fetchConfig(options);
+    this.#config = config;
+    this.#onRedirect = hooks.onRedirect;
+    this.#pacer = hooks.pacer ?? new HostLimiter(config);
+    const fetchRobots = hooks.shareRobots?.(this.#fetchRobots) ?? this.#fetchRobots;
+    this.#robots = !config.robots
+      ? undefined
+      : new RobotsCache(config.userAgent, fetchRobots, (origin, rules) => {
+          if (rules.crawlDelay > 0) this.#pacer.setDelay(hostOf(origin), rules.crawlDelay);
+        });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
       https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -114,12 +108,12 @@ export class Fetcher {
     this.#client = got.extend({
       agent: this.#agents,
       headers: {
-        "user-agent": userAgent,
+        "user-agent": config.userAgent,
         accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
         "accept-language": "en-US,en;q=0.8,zh-CN;q=0.7,zh;q=0.5",
-        ...lowerCaseKeys(options.headers ?? {}),
+        ...lowerCaseKeys(config.headers),
       },
-      timeout: { request: timeout },
+      timeout: { request: config.timeout },
       // Retries, redirects and status handling are done here, where the crawl can see and pace each request.
       retry: { limit: 0 },
       followRedirect: false,
@@ -131,42 +125,45 @@ export class Fetcher {
   /**
    * Fetches `request.url`, following redirects and retrying. Rejects only when `signal` aborts (with its reason), or
    * when `stop` has aborted before a request could start, first, retry or redirect (with an `ESTOPPED` CrawlError):
-   * a graceful stop lets requests on the wire finish but starts none.
+   * a graceful stop lets requests on the wire finish but starts none. A request of kind `"sitemap"` is read whatever
+   * its type (XML, gzip); any other is read only when it is HTML.
    */
   async fetch(request: CrawlRequest, signal?: AbortSignal, stop?: AbortSignal): Promise<FetchedPage> {
+    const mode: Mode = request.kind === "sitemap" ? "any" : "page";
     const chain = [request.url];
     let url = request.url;
-    let attempts = 0;
+    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
     const refusal = await this.#robotsRefusal(url, signal, stop);
     if (refusal !== undefined) {
       const error = new CrawlError(refusal.code, refusal.message, { url });
-      return record(request, url, { status: 0, contentType: "", body: EMPTY, error }, 0);
+      return record(request, url, { status: 0, contentType: "", body: EMPTY, error, wireBytes: 0, ms: 0 }, tally);
     }
     for (;;) {
-      const { attempt, tries } = await this.#request(url, false, signal, stop);
-      attempts += tries;
-      if (attempt.location === undefined) return record(request, url, attempt, attempts);
+      const attempt = await this.#request(url, mode, tally, signal, stop);
+      if (attempt.location === undefined) return record(request, url, attempt, tally);
 
       const target = normalizeUrl(attempt.location, url);
       const fail = (code: CrawlErrorCode, message: string) =>
-        record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, attempts);
+        record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, tally);
+      const { maxRedirects } = this.#config;
       if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
       if (chain.includes(target)) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
-      if (chain.length > this.#maxRedirects) return fail("EREDIRECT", `More than ${this.#maxRedirects} redirects`);
-      const veto = this.#onRedirect?.(target, request);
+      if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
+      const veto = await this.#onRedirect?.(target, request);
       if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
       const targetRefusal = await this.#robotsRefusal(target, signal, stop);
       if (targetRefusal !== undefined) {
         return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
       }
       chain.push(target);
+      tally.redirects++;
       url = target;
     }
   }
 
   /** Closes every kept-alive connection; fetches still running fail. */
   close(): void {
-    this.#limiter.clear();
+    this.#pacer.clear();
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }
@@ -174,18 +171,22 @@ export class Fetcher {
   /** One URL through the host's limits, retried while the failure is retryable. */
   async #request(
     url: string,
-    robots: boolean,
+    mode: Mode,
+    tally: Tally,
     signal: AbortSignal | undefined,
     stop: AbortSignal | undefined,
-  ): Promise<{ attempt: Attempt; tries: number }> {
+  ): Promise<Attempt> {
     const host = hostOf(url);
     // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
-    const start = () => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, robots, signal));
+    const start = () => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal));
     for (let retry = 0; ; retry++) {
-      const attempt = await this.#limiter.run(host, start, signal);
-      if (attempt.error?.retryable !== true || retry >= this.#retries) return { attempt, tries: retry + 1 };
+      const attempt = await this.#pacer.run(host, start, signal);
+      tally.requests++;
+      tally.wireBytes += attempt.wireBytes;
+      if (attempt.error?.retryable !== true || retry >= this.#config.retries) return attempt;
       if (stop?.aborted) throw stopped(url);
       await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
+      tally.retries++;
     }
   }
 
@@ -194,10 +195,11 @@ export class Fetcher {
     return (await this.#robots.rulesFor(url, signal, stop)).refusal(url);
   }
 
-  readonly #fetchRobots = async (robotsUrl: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsResponse> => {
+  readonly #fetchRobots: RobotsFetch = async (robotsUrl, signal, stop) => {
     let url = robotsUrl;
+    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
     for (let redirects = 0; ; redirects++) {
-      const { attempt } = await this.#request(url, true, signal, stop);
+      const attempt = await this.#request(url, "robots", tally, signal, stop);
       const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
       if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
         const ok = attempt.error === undefined && attempt.status < 300;
@@ -213,17 +215,20 @@ export class Fetcher {
   };
 
   #backoff(retry: number, retryAfter: number | undefined): number {
-    if (retryAfter !== undefined) return Math.min(retryAfter, this.#maxRetryAfter);
-    return this.#retryDelay * 2 ** retry * (0.5 + Math.random());
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.#config.maxRetryAfter);
+    return this.#config.retryDelay * 2 ** retry * (0.5 + Math.random());
   }
 
   /**
-   * One request: resolves with what arrived, or with the error; rejects only on abort. A robots.txt is read whatever
-   * its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows.
+   * One request: resolves with what arrived, or with the error; rejects only on abort. A page is read only when it is
+   * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
+   * `"any"` reads every type up to the size limit.
    */
-  #attempt(url: string, robots: boolean, signal: AbortSignal | undefined): Promise<Attempt> {
-    const maxBytes = robots ? Math.min(this.#maxBytes, ROBOTS_MAX_BYTES) : this.#maxBytes;
+  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined): Promise<Attempt> {
+    const robots = mode === "robots";
+    const maxBytes = robots ? Math.min(this.#config.maxBytes, ROBOTS_MAX_BYTES) : this.#config.maxBytes;
     signal?.throwIfAborted();
+    const started = performance.now();
     return new Promise<Attempt>((resolve, reject) => {
       const stream = this.#client.stream(url);
       const chunks: Buffer[] = [];
@@ -233,13 +238,24 @@ export class Fetcher {
       let location: string | undefined;
       let retryAfter: number | undefined;
       let settled = false;
+      // What the response cost on the wire: the socket's byte count from when the request got it. A kept-alive socket
+      // carries one response at a time, so the difference is this response's, headers included, before decompression.
+      let socket: Socket | undefined;
+      let socketStart = 0;
+      stream.once("request", (request: http.ClientRequest) =>
+        request.once("socket", (assigned: Socket) => {
+          socket = assigned;
+          socketStart = assigned.bytesRead;
+        }),
+      );
+      const wire = () => (socket === undefined ? 0 : socket.bytesRead - socketStart);
 
-      const settle = (attempt: Attempt | Error) => {
+      const settle = (attempt: Omit<Attempt, "wireBytes" | "ms"> | Error) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener("abort", onAbort);
         if (attempt instanceof Error) reject(attempt);
-        else resolve(attempt);
+        else resolve({ ...attempt, wireBytes: wire(), ms: performance.now() - started });
       };
       const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown) => {
         settle({ status, contentType, body: EMPTY, error: new CrawlError(code, message, { url, status, retryable, cause }) });
@@ -259,7 +275,7 @@ export class Fetcher {
         const declared = Number(response.headers["content-length"]);
         if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
           fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
-        } else if (!robots && location === undefined && status < 400 && !isHtmlType(contentType)) {
+        } else if (mode === "page" && location === undefined && status < 400 && !isHtmlType(contentType)) {
           // Not a page: its status and type make the record, and its body is not worth downloading.
           settle({ status, contentType, body: EMPTY });
           stream.destroy();
@@ -297,6 +313,9 @@ export class Fetcher {
   }
 }
 
+/** What a request reads: a page (HTML only), a robots.txt (any type, cut at its limit), or any type (a sitemap). */
+type Mode = "page" | "robots" | "any";
+
 const EMPTY = new Uint8Array(0);
 
 function stopped(url: string): CrawlError {
@@ -317,8 +336,8 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, attempts: number): FetchedPage {
-  return {
+function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, tally: Tally): FetchedPage {
+  const page: FetchedPage = {
     url: request.url,
     finalUrl,
     depth: request.depth,
@@ -327,9 +346,16 @@ function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, attem
     body: attempt.error === undefined ? attempt.body : EMPTY,
     error: attempt.error?.message ?? "",
     errorCode: attempt.error?.code ?? "",
-    attempts,
+    attempts: tally.requests,
+    retries: tally.retries,
+    redirects: tally.redirects,
+    wireBytes: tally.wireBytes,
+    responseMs: Math.round(attempt.ms),
     fetchedAt: new Date().toISOString(),
   };
+  if (request.kind !== undefined) page.kind = request.kind;
+  if (request.lastmod !== undefined) page.lastmod = request.lastmod;
+  return page;
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

@@ -1,13 +1,9 @@
 import PQueue from "p-queue";
-import { positiveInteger, positiveNumber } from "../validate.ts";
+import { fetchConfig, type FetchOptions } from "./fetch_options.ts";
+import type { HostPacer } from "./host_pacer.ts";
 
-/** Options of {@linkcode HostLimiter}. */
-export interface PolitenessOptions {
-  /** Requests in flight to one host at once. @default Infinity (only the crawl's global cap applies) */
-  perHost?: number;
-  /** Requests started per second per host. @default Infinity */
-  rate?: number;
-}
+/** Options of {@linkcode HostLimiter}: `perHost` and `rate`, as in {@linkcode FetchOptions}. */
+export type PolitenessOptions = Pick<FetchOptions, "perHost" | "rate">;
 
 /**
  * Paces requests per host with one p-queue per host: at most `perHost` at once, and requests spaced by `1 / rate`
@@ -20,15 +16,14 @@ export interface PolitenessOptions {
  * const body = await limiter.run("example.com", () => fetch("https://example.com/").then((r) => r.text()));
  * ```
  */
-export class HostLimiter {
+export class HostLimiter implements HostPacer {
   readonly #perHost: number;
   readonly #rate: number;
   readonly #queues = new Map<string, PQueue>();
   readonly #delays = new Map<string, number>();
 
   constructor(options: PolitenessOptions = {}) {
-    this.#perHost = positiveInteger("perHost", options.perHost ?? Infinity, true);
-    this.#rate = options.rate === undefined || options.rate === Infinity ? Infinity : positiveNumber("rate", options.rate);
+    ({ perHost: this.#perHost, rate: this.#rate } = fetchConfig(options));
   }
 
   /**

@@ -1,8 +1,10 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULTS } from "../defaults.ts";
 import type { CrawlRequest } from "../records.ts";
 import { positiveInteger } from "../validate.ts";
+import { decodeRequest, encodeRequest } from "./request_line.ts";
 
 /** Options of {@linkcode Frontier}. */
 export interface FrontierOptions {
@@ -45,7 +47,7 @@ export class Frontier {
   #file: { path: string; fd: number; end: number } | undefined;
 
   constructor(options: FrontierOptions = {}) {
-    this.#memoryLimit = positiveInteger("memoryLimit", options.memoryLimit ?? 100_000);
+    this.#memoryLimit = positiveInteger("memoryLimit", options.memoryLimit ?? DEFAULTS.frontierMemory);
     this.#chunkSize = Math.min(CHUNK, this.#memoryLimit);
     this.#dir = options.dir ?? tmpdir();
   }
@@ -116,7 +118,7 @@ export class Frontier {
       this.#file = { path, fd: openSync(path, "w+"), end: 0 };
     }
     let text = "";
-    for (const { url, depth } of chunk) text += `${depth}\t${url}\n`;
+    for (const request of chunk) text += `${encodeRequest(request)}\n`;
     const bytes = Buffer.from(text);
     writeSync(this.#file.fd, bytes, 0, bytes.length, this.#file.end);
     this.#spilled.push({ offset: this.#file.end, length: bytes.length });
@@ -130,8 +132,8 @@ export class Frontier {
     readSync(this.#file!.fd, bytes, 0, length, offset);
     const chunk: CrawlRequest[] = [];
     for (const line of bytes.toString().split("\n")) {
-      const tab = line.indexOf("\t");
-      if (tab > 0) chunk.push({ url: line.slice(tab + 1), depth: Number(line.slice(0, tab)) });
+      const request = decodeRequest(line);
+      if (request !== undefined) chunk.push(request);
     }
     this.#inMemory += chunk.length;
     if (this.#spilledFirst === this.#spilled.length) {

@@ -1,22 +1,12 @@
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  statSync,
-  truncateSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
-import { parse } from "csv-parse";
 import { UsageError } from "../errors.ts";
 import type { CrawlRequest } from "../records.ts";
+import { completeRows, lastNewline } from "../sinks/complete_rows.ts";
+import type { CrawlDefinition } from "./crawl_definition.ts";
+import { decodeRequest, encodeRequest } from "./request_line.ts";
 import { SeenSet } from "./seen_set.ts";
-import { isCsvPath } from "../sinks/write_rows.ts";
 
 /** What a crawl picks up from a journal: every URL it had seen, and those whose rows are not in the output yet. */
 export interface JournalState {
@@ -28,6 +18,8 @@ export interface JournalState {
   pending: CrawlRequest[];
   /** Rows kept in the output. */
   rows: number;
+  /** What defined the crawl that wrote the journal; `undefined` for a journal written before definitions were kept. */
+  definition: CrawlDefinition | undefined;
 }
 
 /** Options of {@linkcode CrawlJournal.open}. */
@@ -78,22 +70,28 @@ export class CrawlJournal {
    */
   static async open(output: string, options: CrawlJournalOptions = {}): Promise<CrawlJournal> {
     const path = journalPath(output);
-    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], rows: 0 });
+    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined });
     if (options.resume !== true || (!existsSync(path) && !existsSync(output))) {
       return new CrawlJournal(output, openFile(path, "w"), empty(), false);
     }
     if (!existsSync(path)) {
       throw new UsageError(`Cannot resume ${output}: its journal ${path} is missing (run without --resume to start over)`);
     }
-    const done = existsSync(output) ? await completeRows(output) : { urls: new SeenSet(), rows: 0 };
-    const state = await readJournal(path, done.urls);
-    state.rows = done.rows;
+    const done = new SeenSet();
+    const rows = existsSync(output) ? await completeRows(output, (row) => typeof row.url === "string" && done.add(row.url)) : 0;
+    const state = await readJournal(path, done);
+    state.rows = rows;
     return new CrawlJournal(output, openFile(path, "a"), state, existsSync(output));
   }
 
-  /** Notes an admitted URL; written at the next {@linkcode flush}. */
-  admitted(url: string, depth: number): void {
-    this.#buffer += `${depth}\t${url}\n`;
+  /** Notes what defines the crawl, so that a resume can refuse a different one; written at the next {@linkcode flush}. */
+  define(definition: CrawlDefinition): void {
+    this.#buffer += `d\t${JSON.stringify(definition)}\n`;
+  }
+
+  /** Notes an admitted request; written at the next {@linkcode flush}. */
+  admitted(request: CrawlRequest): void {
+    this.#buffer += `${encodeRequest(request)}\n`;
   }
 
   /** Notes a URL reached by a redirect, so a resumed crawl does not fetch it again. */
@@ -137,76 +135,25 @@ function openFile(path: string, flags: "w" | "a"): number {
   }
 }
 
-/** The URLs of the output's complete rows; a torn or unreadable tail is cut off the file. */
-async function completeRows(output: string): Promise<{ urls: SeenSet; rows: number }> {
-  const urls = new SeenSet();
-  let rows = 0;
-  const end = lastNewline(output);
-  let good = 0; // bytes up to the end of the last complete row
-  if (end > 0) {
-    const input = createReadStream(output, { end: end - 1 });
-    try {
-      if (isCsvPath(output)) {
-        // Rows are counted as the parser meets them: a parse error discards the rows it had buffered for us.
-        const onRecord = (record: Record<string, string>, context: { bytes: number }) => {
-          if (record.url !== undefined) urls.add(record.url);
-          rows++;
-          good = context.bytes;
-          return null;
-        };
-        for await (const _ of input.pipe(parse({ columns: true, bom: true, relax_column_count: true, on_record: onRecord })));
-        if (rows === 0) good = end; // a header alone
-      } else {
-        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-          const row = JSON.parse(line) as { url?: unknown };
-          if (typeof row.url === "string") urls.add(row.url);
-          rows++;
-          good += Buffer.byteLength(line) + 1;
-        }
-      }
-    } catch {
-      // A row cut inside a quoted field, or a line that is not JSON: everything from there on is redone.
-    } finally {
-      input.destroy();
-    }
-  }
-  if (statSync(output).size > good) truncateSync(output, good);
-  return { urls, rows };
-}
-
 /** The journal's state, given the URLs already done; a torn last line is cut off the file. */
 async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
   const end = lastNewline(path);
-  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], rows: 0 };
+  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined };
   if (end > 0) {
     const input = createReadStream(path, { end: end - 1 });
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-      const tab = line.indexOf("\t");
-      const url = line.slice(tab + 1);
-      if (tab < 0 || !state.seen.add(url)) continue;
-      if (line.startsWith("r\t")) continue;
-      state.admitted++;
-      if (!done.has(url)) state.pending.push({ url, depth: Number(line.slice(0, tab)) });
+      if (line.startsWith("d\t")) {
+        state.definition ??= JSON.parse(line.slice(2)) as CrawlDefinition;
+      } else if (line.startsWith("r\t")) {
+        state.seen.add(line.slice(2));
+      } else {
+        const request = decodeRequest(line);
+        if (request === undefined || !state.seen.add(request.url)) continue;
+        state.admitted++;
+        if (!done.has(request.url)) state.pending.push(request);
+      }
     }
   }
   if (statSync(path).size > end) truncateSync(path, end);
   return state;
-}
-
-/** The length of the file up to and including its last `\n`, 0 when it has none. */
-function lastNewline(path: string): number {
-  const fd = openSync(path, "r");
-  try {
-    const block = Buffer.alloc(64 * 1024);
-    for (let position = statSync(path).size; position > 0; ) {
-      const start = Math.max(0, position - block.length);
-      const read = readSync(fd, block, 0, position - start, start);
-      const index = block.subarray(0, read).lastIndexOf(10);
-      if (index >= 0) return start + index + 1;
-      position = start;
-    }
-    return 0;
-  } finally {
-    closeSync(fd);
-  }
 }

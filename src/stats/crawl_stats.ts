@@ -1,3 +1,5 @@
+import type { CrawlCounts } from "../state/crawl_state.ts";
+
 /**
  * Live counters of a running crawl, for progress lines and summaries. Pass one to `crawl({ stats })`; the crawl
  * updates it as it goes.
@@ -19,6 +21,8 @@ export class CrawlStats {
   errors = 0;
   /** Requests being fetched now. */
   inFlight = 0;
+  /** The whole crawl's counts, over every process, when its state is shared; `undefined` otherwise. */
+  crawl: CrawlCounts | undefined = undefined;
   /** When the crawl started, from `performance.now()`. */
   readonly startedAt = performance.now();
 

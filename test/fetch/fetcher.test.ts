@@ -4,7 +4,7 @@ import type http from "node:http";
 import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
 import { UsageError } from "../../src/errors.ts";
-import { DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "../../src/fetch/fetcher.ts";
+import { DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "../../src/fetch/fetcher.ts";
 import type { FetchedPage } from "../../src/records.ts";
 import { bytes, delay, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
 
@@ -16,9 +16,10 @@ async function withFetcher(
   routes: Record<string, Handler> | Handler,
   options: FetcherOptions,
   body: (server: TestServer, fetcher: Fetcher) => Promise<void>,
+  hooks: FetcherHooks = {},
 ): Promise<void> {
   const server = await startServer(routes);
-  const fetcher = new Fetcher({ robots: false, ...options });
+  const fetcher = new Fetcher({ robots: false, ...options }, hooks);
   try {
     await body(server, fetcher);
   } finally {
@@ -281,19 +282,25 @@ test("Fetcher fails with EREDIRECT on a redirect to a location that is not http(
 
 test("Fetcher stops at a redirect that onRedirect vetoes, without requesting the target", async () => {
   const targets: string[] = [];
-  const options: FetcherOptions = {
-    onRedirect: (target) => {
+  const hooks: FetcherHooks = {
+    onRedirect: async (target): Promise<"ESCOPE"> => {
       targets.push(target);
       return "ESCOPE";
     },
   };
-  await withFetcher({ "/a": redirect("/b#frag"), "/b": html("<title>b</title>") }, options, async (server, fetcher) => {
-    const result = await fetchUrl(fetcher, server.url("/a"));
-    assert.deepEqual(targets, [server.url("/b")]);
-    assert.equal(result.errorCode, "ESCOPE");
-    assert.equal(result.error, `Redirect to ${server.url("/b")} not followed: out of the crawl's scope (${server.url("/a")})`);
-    assert.equal(server.hitsOf("/b"), 0);
-  });
+  const routes = { "/a": redirect("/b#frag"), "/b": html("<title>b</title>") };
+  await withFetcher(
+    routes,
+    {},
+    async (server, fetcher) => {
+      const result = await fetchUrl(fetcher, server.url("/a"));
+      assert.deepEqual(targets, [server.url("/b")]);
+      assert.equal(result.errorCode, "ESCOPE");
+      assert.equal(result.error, `Redirect to ${server.url("/b")} not followed: out of the crawl's scope (${server.url("/a")})`);
+      assert.equal(server.hitsOf("/b"), 0);
+    },
+    hooks,
+  );
 });
 
 test("Fetcher records a non-HTML response's status and content type with an empty body and no error", async () => {

@@ -22,6 +22,10 @@ export function fetchedPage(url: string, body: string | Uint8Array, overrides: P
     error: "",
     errorCode: "",
     attempts: 1,
+    retries: 0,
+    redirects: 0,
+    wireBytes: 0,
+    responseMs: 0,
     fetchedAt: "2024-05-01T08:00:00.000Z",
     ...overrides,
   };

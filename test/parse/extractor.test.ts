@@ -20,6 +20,10 @@ const PAGE: PageInfo = {
   error: "",
   errorCode: "",
   attempts: 1,
+  retries: 0,
+  redirects: 0,
+  wireBytes: 0,
+  responseMs: 0,
   fetchedAt: "2024-01-01T00:00:00.000Z",
 };
 

@@ -27,12 +27,12 @@ test(
     const journal = await CrawlJournal.open(out);
     assert.equal(journal.resumed, false);
     assert.equal(journal.state.admitted, 0);
-    journal.admitted("http://a.example/", 0);
+    journal.admitted({ url: "http://a.example/", depth: 0 });
     journal.redirected("http://a.example/home");
     assert.equal(readFileSync(journal.path, "utf8"), "");
     journal.flush();
     assert.equal(readFileSync(journal.path, "utf8"), "0\thttp://a.example/\nr\thttp://a.example/home\n");
-    journal.admitted("http://a.example/b", 1);
+    journal.admitted({ url: "http://a.example/b", depth: 1 });
     journal.close();
     journal.close();
     assert.equal(readFileSync(journal.path, "utf8"), "0\thttp://a.example/\nr\thttp://a.example/home\n1\thttp://a.example/b\n");

@@ -1,0 +1,162 @@
+import { DEFAULTS } from "./defaults.ts";
+import { UsageError } from "./errors.ts";
+import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
+import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
+import type { ParseHtmlOptions } from "./parse/parse_html.ts";
+import type { PageSpec } from "./parse/parse_page.ts";
+import type { CrawlRequest } from "./records.ts";
+import type { CrawlDefinition } from "./state/crawl_definition.ts";
+import type { CrawlState } from "./state/crawl_state.ts";
+import type { CrawlJournal } from "./state/journal.ts";
+import { LocalCrawlState } from "./state/local_state.ts";
+import type { CrawlStats } from "./stats/crawl_stats.ts";
+import { hostOf, normalizeUrl } from "./url.ts";
+import { nonNegativeInteger, positiveInteger } from "./validate.ts";
+
+/** Options of `crawl()`. */
+export interface CrawlOptions extends FetchOptions, PageSpec {
+  /**
+   * Where the crawl starts: one or more http(s) URLs, crawled at depth 0. A process joining a crawl that a shared
+   * `state` already holds may give none.
+   */
+  start: string | readonly string[];
+  /** Requests in flight at once, over all hosts. @default 8 */
+  concurrency?: number;
+  /** Worker threads that parse pages; 0 parses on the fetching thread. @default 0 */
+  workers?: number;
+  /** The most URLs to crawl; each leaves one record. @default Infinity */
+  maxPages?: number;
+  /** The most links to follow from a start URL; 0 crawls the start URLs only. @default Infinity */
+  maxDepth?: number;
+  /** Hosts (`host` or `host:port`) the crawl may enter, or `"any"`. @default the hosts of the start URLs */
+  hosts?: readonly string[] | "any";
+  /** Patterns a discovered URL must match one of (strings are regular expressions). @default every URL */
+  allow?: readonly (string | RegExp)[];
+  /** Patterns that exclude a discovered URL, checked after `allow`. @default none */
+  deny?: readonly (string | RegExp)[];
+  /**
+   * Stops the crawl gracefully when aborted: no URL is admitted or started after that, the requests in flight finish
+   * and emit their records, then the Observable completes. (To cancel at once, unsubscribe.)
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the requests in flight get to finish after `signal` aborts; then they are aborted, leave no record,
+   * and the crawl completes.
+   * @default 10000
+   */
+  stopGrace?: number;
+  /**
+   * Everything the crawl remembers (frontier, seen URLs, leases, politeness): shared by several processes when it is a
+   * `RedisCrawlState`. One subscription per state. @default a new `LocalCrawlState` per subscription
+   */
+  state?: CrawlState;
+  /** For the default state: requests kept in memory before the frontier spills to a file. @default 100000 */
+  frontierMemory?: number;
+  /** For the default state: the journal that makes the crawl resumable (see `CrawlJournal`). @default none */
+  journal?: CrawlJournal;
+  /** Counters the crawl keeps up to date, for progress reports. @default a private instance */
+  stats?: CrawlStats;
+  /** The columns of the caller's output, made part of the crawl's definition (see `CrawlDefinition`). @default none */
+  columns?: readonly string[];
+}
+
+/** {@linkcode CrawlOptions} checked once, defaults filled in, and cut into what each part of the crawl needs. */
+export interface CrawlConfig {
+  start: CrawlRequest[];
+  concurrency: number;
+  maxPages: number;
+  maxDepth: number;
+  stopGrace: number;
+  /** Whether a discovered URL may be crawled (hosts, allow, deny). */
+  inScope: (url: string) => boolean;
+  fetch: FetchConfig;
+  parse: ParseHtmlOptions;
+  definition: CrawlDefinition;
+  /** The state of one subscription. */
+  state: () => CrawlState;
+}
+
+/**
+ * Checks the options of `crawl()` and cuts them into the slices its parts take: a wrong value is a `UsageError`,
+ * raised before anything is fetched.
+ *
+ * @example
+ * ```ts
+ * import { crawlConfig } from "./crawl_options.ts";
+ * crawlConfig({ start: "https://example.com/", concurrency: 0 }); // throws "Expected concurrency to be a positive integer, got 0"
+ * ```
+ */
+export function crawlConfig(options: CrawlOptions): CrawlConfig {
+  const start = startRequests(options.start, options.state !== undefined);
+  const maxDepth = nonNegativeInteger("maxDepth", options.maxDepth ?? DEFAULTS.maxDepth, true);
+  if (options.state !== undefined && (options.journal !== undefined || options.frontierMemory !== undefined)) {
+    throw new UsageError("Expected journal and frontierMemory only without a state: they configure the default one");
+  }
+  const hosts = options.hosts === "any" ? "any" : [...(options.hosts ?? start.map((request) => hostOf(request.url)))];
+  const allow = patterns(options.allow ?? [], "allow");
+  const deny = patterns(options.deny ?? [], "deny");
+  const hostSet = hosts === "any" ? undefined : new Set(hosts.map((host) => host.toLowerCase()));
+  const given = options.state;
+  const local = { journal: options.journal, frontierMemory: options.frontierMemory };
+  if (given === undefined) new LocalCrawlState(withoutUndefined(local)).close(); // checks frontierMemory up front
+  return {
+    start,
+    concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency),
+    maxPages: positiveInteger("maxPages", options.maxPages ?? DEFAULTS.maxPages, true),
+    maxDepth,
+    stopGrace: nonNegativeInteger("stopGrace", options.stopGrace ?? DEFAULTS.stopGrace),
+    inScope: (url) =>
+      (hostSet === undefined || hostSet.has(hostOf(url))) &&
+      (allow.length === 0 || allow.some((re) => re.test(url))) &&
+      !deny.some((re) => re.test(url)),
+    fetch: fetchConfig(options),
+    parse: {
+      workers: nonNegativeInteger("workers", options.workers ?? DEFAULTS.workers),
+      ...(options.follow === undefined ? {} : { follow: options.follow }),
+      ...(options.extract === undefined ? {} : { extract: options.extract }),
+    },
+    definition: {
+      start: start.map((request) => request.url),
+      follow: nameFunction(options.follow ?? DEFAULTS.follow),
+      extract: options.extract === undefined ? null : nameFunction(options.extract),
+      hosts: hosts === "any" ? "any" : hosts.map((host) => host.toLowerCase()),
+      allow: allow.map((re) => re.source),
+      deny: deny.map((re) => re.source),
+      maxDepth: maxDepth === Infinity ? null : maxDepth,
+      sitemap: false,
+      ...(options.columns === undefined ? {} : { columns: [...options.columns] }),
+    },
+    state: given === undefined ? () => new LocalCrawlState(withoutUndefined(local)) : () => given,
+  };
+}
+
+function startRequests(start: string | readonly string[], shared: boolean): CrawlRequest[] {
+  const list = typeof start === "string" ? [start] : [...start];
+  if (list.length === 0 && !shared) throw new UsageError("Expected at least one start URL, got none");
+  return list.map((raw) => {
+    const url = normalizeUrl(raw);
+    if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
+    return { url, depth: 0 };
+  });
+}
+
+function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {
+  return list.map((pattern) => {
+    if (pattern instanceof RegExp) return pattern;
+    try {
+      return new RegExp(pattern);
+    } catch {
+      throw new UsageError(`Expected ${name} to be a regular expression, got ${JSON.stringify(pattern)}`);
+    }
+  });
+}
+
+/** A selector or field map as it is; a function by its name, the one part of it that two processes share. */
+function nameFunction<T>(value: T | Follow | Extract): Exclude<T, Follow | Extract> | { function: string } {
+  if (typeof value !== "function") return value as Exclude<T, Follow | Extract>;
+  return { function: isPortable(value) ? value.exportName : value.name || "anonymous" };
+}
+
+function withoutUndefined<T extends object>(object: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as never;
+}

@@ -1,0 +1,73 @@
+import { UsageError } from "../errors.ts";
+
+/**
+ * What makes a crawl the crawl it is, as plain JSON: where it starts, what it follows and extracts, where it may go,
+ * and what its output's columns are. A crawl continued from a journal (`--resume`) or shared through a crawl state
+ * must have the same definition, or its output would mix rows of two crawls. Options that only change the pace
+ * (concurrency, rate, timeouts) or the budget (`maxPages`) are not part of it.
+ */
+export interface CrawlDefinition {
+  /** The start URLs, normalized. */
+  start: string[];
+  /** The links followed: a CSS selector, `false`, or the name of a function. */
+  follow: string | false | { function: string };
+  /** The fields extracted: selectors by name, or the name of a function; `null` for none. */
+  extract: Record<string, string> | { function: string } | null;
+  /** The hosts the crawl may enter, or `"any"`. */
+  hosts: string[] | "any";
+  /** The patterns a followed URL must match one of, and those that exclude it. */
+  allow: string[];
+  deny: string[];
+  /** The most links followed from a start URL; `null` for no limit. */
+  maxDepth: number | null;
+  /** Whether the crawl starts from the sites' sitemaps too. */
+  sitemap: boolean;
+  /** The columns of the output, when the caller writes rows (the pipelines do). */
+  columns?: string[];
+}
+
+/** The names of the definition's parts, as a user sets them. */
+const LABELS: Record<keyof CrawlDefinition, string> = {
+  start: "the start URLs",
+  follow: "follow",
+  extract: "extract",
+  hosts: "hosts",
+  allow: "allow",
+  deny: "deny",
+  maxDepth: "maxDepth",
+  sitemap: "sitemap",
+  columns: "the output columns",
+};
+
+/**
+ * Throws a {@linkcode UsageError} naming the first part in which `given` differs from the `stored` definition of the
+ * crawl being continued, with both values. `start` is not compared when `given` has none: a process joining a shared
+ * crawl brings no start URL.
+ *
+ * @example
+ * ```ts
+ * import { checkSameCrawl } from "./crawl_definition.ts";
+ * checkSameCrawl(stored, given, "the journal data/out/site.csv.journal");
+ * // throws: Cannot continue the crawl of the journal data/out/site.csv.journal: follow differs (it has "a[href]", got "h1 a")
+ * ```
+ */
+export function checkSameCrawl(stored: CrawlDefinition, given: CrawlDefinition, where: string): void {
+  for (const key of Object.keys(LABELS) as (keyof CrawlDefinition)[]) {
+    if (key === "start" && given.start.length === 0) continue;
+    const before = canonical(stored[key]);
+    const now = canonical(given[key]);
+    if (before !== now) {
+      throw new UsageError(`Cannot continue the crawl of ${where}: ${LABELS[key]} differs (it has ${before}, got ${now})`);
+    }
+  }
+}
+
+/** JSON with object keys sorted, so that two equal definitions give the same string. */
+function canonical(value: unknown): string {
+  if (value === undefined) return "none";
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
