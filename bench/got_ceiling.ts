@@ -2,7 +2,7 @@
 // Ceiling 1 of `make bench`: plain got fetching every book page of a demo site once, at a crawl's concurrency, with
 // nothing else to do. Prints {"pages","errors"} as one JSON line on stdout; the harness times the whole process.
 // cli.ts alone, not mod.ts: loading the whole library (linkedom, rxjs...) would add its start-up time to a ceiling.
-import { integerFlag, parseCli, runPipeline } from "../src/cli/cli.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 
 const HELP = `usage: got_ceiling.ts --origin <url> --pages N [--concurrency N]

@@ -6,7 +6,7 @@
 // `cpuSeconds`, the CPU time of the parse on all the process's threads (the garbage collector's included).
 // It parses with rxcrawl's parseDocument, that is linkedom as rxcrawl loads it (with a lighter EventTarget, see
 // src/linkedom/), so that this stays a ceiling of rxcrawl's parse stage; stock linkedom parses the same pages slower.
-import { integerFlag, parseCli, runPipeline } from "../src/cli/cli.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { parseDocument } from "../src/parse/select.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 

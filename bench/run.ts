@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../src/errors.ts";
-import { integerFlag, parseCli, runPipeline } from "../src/cli/cli.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
 import { addRatios, check, describeMachine, markdown, type RunResult } from "./report.ts";

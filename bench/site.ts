@@ -6,7 +6,8 @@
 // orphaned site never outlives its harness.
 import { fstatSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { integerFlag, parseCli, runPipeline, startDemoSite } from "../src/mod.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
+import { startDemoSite } from "../src/demo/mod.ts";
 import type { SiteStats } from "./site_process.ts";
 
 const HELP = `usage: site.ts [options]

@@ -4,7 +4,7 @@
 // mergeMap's concurrency argument.
 // Input: none (--count, --wait-ms). Output: each task's lines and each measured runtime, on stdout.
 import { concatMap, defer, lastValueFrom, mergeMap, range, timer, map, tap } from "rxjs";
-import { integerFlag, parseCli, runPipeline } from "../src/mod.ts";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 
 const HELP = `usage: concurrency-demo.ts [--count N] [--wait-ms MS]
 

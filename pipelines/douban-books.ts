@@ -9,71 +9,39 @@ import {
   BROWSER_USER_AGENT,
   crawl,
   CrawlStats,
-  defaultWorkers,
   DOUBAN_FIELDS,
   DOUBAN_RECOMMENDATIONS,
   DOUBAN_START,
   doubanBook,
-  integerFlag,
-  numberFlag,
-  parseCli,
-  openJournal,
-  runPipeline,
   showProgress,
-  startDemoSite,
-  stopOnSignals,
   UsageError,
   writeRows,
 } from "../src/mod.ts";
+import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import { startDemoSite } from "../src/demo/mod.ts";
 
-const HELP = `usage: douban-books.ts [<start-url>...] [options]
-
-Follows Douban's recommended books from page to page and writes one row per book page:
-url, ${DOUBAN_FIELDS.join(", ")}, status, depth, error, fetched_at.
-
-  --demo                  crawl the bundled Douban-like site on a free loopback port instead (offline)
-  --out <file>            .csv or .jsonl (default: data/out/douban-books.csv)
-  --max-pages N           book pages to crawl at most (default: 200)
-  --concurrency N         requests in flight at once (default: 4; 16 with --demo)
-  --rate N                requests started per second (default: 1, as Douban bans faster crawlers; none with --demo)
-  --timeout <ms>          time one request may take (default: 30000)
-  --retries N             retries of a network error, timeout, 408, 429 or 5xx, with backoff (default: 2)
-  --no-robots             do not fetch or obey robots.txt
-  --resume                continue the crawl that left --out (and its .journal) behind, without repeating a row
-  --workers N             parser threads (default: cores - 1, at least 1)
-  -h, --help              this help
-
-Default start: ${DOUBAN_START}
-Requests carry a desktop browser's User-Agent, Accept and Accept-Language headers, as Douban requires.`;
+const COLUMNS = ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"];
+const COMMAND = commandSpec({
+  usage: "[<start-url>...] [options]",
+  about: `Follows Douban's recommended books from page to page and writes one row per book page:
+${COLUMNS.join(", ")}.`,
+  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers"],
+  defaults: {
+    out: "data/out/douban-books.csv",
+    "max-pages": "200",
+    concurrency: "4; 16 with --demo",
+    rate: "1, as Douban bans faster crawlers; none with --demo",
+  },
+  positionals: true,
+  footer: `Default start: ${DOUBAN_START}
+Requests carry a desktop browser's User-Agent, Accept and Accept-Language headers, as Douban requires.`,
+});
 
 await runPipeline(async () => {
-  const { values, positionals } = parseCli({
-    help: HELP,
-    positionals: true,
-    options: {
-      demo: { type: "boolean" },
-      out: { type: "string" },
-      "max-pages": { type: "string" },
-      concurrency: { type: "string" },
-      rate: { type: "string" },
-      timeout: { type: "string" },
-      retries: { type: "string" },
-      "no-robots": { type: "boolean" },
-      resume: { type: "boolean" },
-      workers: { type: "string" },
-    },
-  });
+  const { values, positionals } = parseCli(COMMAND);
   const demo = values.demo === true;
   const out = (values.out as string | undefined) ?? "data/out/douban-books.csv";
-  const options = {
-    maxPages: integerFlag(values, "max-pages") ?? 200,
-    concurrency: integerFlag(values, "concurrency") ?? (demo ? 16 : 4),
-    rate: numberFlag(values, "rate") ?? (demo ? Infinity : 1),
-    timeout: integerFlag(values, "timeout") ?? 30_000,
-    retries: integerFlag(values, "retries", 0) ?? 2,
-    robots: values["no-robots"] !== true,
-    workers: integerFlag(values, "workers", 0) ?? defaultWorkers(),
-  };
+  const flags = crawlFlags(values);
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
@@ -90,9 +58,14 @@ await runPipeline(async () => {
         start,
         follow: DOUBAN_RECOMMENDATIONS,
         extract: doubanBook,
-        ...options,
+        maxPages: 200,
+        concurrency: demo ? 16 : 4,
+        rate: demo ? Infinity : 1,
+        workers: defaultWorkers(),
+        ...flags,
         userAgent: BROWSER_USER_AGENT,
         headers: { referer: "https://book.douban.com/" },
+        columns: COLUMNS,
         signal: stop.signal,
         stats,
         ...(journal === undefined ? {} : { journal }),
@@ -105,10 +78,7 @@ await runPipeline(async () => {
           error: page.error,
           fetched_at: page.fetchedAt,
         })),
-        writeRows(out, {
-          columns: ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"],
-          append: journal?.resumed ?? false,
-        }),
+        writeRows(out, { columns: COLUMNS, append: journal?.resumed ?? false }),
         showProgress(stats, { note: `wrote ${out}` }),
       ),
       { defaultValue: undefined },

@@ -5,52 +5,26 @@
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
 // Output: data/out/titles.csv (or --out): url, status, title, error, fetched_at.
 import { lastValueFrom, map } from "rxjs";
-import {
-  crawl,
-  CrawlStats,
-  defaultWorkers,
-  integerFlag,
-  parseCli,
-  readUrlList,
-  runPipeline,
-  showProgress,
-  startDemoSite,
-  stopOnSignals,
-  writeRows,
-} from "../src/mod.ts";
+import { crawl, CrawlStats, readUrlList, showProgress, writeRows } from "../src/mod.ts";
+import { commandSpec, crawlFlags, defaultWorkers, integerFlag, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import { startDemoSite } from "../src/demo/mod.ts";
 
-const HELP = `usage: titles.ts [<url-list-file>] [options]
-
-Fetches every URL of a list (one per line; blank lines and # comments skipped) and writes each page's title:
-url, status, title, error, fetched_at.
-
-  --demo                  fetch every page of the bundled Douban-like site on a free loopback port (offline)
-  --out <file>            .csv or .jsonl (default: data/out/titles.csv)
-  --concurrency N         requests in flight at once (default: 16)
-  --workers N             parser threads (default: cores - 1, at least 1)
-  --timeout <ms>          time one request may take (default: 30000)
-  --no-robots             do not fetch or obey robots.txt
-  -h, --help              this help
-
-Default list: data/url_list.txt`;
+const COLUMNS = ["url", "status", "title", "error", "fetched_at"];
+const COMMAND = commandSpec({
+  usage: "[<url-list-file>] [options]",
+  about: `Fetches every URL of a list (one per line; blank lines and # comments skipped) and writes each page's title:
+${COLUMNS.join(", ")}.`,
+  flags: ["demo", "out", "concurrency", "workers", "timeout", "no-robots"],
+  defaults: { out: "data/out/titles.csv", concurrency: "16" },
+  positionals: true,
+  footer: "Default list: data/url_list.txt",
+});
 
 await runPipeline(async () => {
-  const { values, positionals } = parseCli({
-    help: HELP,
-    positionals: true,
-    options: {
-      demo: { type: "boolean" },
-      out: { type: "string" },
-      concurrency: { type: "string" },
-      workers: { type: "string" },
-      timeout: { type: "string" },
-      "no-robots": { type: "boolean" },
-    },
-  });
+  const { values, positionals } = parseCli(COMMAND);
   const out = (values.out as string | undefined) ?? "data/out/titles.csv";
-  const concurrency = integerFlag(values, "concurrency") ?? 16;
-  const workers = integerFlag(values, "workers", 1) ?? defaultWorkers();
-  const timeout = integerFlag(values, "timeout") ?? 30_000;
+  integerFlag(values, "workers", 1); // at least one parser thread: parsing on other cores is the point here
+  const flags = crawlFlags(values);
   const site = values.demo === true ? await startDemoSite() : undefined;
   const urls = site?.urls() ?? (await readUrlList(positionals[0] ?? "data/url_list.txt"));
   const stats = new CrawlStats();
@@ -61,18 +35,18 @@ await runPipeline(async () => {
       // A list is a crawl that follows no link: each URL once, on any host, parsed on the worker threads. A fetch slot
       // is held until its page is parsed, so a long list never piles bodies up before slower parsers.
       crawl({
+        concurrency: 16,
+        workers: defaultWorkers(),
+        ...flags,
         start: urls,
         follow: false,
         hosts: "any",
-        robots: values["no-robots"] !== true,
-        concurrency,
-        timeout,
-        workers,
+        columns: COLUMNS,
         signal: stop.signal,
         stats,
       }).pipe(
         map((page) => ({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt })),
-        writeRows(out, { columns: ["url", "status", "title", "error", "fetched_at"] }),
+        writeRows(out, { columns: COLUMNS }),
         showProgress(stats, { note: `wrote ${out}` }),
       ),
       { defaultValue: undefined },

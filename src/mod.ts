@@ -1,5 +1,6 @@
 /**
- * rxcrawl: crawl the web as an RxJS stream.
+ * rxcrawl: crawl the web as an RxJS stream. This entry is the library; the command line's helpers are in
+ * `rxcrawl/cli` and the bundled demo site in `rxcrawl/demo`.
  *
  * @example
  * ```ts
@@ -15,12 +16,22 @@
  * @module
  */
 export { crawl, type CrawlOptions } from "./crawl.ts";
-export { CrawlStats } from "./stats/crawl_stats.ts";
-export { fetchPages, type FetchPagesOptions } from "./fetch/fetch_pages.ts";
+export { DEFAULTS } from "./defaults.ts";
+export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
+export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
+export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
+export { readUrlList } from "./url_list.ts";
+
 export { isHtmlType } from "./fetch/content_type.ts";
-export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherOptions } from "./fetch/fetcher.ts";
-export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
-export { compileSpec, parsePage, type PageSpec } from "./parse/parse_page.ts";
+export { fetchConfig, type FetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
+export { fetchPages, type FetchPagesOptions } from "./fetch/fetch_pages.ts";
+export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "./fetch/fetcher.ts";
+export { HostLimiter, type PolitenessOptions } from "./fetch/host_limiter.ts";
+export type { HostPacer } from "./fetch/host_pacer.ts";
+export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./fetch/robots.ts";
+
+export { decodeHtml, type DecodedBody } from "./parse/charset.ts";
+export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./parse/douban.ts";
 export {
   checkSelector,
   defineExtractor,
@@ -30,37 +41,34 @@ export {
   type PageInfo,
   parseFieldFlags,
 } from "./parse/extractor.ts";
-export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./parse/select.ts";
 export { extractLinks } from "./parse/links.ts";
-export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
-export { decodeHtml, type DecodedBody } from "./parse/charset.ts";
+export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
+export { compileSpec, parsePage, type PageSpec } from "./parse/parse_page.ts";
+export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./parse/select.ts";
+
+export type { CrawlDefinition } from "./state/crawl_definition.ts";
+export type {
+  CommitResult,
+  CrawlCounts,
+  CrawlPlan,
+  CrawlState,
+  Lease,
+  LeaseBatch,
+  OpenedCrawl,
+} from "./state/crawl_state.ts";
 export { dedupe } from "./state/dedupe.ts";
 export { Frontier, type FrontierOptions } from "./state/frontier.ts";
+export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./state/journal.ts";
+export { LocalCrawlState, type LocalCrawlStateOptions } from "./state/local_state.ts";
 export { SeenSet } from "./state/seen_set.ts";
-export { HostLimiter, type PolitenessOptions } from "./fetch/host_limiter.ts";
-export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./fetch/robots.ts";
-export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
-export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
+
+export { completeRows } from "./sinks/complete_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
-export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./state/journal.ts";
-export type { SinkTarget } from "./sinks/sink.ts";
-export { demoRecommendations, startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo/demo_site.ts";
-export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./parse/douban.ts";
 export { pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
-export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
-export {
-  type Cli,
-  type CliSpec,
-  defaultWorkers,
-  headerFlags,
-  integerFlag,
-  numberFlag,
-  openJournal,
-  parseCli,
-  runPipeline,
-  type Stop,
-  stopOnSignals,
-} from "./cli/cli.ts";
+export type { SinkTarget } from "./sinks/sink.ts";
 export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
-export { readUrlList } from "./url_list.ts";
+
+export { CrawlStats } from "./stats/crawl_stats.ts";
+export type { CrawlSummary, FinishReason, Histogram } from "./stats/crawl_summary.ts";
+export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";

@@ -1,0 +1,161 @@
+import { availableParallelism } from "node:os";
+import type { CrawlOptions } from "../crawl_options.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { BROWSER_USER_AGENT } from "../fetch/fetcher.ts";
+import { parseFieldFlags } from "../parse/extractor.ts";
+import { type CliSpec, headerFlags, integerFlag, numberFlag, type Cli } from "./parse_cli.ts";
+import { programName } from "./program.ts";
+
+/** One flag of the pipelines: how `util.parseArgs` reads it and how `--help` describes it. */
+export interface Flag {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  /** How the value is shown in `--help` (`N`, `<css>`). */
+  arg?: string;
+  help: string;
+  /** The default, as `--help` shows it; none for a switch. */
+  default?: string;
+}
+
+/**
+ * Every flag the pipelines share, defined once: the same flag means the same thing, with the same default, in every
+ * pipeline that takes it. Defaults come from the library's own (`DEFAULTS`).
+ */
+export const FLAGS = {
+  demo: { type: "boolean", help: "crawl the bundled Douban-like site on a free loopback port instead (offline)" },
+  follow: { type: "string", arg: "<css>", help: "links to follow", default: `"${DEFAULTS.follow}"` },
+  extract: {
+    type: "string",
+    multiple: true,
+    arg: "name=<css>",
+    help: 'a field: the text of the first match, or its attribute with "css@attr" (repeatable)',
+  },
+  out: { type: "string", arg: "<file>", help: "file.csv or file.jsonl", default: "JSONL on stdout" },
+  concurrency: { type: "string", arg: "N", help: "requests in flight at once", default: String(DEFAULTS.concurrency) },
+  "per-host": { type: "string", arg: "N", help: "requests in flight per host", default: "no limit beyond --concurrency" },
+  rate: { type: "string", arg: "N", help: "requests started per second per host", default: "no limit" },
+  "max-pages": { type: "string", arg: "N", help: "URLs to crawl at most", default: "no limit" },
+  "max-depth": {
+    type: "string",
+    arg: "N",
+    help: "links to follow from a start URL; 0 crawls the start URLs only",
+    default: "no limit",
+  },
+  timeout: { type: "string", arg: "<ms>", help: "time one request may take, body included", default: String(DEFAULTS.timeout) },
+  retries: {
+    type: "string",
+    arg: "N",
+    help: "retries of a network error, timeout, 408, 429 or 5xx, with backoff",
+    default: String(DEFAULTS.retries),
+  },
+  "max-bytes": { type: "string", arg: "N", help: "largest body accepted, after decompression", default: String(DEFAULTS.maxBytes) },
+  "no-robots": { type: "boolean", help: "do not fetch or obey robots.txt" },
+  resume: { type: "boolean", help: "continue the crawl that left --out (and its .journal) behind, without repeating a row" },
+  "user-agent": {
+    type: "string",
+    arg: "<s>",
+    help: 'the User-Agent header; "browser" sends a desktop Firefox one',
+    default: DEFAULTS.userAgent.split(" ")[0]!,
+  },
+  header: { type: "string", multiple: true, arg: '"k: v"', help: "an extra request header (repeatable)" },
+  allow: { type: "string", multiple: true, arg: "<regex>", help: "follow only links matching one of these (repeatable)" },
+  deny: { type: "string", multiple: true, arg: "<regex>", help: "never follow links matching one of these (repeatable)" },
+  "any-host": { type: "boolean", help: "follow links to any host, not only the start URLs' hosts" },
+  workers: { type: "string", arg: "N", help: "parser threads; 0 parses on the fetching thread", default: "cores - 1, at least 1" },
+} as const satisfies Record<string, Flag>;
+
+/** The name of a shared flag. */
+export type FlagName = keyof typeof FLAGS;
+
+/** A pipeline's command line: its usage, what it does, and the shared flags it takes, with its own defaults. */
+export interface CommandSpec {
+  /** What follows the program's name in the usage line: `<start-url>... [options]`. */
+  usage: string;
+  /** What the command does, a paragraph. */
+  about: string;
+  /** The flags it takes, in the order `--help` lists them. */
+  flags: readonly FlagName[];
+  /** Defaults of this command that differ from the shared ones, as `--help` shows them. @default {} */
+  defaults?: Partial<Record<FlagName, string>>;
+  /** Other flags of this command alone. @default {} */
+  extra?: Record<string, Flag>;
+  /** Text after the flags: columns, examples. @default "" */
+  footer?: string;
+  /** Whether positional arguments are accepted. @default false */
+  positionals?: boolean;
+}
+
+/**
+ * The `CliSpec` of a command: `util.parseArgs` options for its flags, and a `--help` text listing each with its
+ * default.
+ *
+ * @example
+ * ```ts
+ * import { commandSpec } from "./flags.ts";
+ * import { parseCli } from "./parse_cli.ts";
+ * const { values } = parseCli(commandSpec({ usage: "[options]", about: "Crawls.", flags: ["concurrency", "out"] }));
+ * ```
+ */
+export function commandSpec(spec: CommandSpec): CliSpec {
+  const flags: [string, Flag][] = [...spec.flags.map((name): [string, Flag] => [name, FLAGS[name]]), ...Object.entries(spec.extra ?? {})];
+  const lines = flags.map(([name, flag]) => {
+    const left = `  --${name}${flag.arg === undefined ? "" : ` ${flag.arg}`}`;
+    const shown = spec.defaults?.[name as FlagName] ?? flag.default;
+    return `${left.padEnd(26)}${flag.help}${shown === undefined ? "" : ` (default: ${shown})`}`;
+  });
+  lines.push(`${"  -h, --help".padEnd(26)}this help`);
+  const help = [`usage: ${programName()} ${spec.usage}`, "", spec.about, "", ...lines];
+  if (spec.footer) help.push("", spec.footer);
+  const options = Object.fromEntries(
+    flags.map(([name, flag]) => [name, { type: flag.type, ...(flag.multiple === true ? { multiple: true } : {}) }]),
+  );
+  return { help: help.join("\n"), options, ...(spec.positionals === true ? { positionals: true } : {}) };
+}
+
+/**
+ * The crawl options that the shared flags on the command line set, and only those: a command spreads them over its
+ * own defaults. A bad value is a `UsageError` naming the flag.
+ *
+ * @example
+ * ```ts
+ * import { crawlFlags } from "./flags.ts";
+ * crawlFlags({ concurrency: "4", "no-robots": true }); // { concurrency: 4, robots: false }
+ * ```
+ */
+export function crawlFlags(values: Cli["values"]): Partial<CrawlOptions> {
+  const userAgent = values["user-agent"] as string | undefined;
+  const options: Partial<CrawlOptions> = {
+    follow: values.follow as string | undefined,
+    extract: values.extract === undefined ? undefined : parseFieldFlags(values.extract as string[]),
+    concurrency: integerFlag(values, "concurrency"),
+    perHost: integerFlag(values, "per-host"),
+    rate: numberFlag(values, "rate"),
+    maxPages: integerFlag(values, "max-pages"),
+    maxDepth: integerFlag(values, "max-depth", 0),
+    timeout: integerFlag(values, "timeout"),
+    retries: integerFlag(values, "retries", 0),
+    maxBytes: integerFlag(values, "max-bytes"),
+    robots: values["no-robots"] === true ? false : undefined,
+    userAgent: userAgent === "browser" ? BROWSER_USER_AGENT : userAgent,
+    headers: values.header === undefined ? undefined : headerFlags(values.header as string[]),
+    allow: values.allow as string[] | undefined,
+    deny: values.deny as string[] | undefined,
+    hosts: values["any-host"] === true ? "any" : undefined,
+    workers: integerFlag(values, "workers", 0),
+  } as Partial<CrawlOptions>;
+  for (const key of Object.keys(options) as (keyof CrawlOptions)[]) if (options[key] === undefined) delete options[key];
+  return options;
+}
+
+/**
+ * Parsing threads to use by default: one per core beside the fetching thread, at least one.
+ *
+ * @example
+ * ```ts
+ * import { defaultWorkers } from "./flags.ts";
+ * defaultWorkers(); // 1 on a 2-core machine
+ * ```
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
