@@ -3,9 +3,20 @@
 // The generic crawler: from start URLs, follow links (every a[href] on the start hosts by default), and write one row
 // per URL attempted: url, final_url, status, content_type, depth, title, the --extract fields, error, fetched_at.
 // Input: start URLs and flags. Output: CSV or JSONL by the extension of --out, JSONL on stdout without it.
-import { lastValueFrom, map } from "rxjs";
+import { identity, lastValueFrom, map } from "rxjs";
 import { crawl, type CrawlOptions, CrawlStats, pageColumns, pageRow, showProgress, writeRows } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import {
+  commandSpec,
+  crawlFlags,
+  defaultWorkers,
+  joinedOptions,
+  openJournal,
+  parseCli,
+  runPipeline,
+  SHARED_FLAGS,
+  sharedState,
+  stopOnSignals,
+} from "../src/cli/mod.ts";
 
 const COMMAND = commandSpec({
   usage: "<start-url>... [options]",
@@ -30,6 +41,7 @@ const COMMAND = commandSpec({
     "deny",
     "any-host",
     "workers",
+    ...SHARED_FLAGS,
   ],
   positionals: true,
   footer: `Columns: ${pageColumns(["<fields>"]).join(", ")}.
@@ -38,13 +50,16 @@ Example: crawl.ts https://example.com/ --max-depth 2 --extract h1=h1 --out data/
 
 await runPipeline(async () => {
   const { values, positionals } = parseCli(COMMAND);
-  const flags = crawlFlags(values);
+  const out = values.out as string | undefined;
+  // A shared crawl (--redis): a process that joins without start URLs crawls what the crawl was started with.
+  const state = await sharedState(values, out, positionals.length > 0);
+  const flags = { ...(await joinedOptions(state, positionals)), ...crawlFlags(values) };
   const fields = Object.keys(flags.extract ?? {});
   const columns = pageColumns(fields);
-  const out = values.out as string | undefined;
+  const target = state?.output ?? out;
   const stats = new CrawlStats();
   const stop = stopOnSignals();
-  const journal = await openJournal(out, values.resume === true);
+  const journal = state === undefined ? await openJournal(out, values.resume === true) : undefined;
   const options: CrawlOptions = {
     start: positionals,
     workers: defaultWorkers(),
@@ -53,19 +68,22 @@ await runPipeline(async () => {
     signal: stop.signal,
     stats,
     ...(journal === undefined ? {} : { journal }),
+    ...(state === undefined ? {} : { state }),
   };
 
   try {
     await lastValueFrom(
       crawl(options).pipe(
         map((page) => pageRow(page, fields)),
-        writeRows(out ?? process.stdout, { columns, append: journal?.resumed ?? false }),
-        showProgress(stats, { note: out === undefined ? "rows on stdout" : `wrote ${out}` }),
+        writeRows(target ?? process.stdout, { columns, append: journal?.resumed ?? false }),
+        state?.acknowledge() ?? identity,
+        showProgress(stats, { note: target === undefined ? "rows on stdout" : `wrote ${target}` }),
       ),
       { defaultValue: undefined },
     );
   } finally {
     journal?.close();
+    await state?.disconnect();
   }
   process.exitCode = stop.exitCode();
 });

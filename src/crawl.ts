@@ -172,7 +172,9 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         complete: () => subscriber.complete(),
       });
 
-    state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition }).then((crawled) => {
+    const { perHost, rate, timeout } = config.fetch;
+    const politeness = { perHost, rate, slotMs: timeout + 10_000 };
+    state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness }).then((crawled) => {
       opened = true;
       stats.admitted += crawled.counts.admitted - crawled.counts.done;
       counts(crawled.counts);

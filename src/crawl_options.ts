@@ -117,8 +117,8 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
     },
     definition: {
       start: start.map((request) => request.url),
-      follow: nameFunction(options.follow ?? DEFAULTS.follow),
-      extract: options.extract === undefined ? null : nameFunction(options.extract),
+      follow: describe(options.follow ?? DEFAULTS.follow, (selector) => ({ selector })),
+      extract: options.extract === undefined ? null : describe(options.extract, (fields) => ({ fields: { ...fields } })) || null,
       hosts: hosts === "any" ? "any" : hosts.map((host) => host.toLowerCase()),
       allow: allow.map((re) => re.source),
       deny: deny.map((re) => re.source),
@@ -151,9 +151,10 @@ function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {
   });
 }
 
-/** A selector or field map as it is; a function by its name, the one part of it that two processes share. */
-function nameFunction<T>(value: T | Follow | Extract): Exclude<T, Follow | Extract> | { function: string } {
-  if (typeof value !== "function") return value as Exclude<T, Follow | Extract>;
+/** A selector or field map as plain data; a function by its name, the one part of it that two processes share. */
+function describe<T, D>(value: T | false | Follow | Extract, data: (value: T) => D): D | false | { function: string } {
+  if (value === false) return false;
+  if (typeof value !== "function") return data(value);
   return { function: isPortable(value) ? value.exportName : value.name || "anonymous" };
 }
 

@@ -60,6 +60,7 @@ export { dedupe } from "./state/dedupe.ts";
 export { Frontier, type FrontierOptions } from "./state/frontier.ts";
 export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./state/journal.ts";
 export { LocalCrawlState, type LocalCrawlStateOptions } from "./state/local_state.ts";
+export { RedisCrawlState, type RedisCrawlStateOptions } from "./state/redis/redis_state.ts";
 export { SeenSet } from "./state/seen_set.ts";
 
 export { completeRows } from "./sinks/complete_rows.ts";

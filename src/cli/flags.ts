@@ -62,6 +62,19 @@ export const FLAGS = {
   deny: { type: "string", multiple: true, arg: "<regex>", help: "never follow links matching one of these (repeatable)" },
   "any-host": { type: "boolean", help: "follow links to any host, not only the start URLs' hosts" },
   workers: { type: "string", arg: "N", help: "parser threads; 0 parses on the fetching thread", default: "cores - 1, at least 1" },
+  redis: {
+    type: "string",
+    arg: "<url>",
+    help: "share the crawl through Redis (redis://host:6379/0) with every process given the same --crawl-id",
+  },
+  "crawl-id": { type: "string", arg: "<name>", help: "the shared crawl's name; a process joining it needs no start URL" },
+  reset: { type: "boolean", help: "remove the shared crawl --crawl-id first (alone: remove it and exit)" },
+  lease: {
+    type: "string",
+    arg: "<ms>",
+    help: "how long a shared crawl waits for a silent worker before others fetch what it held",
+    default: "30000",
+  },
 } as const satisfies Record<string, Flag>;
 
 /** The name of a shared flag. */

@@ -9,10 +9,10 @@ import { UsageError } from "../errors.ts";
 export interface CrawlDefinition {
   /** The start URLs, normalized. */
   start: string[];
-  /** The links followed: a CSS selector, `false`, or the name of a function. */
-  follow: string | false | { function: string };
+  /** The links followed: a CSS selector, the name of a function, or `false` for none. */
+  follow: { selector: string } | { function: string } | false;
   /** The fields extracted: selectors by name, or the name of a function; `null` for none. */
-  extract: Record<string, string> | { function: string } | null;
+  extract: { fields: Record<string, string> } | { function: string } | null;
   /** The hosts the crawl may enter, or `"any"`. */
   hosts: string[] | "any";
   /** The patterns a followed URL must match one of, and those that exclude it. */
@@ -47,8 +47,8 @@ const LABELS: Record<keyof CrawlDefinition, string> = {
  * @example
  * ```ts
  * import { checkSameCrawl } from "./crawl_definition.ts";
- * checkSameCrawl(stored, given, "the journal data/out/site.csv.journal");
- * // throws: Cannot continue the crawl of the journal data/out/site.csv.journal: follow differs (it has "a[href]", got "h1 a")
+ * checkSameCrawl(stored, given, "the crawl of data/out/site.csv.journal");
+ * // throws: Cannot continue the crawl of data/out/site.csv.journal: follow differs (it has {"selector":"a[href]"}, got {"selector":"h1 a"})
  * ```
  */
 export function checkSameCrawl(stored: CrawlDefinition, given: CrawlDefinition, where: string): void {
@@ -57,7 +57,7 @@ export function checkSameCrawl(stored: CrawlDefinition, given: CrawlDefinition, 
     const before = canonical(stored[key]);
     const now = canonical(given[key]);
     if (before !== now) {
-      throw new UsageError(`Cannot continue the crawl of ${where}: ${LABELS[key]} differs (it has ${before}, got ${now})`);
+      throw new UsageError(`Cannot continue ${where}: ${LABELS[key]} differs (it has ${before}, got ${now})`);
     }
   }
 }

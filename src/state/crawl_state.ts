@@ -20,6 +20,11 @@ export interface CrawlPlan {
   maxPages: number;
   /** What defines this crawl; a state that continues a crawl refuses one defined otherwise. */
   definition: CrawlDefinition;
+  /**
+   * The per-host limits, for a state that holds them for every process of the crawl: requests in flight per host,
+   * starts per second per host, and how long a request may hold its place (the fetch timeout, with a margin).
+   */
+  politeness: { perHost: number; rate: number; slotMs: number };
 }
 
 /** Counts of the whole crawl, over every process that shares it. */

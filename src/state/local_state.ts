@@ -56,7 +56,7 @@ export class LocalCrawlState implements CrawlState {
     let continued = false;
     if (journal?.resumed === true) {
       const { state } = journal;
-      if (state.definition !== undefined) checkSameCrawl(state.definition, plan.definition, `the journal ${journal.path}`);
+      if (state.definition !== undefined) checkSameCrawl(state.definition, plan.definition, `the crawl of ${journal.path}`);
       this.#seen = state.seen;
       this.#admitted = state.admitted;
       for (const request of state.pending) this.#frontier.push(request);

@@ -83,6 +83,21 @@ export class SeenSet {
 // The hash is written here rather than returned, so the hot path allocates nothing.
 const H = new Uint32Array(2);
 
+/**
+ * The 64-bit hash that {@linkcode SeenSet} keeps of a string, as its high and low 32-bit halves, for a seen set kept
+ * elsewhere (a shared crawl keeps it in Redis) that must agree with this one.
+ *
+ * @example
+ * ```ts
+ * import { hash64Parts } from "./seen_set.ts";
+ * const [hi, lo] = hash64Parts("https://example.com/");
+ * ```
+ */
+export function hash64Parts(key: string): [hi: number, lo: number] {
+  hash64(key);
+  return [H[0]!, H[1]!];
+}
+
 /** Two 32-bit multiply-xorshift lanes over the UTF-16 code units, cross-mixed at the end (after cyrb53). */
 function hash64(s: string): void {
   let h1 = 0xdeadbeef;

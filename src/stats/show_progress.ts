@@ -45,9 +45,14 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
     });
 }
 
-/** The live progress line. */
+/** The live progress line: the whole crawl's counts when it is shared, with this process's rate. */
 export function line(stats: CrawlStats): string {
-  return `${stats.done} done, ${stats.queued} queued, ${stats.inFlight} in flight, ${stats.errors} errors, ${stats.pagesPerSecond().toFixed(1)} pages/s`;
+  const rate = `${stats.pagesPerSecond().toFixed(1)} pages/s`;
+  const shared = stats.crawl;
+  if (shared === undefined) {
+    return `${stats.done} done, ${stats.queued} queued, ${stats.inFlight} in flight, ${stats.errors} errors, ${rate}`;
+  }
+  return `crawl: ${shared.done} done, ${shared.queued} queued, ${shared.leased} in flight, ${shared.errors} errors; here: ${stats.done} done, ${rate}`;
 }
 
 /** The summary printed at the end: the runtime first, as the seed prints it. */
