@@ -178,7 +178,7 @@ export class Fetcher {
   ): Promise<Attempt> {
     const host = hostOf(url);
     // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
-    const start = () => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal));
+    const start = (sent: () => void) => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal, sent));
     for (let retry = 0; ; retry++) {
       const attempt = await this.#pacer.run(host, start, signal);
       tally.requests++;
@@ -224,7 +224,7 @@ export class Fetcher {
    * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
    * `"any"` reads every type up to the size limit.
    */
-  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined): Promise<Attempt> {
+  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void): Promise<Attempt> {
     const robots = mode === "robots";
     const maxBytes = robots ? Math.min(this.#config.maxBytes, ROBOTS_MAX_BYTES) : this.#config.maxBytes;
     signal?.throwIfAborted();
@@ -242,12 +242,13 @@ export class Fetcher {
       // carries one response at a time, so the difference is this response's, headers included, before decompression.
       let socket: Socket | undefined;
       let socketStart = 0;
-      stream.once("request", (request: http.ClientRequest) =>
+      stream.once("request", (request: http.ClientRequest) => {
         request.once("socket", (assigned: Socket) => {
           socket = assigned;
           socketStart = assigned.bytesRead;
-        }),
-      );
+        });
+        request.once("finish", sent);
+      });
       const wire = () => (socket === undefined ? 0 : socket.bytesRead - socketStart);
 
       const settle = (attempt: Omit<Attempt, "wireBytes" | "ms"> | Error) => {

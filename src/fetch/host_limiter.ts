@@ -40,15 +40,16 @@ export class HostLimiter implements HostPacer {
   }
 
   /** Runs `task` when `host` has room; rejects with `signal.reason` as soon as `signal` aborts, waiting or running. */
-  run<T>(host: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.#perHost === Infinity && this.#rate === Infinity && !this.#delays.has(host)) return task();
+  run<T>(host: string, task: (sent: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#perHost === Infinity && this.#rate === Infinity && !this.#delays.has(host)) return task(NOTHING);
     let queue = this.#queues.get(host);
     if (queue === undefined) {
       queue = this.#createQueue(host);
       this.#queues.set(host, queue);
     }
-    if (signal === undefined) return queue.add(task, { throwOnTimeout: true });
-    return untilAborted(queue.add(task, { signal, throwOnTimeout: true }), signal);
+    const start = () => task(NOTHING);
+    if (signal === undefined) return queue.add(start, { throwOnTimeout: true });
+    return untilAborted(queue.add(start, { signal, throwOnTimeout: true }), signal);
   }
 
   /** Drops every queued task; tasks already running are left to finish. */
@@ -84,3 +85,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
+
+/** Within one process, a request starts when its task does: nothing to note when it leaves. */
+function NOTHING(): void {}

@@ -12,8 +12,12 @@
  * ```
  */
 export interface HostPacer {
-  /** Runs `task` when `host` has room; rejects with `signal.reason` as soon as `signal` aborts, waiting or running. */
-  run<T>(host: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Runs `task` when `host` has room; rejects with `signal.reason` as soon as `signal` aborts, waiting or running.
+   * The task calls `sent` when its request has left (a pacer shared by several processes spaces the next start from
+   * that moment, should the request leave late).
+   */
+  run<T>(host: string, task: (sent: () => void) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /**
    * Sets a minimum delay between requests to `host`, in milliseconds (robots.txt `Crawl-delay`); it never makes the
    * pace faster than the configured rate.

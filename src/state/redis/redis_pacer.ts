@@ -3,7 +3,16 @@ import PQueue from "p-queue";
 import type { HostPacer } from "../../fetch/host_pacer.ts";
 import type { CrawlKeys } from "./keys.ts";
 import { type CommandSender, runScript } from "./script_runner.ts";
-import { HOST_ACQUIRE, HOST_RELEASE } from "./scripts.ts";
+import { HOST_ACQUIRE, HOST_LEFT, HOST_RELEASE } from "./scripts.ts";
+
+/**
+ * How late a request may leave after its grant before the host's next start is moved. A grant is a moment on Redis's
+ * clock; a process whose event loop is busy (or whose HTTP client sends its first request, which takes tens of ms)
+ * sends its request late, and the next process's request, granted one interval after the grant and sent at once,
+ * would reach the host too soon after. So a request that leaves later than this tells Redis when it left, and the
+ * next start is spaced from then.
+ */
+const LATE_MS = 5;
 
 /** The limits a {@linkcode RedisPacer} holds, the same for every process of the crawl. */
 export interface SharedLimits {
@@ -44,10 +53,10 @@ export class RedisPacer implements HostPacer {
     this.#limits = limits;
   }
 
-  async run<T>(host: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(host: string, task: (sent: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const { perHost, rate, slotMs } = this.#limits();
-    const interval = Math.max(rate === Infinity ? 0 : 1000 / rate, this.#delays.get(host) ?? 0);
-    if (perHost === Infinity && interval === 0) return task();
+    const interval = Math.ceil(Math.max(rate === Infinity ? 0 : 1000 / rate, this.#delays.get(host) ?? 0));
+    if (perHost === Infinity && interval === 0) return task(() => {});
     const keys = this.#keys.host(host);
     const token = `${this.#holder}:${++this.#tokens}`;
     let queue = this.#asking.get(host);
@@ -57,20 +66,32 @@ export class RedisPacer implements HostPacer {
       const own = queue;
       own.on("idle", () => this.#asking.get(host) === own && this.#asking.delete(host));
     }
-    const args = [String(Math.ceil(interval)), perHost === Infinity ? "inf" : String(perHost), token, String(slotMs)];
+    const args = [String(interval), perHost === Infinity ? "inf" : String(perHost), token, String(slotMs)];
+    let granted = { at: 0, asked: 0 }; // the grant on Redis's clock, and when this process asked for it
     await queue.add(
       async () => {
         for (;;) {
           signal?.throwIfAborted();
-          const wait = Number(await runScript(this.#client, HOST_ACQUIRE, [keys.next, keys.busy], args));
-          if (wait === 0) return;
+          const asked = performance.now();
+          const [wait, at] = (await runScript(this.#client, HOST_ACQUIRE, [keys.next, keys.busy], args)) as [number, number?];
+          if (wait === 0) {
+            granted = { at: at!, asked };
+            return;
+          }
           await sleep(wait, undefined, signal === undefined ? {} : { signal });
         }
       },
       signal === undefined ? {} : { signal },
     );
+    const sent = () => {
+      // The time since asking bounds how long after the grant the request left.
+      const late = Math.ceil(performance.now() - granted.asked);
+      if (interval > 0 && late > LATE_MS) {
+        runScript(this.#client, HOST_LEFT, [keys.next], [granted.at + late, interval]).catch(() => {});
+      }
+    };
     try {
-      return await task();
+      return await task(sent);
     } finally {
       if (perHost !== Infinity) await runScript(this.#client, HOST_RELEASE, [keys.busy], [token]).catch(() => {});
     }

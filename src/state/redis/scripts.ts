@@ -264,8 +264,9 @@ return records
 
 /**
  * Asks for a start on a host: waits ARGV[1] ms between starts and allows ARGV[2] ("inf" or a number) in flight.
- * KEYS: the host's next-start key and in-flight set. ARGV: interval, perHost, token, ttl. Returns 0 when the start
- * is granted (the token then holds a place until released or ARGV[4] ms), else the ms to wait before asking again.
+ * KEYS: the host's next-start key and in-flight set. ARGV: interval, perHost, token, ttl. Returns { 0, the time of
+ * the grant } when the start is granted (the token then holds a place until released or ARGV[4] ms), else { the ms
+ * to wait before asking again }.
  */
 export const HOST_ACQUIRE = script(
   "host-acquire",
@@ -273,16 +274,29 @@ export const HOST_ACQUIRE = script(
 local time = now()
 if ARGV[2] ~= 'inf' then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', time)
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 25 end
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return {25} end
 end
 local interval = tonumber(ARGV[1])
 if interval > 0 then
   local next = tonumber(redis.call('GET', KEYS[1]) or 0)
-  if time < next then return next - time end
+  if time < next then return {next - time} end
   redis.call('SET', KEYS[1], time + interval, 'PX', interval + 60000)
 end
 if ARGV[2] ~= 'inf' then redis.call('ZADD', KEYS[2], time + tonumber(ARGV[4]), ARGV[3]) end
-return 0
+return {0, time}
+`,
+);
+
+/**
+ * Notes that a granted start left late: the host's next start moves to one interval after the moment it left, if
+ * that is later. KEYS: the host's next-start key. ARGV: the moment it left (ms, Redis clock), interval.
+ */
+export const HOST_LEFT = script(
+  "host-left",
+  `
+local next = tonumber(ARGV[1]) + tonumber(ARGV[2])
+if next > tonumber(redis.call('GET', KEYS[1]) or 0) then redis.call('SET', KEYS[1], next, 'PX', tonumber(ARGV[2]) + 60000) end
+return next
 `,
 );
 
