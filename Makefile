@@ -2,14 +2,15 @@
 SHELL := bash
 NODE_BIN := node_modules/.bin
 
-.PHONY: crawl titles demo test typecheck unit bench clean help
+.PHONY: crawl titles demo test typecheck unit bench soak clean help
 
 help:
 	@echo "make crawl [START=<url>]   crawl Douban-like book pages into data/out/douban-books.csv (the bundled demo site without START)"
 	@echo "make titles [LIST=<file>]  fetch a URL list, write page titles to data/out/titles.csv (the demo site's list without LIST)"
 	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
 	@echo "make test                  type-check and run the whole test suite"
-	@echo "make bench [SCENARIOS=cpu,latency,big|million] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
+	@echo "make bench [SCENARIOS=cpu,latency,big|million|cluster|seen] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
+	@echo "make soak [ROUNDS=20]      a shared crawl of three workers, one SIGKILLed at a random moment, repeated"
 
 # npm ci runs again only when the lockfile is newer than the installed tree.
 node_modules/.package-lock.json: package-lock.json package.json
@@ -48,6 +49,10 @@ bench/node_modules/.package-lock.json: bench/package-lock.json bench/package.jso
 
 bench: node_modules/.package-lock.json bench/node_modules/.package-lock.json
 	node --import tsx bench/run.ts $(if $(SCENARIOS),--scenario $(SCENARIOS)) $(if $(REFS),--refs $(REFS))
+
+# Needs redis-server (apt-get install -y redis-server).
+soak: node_modules/.package-lock.json
+	node --import tsx bench/soak.ts $(if $(ROUNDS),--rounds $(ROUNDS))
 
 clean:
 	rm -rf data/out

@@ -135,3 +135,8 @@ export function machineBusySeconds(): number {
     return 0;
   }
 }
+
+/** The peak resident memory (VmHWM) of a running process, in MB; 0 where /proc cannot tell. */
+export function peakRssMbOf(pid: number): number {
+  return (vmHwmKb(pid) ?? 0) / 1024;
+}

@@ -107,12 +107,19 @@ export function addRatios(runs: RunResult[]): void {
   }
 }
 
+/** The report's first line: when, on what machine, which versions. */
+export function header(machine: Machine, date: Date): string {
+  return (
+    `### rxcrawl bench, ${date.toISOString().slice(0, 16)}Z: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, ` +
+    `rxcrawl ${machine.commit}, Crawlee ${machine.versions.crawlee}`
+  );
+}
+
 /** The report as markdown: a header naming the machine, one table row per run, and what each scenario is. */
 export function markdown(machine: Machine, scenarios: readonly BoundedScenario[], runs: readonly RunResult[], date: Date): string {
   const ratio = (value: number | undefined) => (value === undefined ? "–" : `${value.toFixed(2)}×`);
   const lines = [
-    `### rxcrawl bench, ${date.toISOString().slice(0, 16)}Z: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, ` +
-      `rxcrawl ${machine.commit}, Crawlee ${machine.versions.crawlee}`,
+    header(machine, date),
     "",
     "| scenario | runner | pages | wall s | pages/s | peak RSS MB | CPU s | duplicate requests | vs Crawlee | vs got ceiling | max in flight | check |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",

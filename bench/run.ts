@@ -10,11 +10,14 @@ import { UsageError } from "../src/errors.ts";
 import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
-import { addRatios, check, describeMachine, markdown, type RunResult } from "./report.ts";
+import { addRatios, check, describeMachine, header, markdown, type RunResult } from "./report.ts";
 import { ROOT, RUNNERS } from "./runners.ts";
 import { crawlBound } from "./bound.ts";
-import { DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type Scenario, SCENARIOS } from "./scenarios.ts";
+import { CLUSTER_WORKERS, DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type Scenario, SCENARIOS } from "./scenarios.ts";
 import { startSiteProcess } from "./site_process.ts";
+import { type ClusterRun, clusterMarkdown, runCluster } from "./cluster.ts";
+import { runSeen, type SeenRun, seenMarkdown } from "./redis_seen.ts";
+import { startRedis } from "../test/helpers/redis.ts";
 
 const HELP = `usage: node --import tsx bench/run.ts [options]
 
@@ -26,8 +29,13 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                          latency   1500 pages x 20 KB, 100 ms per response, concurrency 50
                          big       50000 pages x 8 KB, concurrency 32
                          million   1000000 pages x 1 KB, concurrency 64 (only when named)
+                         cluster   1, 2 and 4 crawl.ts workers on one Redis: 4000 pages x 8 KB,
+                                   200 ms per response, concurrency 8 each (only when named; needs redis-server)
+                         seen      a shared seen set of 10,000,000 URLs in Redis, against other layouts
+                                   (only when named; needs redis-server; --pages sets the URLs)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
+                         rxcrawl-redis (one worker on a crawl shared through Redis),
                          crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling)
   --pages N            crawl N pages instead of each scenario's number, for a quick try
   --timeout <s>        seconds one run may take before it is killed and marked TIMEOUT (default: 1800)
@@ -55,19 +63,27 @@ await runPipeline(async () => {
   const machine = describeMachine(ROOT);
   const started = new Date();
   const runs: RunResult[] = [];
+  const cluster: ClusterRun[] = [];
+  const seen: SeenRun[] = [];
   for (const scenario of scenarios) {
-    runs.push(...(await runScenario(scenario, (refs as RunnerName[] | undefined) ?? scenario.runners, timeout)));
+    if (scenario.kind === "cluster") cluster.push(...(await runCluster(scenario, CLUSTER_WORKERS, timeout, log)));
+    else if (scenario.kind === "seen") seen.push(...(await runSeen(scenario.pages, log)));
+    else runs.push(...(await runScenario(scenario, (refs as RunnerName[] | undefined) ?? scenario.runners, timeout)));
   }
   addRatios(runs);
 
-  const withBounds = scenarios.map((scenario) =>
-    scenario.latencyMs > 0 ? { ...scenario, crawlBound: crawlBound(scenario) } : scenario,
-  );
-  const report = markdown(machine, withBounds, runs, started);
+  const crawls = scenarios.filter((scenario) => scenario.kind === undefined);
+  const withBounds = crawls.map((scenario) => (scenario.latencyMs > 0 ? { ...scenario, crawlBound: crawlBound(scenario) } : scenario));
+  const parts = [
+    crawls.length > 0 ? markdown(machine, withBounds, runs, started) : `${header(machine, started)}\n`,
+    ...scenarios.filter((scenario) => scenario.kind === "cluster").map((scenario) => clusterMarkdown(scenario, cluster)),
+    ...(seen.length > 0 ? [seenMarkdown(seen)] : []),
+  ];
+  const report = parts.join("\n");
   process.stdout.write(`\n${report}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs }, null, 2)}\n`;
+  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs, cluster, seen }, null, 2)}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
   writeFileSync(join(dir, "latest.json"), json);
@@ -78,6 +94,7 @@ await runPipeline(async () => {
 async function runScenario(scenario: Scenario, runners: readonly RunnerName[], timeout: number): Promise<RunResult[]> {
   const site = await startSiteProcess(scenario);
   const tmp = mkdtempSync(join(tmpdir(), "rxcrawl-bench-"));
+  const redis = runners.some((name) => RUNNERS[name].redis === true) ? await startRedis() : undefined;
   try {
     // The site renders and gzips a page on its first request; fetching all once first keeps that cost out of the runs.
     if (scenario.warmUp) {
@@ -89,7 +106,7 @@ async function runScenario(scenario: Scenario, runners: readonly RunnerName[], t
     const results: RunResult[] = [];
     for (const name of runners) {
       const runner = RUNNERS[name];
-      const context = { scenario, origin: site.origin, tmp };
+      const context = { scenario, origin: site.origin, tmp, ...(redis === undefined ? {} : { redis: redis.url }) };
       log(`${scenario.name}: ${runner.label} ...`);
       const before = { machine: machineBusySeconds(), site: processCpuSeconds(site.pid) ?? 0, self: process.cpuUsage() };
       const run = await measure(process.execPath, runner.args(context), {
@@ -135,6 +152,7 @@ async function runScenario(scenario: Scenario, runners: readonly RunnerName[], t
     return results;
   } finally {
     await site.close();
+    await redis?.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

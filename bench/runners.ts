@@ -32,6 +32,8 @@ export interface RunContext {
   origin: string;
   /** A directory the run may write to, removed by the harness. */
   tmp: string;
+  /** A Redis server for the runners that share their crawl through one, started by the harness. */
+  redis?: string;
 }
 
 /** How to start one runner as a child process, and how to read what it did. */
@@ -45,6 +47,8 @@ export interface Runner {
   args(context: RunContext): string[];
   /** Reads its result: from its stdout, or from the file it wrote. */
   count(context: RunContext, run: Measured): Promise<Count>;
+  /** Whether it needs a Redis server. @default false */
+  redis?: boolean;
 }
 
 /** The runners, by name. */
@@ -67,6 +71,7 @@ export const RUNNERS: Readonly<Record<RunnerName, Runner>> = {
   "rxcrawl-w0": rxcrawl("rxcrawl-w0", 0),
   "rxcrawl-w1": rxcrawl("rxcrawl-w1", 1),
   "rxcrawl-w2": rxcrawl("rxcrawl-w2", 2),
+  "rxcrawl-redis": rxcrawl("rxcrawl-redis", undefined, true),
   crawlee: {
     name: "crawlee",
     label: "Crawlee CheerioCrawler",
@@ -97,22 +102,27 @@ export function shebangFlags(script: string): string[] {
   return match[1]!.trim().split(/ +/).filter((flag) => flag !== "");
 }
 
-/** rxcrawl's generic crawler, as a user runs it; `workers` undefined leaves its default (cores - 1). */
-function rxcrawl(name: RunnerName, workers: number | undefined): Runner {
+/**
+ * rxcrawl's generic crawler, as a user runs it; `workers` undefined leaves its default (cores - 1). With `redis`, one
+ * worker on a crawl shared through Redis (it writes `<name>.w1.csv`).
+ */
+function rxcrawl(name: RunnerName, workers: number | undefined, redis = false): Runner {
   const out = (tmp: string) => join(tmp, `${name}.csv`);
   return {
     name,
-    label: workers === undefined ? "rxcrawl" : `rxcrawl --workers ${workers}`,
+    label: redis ? "rxcrawl, one worker on Redis" : workers === undefined ? "rxcrawl" : `rxcrawl --workers ${workers}`,
     timesItself: false,
-    args: ({ scenario, origin, tmp }) => [
+    redis,
+    args: ({ scenario, origin, tmp, redis: url }) => [
       ...shebangFlags("pipelines/crawl.ts"),
       "pipelines/crawl.ts",
       `${origin}/subject/0/`,
       ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency), "--out", out(tmp)],
       ...(workers === undefined ? [] : ["--workers", String(workers)]),
+      ...(redis ? ["--redis", url!, "--crawl-id", name] : []),
     ],
     async count({ tmp }, run) {
-      const file = out(tmp);
+      const file = redis ? join(tmp, `${name}.w1.csv`) : out(tmp);
       try {
         const count = await countCsv(file);
         const ownSeconds = /Code runtime: ([\d.]+) s/.exec(run.stderrTail)?.[1];

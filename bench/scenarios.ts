@@ -1,7 +1,7 @@
 import type { SiteSettings } from "./site_process.ts";
 
 /** The runners a scenario can measure; see `runners.ts`. */
-export const RUNNER_NAMES = ["got", "linkedom", "rxcrawl", "rxcrawl-w0", "rxcrawl-w1", "rxcrawl-w2", "crawlee"] as const;
+export const RUNNER_NAMES = ["got", "linkedom", "rxcrawl", "rxcrawl-w0", "rxcrawl-w1", "rxcrawl-w2", "rxcrawl-redis", "crawlee"] as const;
 export type RunnerName = (typeof RUNNER_NAMES)[number];
 
 /** One benchmark: a demo site, the concurrency every runner crawls it at, and who runs unless `--refs` says. */
@@ -18,6 +18,11 @@ export interface Scenario extends SiteSettings {
   warmUp: boolean;
   /** What the scenario stresses, for the report. */
   about: string;
+  /**
+   * How it is run: one crawler process per runner (the default); several crawl.ts workers sharing one crawl through
+   * Redis ("cluster"); or a seen set filled in Redis ("seen", `pages` being the URLs).
+   */
+  kind?: "cluster" | "seen";
 }
 
 /**
@@ -46,7 +51,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     latencyMs: 100,
     seed: 1,
     concurrency: 50,
-    runners: ["got", "rxcrawl", "crawlee"],
+    runners: ["got", "rxcrawl", "rxcrawl-redis", "crawlee"],
     warmUp: true,
   },
   big: {
@@ -73,7 +78,36 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     runners: ["got", "rxcrawl"],
     warmUp: false,
   },
+  cluster: {
+    name: "cluster",
+    about: "waiting-bound per worker, so that the workers' coordination through Redis, not the cores, sets the pace",
+    kind: "cluster",
+    pages: 4000,
+    bodyKb: 8,
+    links: 10,
+    latencyMs: 200,
+    seed: 1,
+    concurrency: 8,
+    runners: [],
+    warmUp: true,
+  },
+  seen: {
+    name: "seen",
+    about: "the memory of a shared crawl's seen set in Redis",
+    kind: "seen",
+    pages: 10_000_000,
+    bodyKb: 0,
+    links: 0,
+    latencyMs: 0,
+    seed: 1,
+    concurrency: 0,
+    runners: [],
+    warmUp: false,
+  },
 };
 
-/** Scenarios run when none is named: `million` takes far longer and runs only when asked for. */
+/** Scenarios run when none is named: million, cluster and seen take far longer, or need Redis, and run when asked. */
 export const DEFAULT_SCENARIOS = ["cpu", "latency", "big"] as const;
+
+/** The worker counts of the cluster scenario. */
+export const CLUSTER_WORKERS = [1, 2, 4] as const;

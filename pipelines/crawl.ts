@@ -14,6 +14,7 @@ import {
   parseCli,
   runPipeline,
   SHARED_FLAGS,
+  sharedNote,
   sharedState,
   stopOnSignals,
 } from "../src/cli/mod.ts";
@@ -77,7 +78,7 @@ await runPipeline(async () => {
         map((page) => pageRow(page, fields)),
         writeRows(target ?? process.stdout, { columns, append: journal?.resumed ?? false }),
         state?.acknowledge() ?? identity,
-        showProgress(stats, { note: target === undefined ? "rows on stdout" : `wrote ${target}` }),
+        showProgress(stats, { note: () => (target === undefined ? "rows on stdout" : `wrote ${target}${sharedNote(state)}`) }),
       ),
       { defaultValue: undefined },
     );

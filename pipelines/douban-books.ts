@@ -4,7 +4,7 @@
 // and write each book's title, author, publisher, year, rating, number of ratings and ISBN.
 // Input: a start URL (default: the seed's page), or --demo for the bundled local Douban-like site.
 // Output: data/out/douban-books.csv (or --out), one row per page attempted.
-import { lastValueFrom, map } from "rxjs";
+import { identity, lastValueFrom, map } from "rxjs";
 import {
   BROWSER_USER_AGENT,
   crawl,
@@ -17,7 +17,19 @@ import {
   UsageError,
   writeRows,
 } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import {
+  commandSpec,
+  crawlFlags,
+  defaultWorkers,
+  joinedOptions,
+  openJournal,
+  parseCli,
+  runPipeline,
+  SHARED_FLAGS,
+  sharedNote,
+  sharedState,
+  stopOnSignals,
+} from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"];
@@ -25,7 +37,7 @@ const COMMAND = commandSpec({
   usage: "[<start-url>...] [options]",
   about: `Follows Douban's recommended books from page to page and writes one row per book page:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers"],
+  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers", ...SHARED_FLAGS],
   defaults: {
     out: "data/out/douban-books.csv",
     "max-pages": "200",
@@ -33,7 +45,7 @@ ${COLUMNS.join(", ")}.`,
     rate: "1, as Douban bans faster crawlers; none with --demo",
   },
   positionals: true,
-  footer: `Default start: ${DOUBAN_START}
+  footer: `Default start: ${DOUBAN_START} (with --redis, a process given no start URL joins the shared crawl instead)
 Requests carry a desktop browser's User-Agent, Accept and Accept-Language headers, as Douban requires.`,
 });
 
@@ -45,10 +57,15 @@ await runPipeline(async () => {
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
-  const journal = await openJournal(out, values.resume === true);
+  const state = await sharedState(values, out, demo || positionals.length > 0);
+  const journal = state === undefined ? await openJournal(out, values.resume === true) : undefined;
   const site = demo ? await startDemoSite() : undefined;
-  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
+  // With --redis, a process given no start URL joins the crawl and takes its budget from it.
+  const joining = state !== undefined && site === undefined && positionals.length === 0;
+  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : joining ? [] : [DOUBAN_START];
   if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
+  const joined = await joinedOptions(state, start);
+  const target = state?.output ?? out;
   const stats = new CrawlStats();
   const stop = stopOnSignals();
 
@@ -56,9 +73,10 @@ await runPipeline(async () => {
     await lastValueFrom(
       crawl({
         start,
+        ...joined,
         follow: DOUBAN_RECOMMENDATIONS,
         extract: doubanBook,
-        maxPages: 200,
+        maxPages: joining ? Infinity : 200,
         concurrency: demo ? 16 : 4,
         rate: demo ? Infinity : 1,
         workers: defaultWorkers(),
@@ -69,6 +87,7 @@ await runPipeline(async () => {
         signal: stop.signal,
         stats,
         ...(journal === undefined ? {} : { journal }),
+        ...(state === undefined ? {} : { state }),
       }).pipe(
         map((page) => ({
           url: page.url,
@@ -78,13 +97,15 @@ await runPipeline(async () => {
           error: page.error,
           fetched_at: page.fetchedAt,
         })),
-        writeRows(out, { columns: COLUMNS, append: journal?.resumed ?? false }),
-        showProgress(stats, { note: `wrote ${out}` }),
+        writeRows(target, { columns: COLUMNS, append: journal?.resumed ?? false }),
+        state?.acknowledge() ?? identity,
+        showProgress(stats, { note: () => `wrote ${target}${sharedNote(state)}` }),
       ),
       { defaultValue: undefined },
     );
   } finally {
     journal?.close();
+    await state?.disconnect();
     await site?.close();
   }
   process.exitCode = stop.exitCode();

@@ -4,9 +4,21 @@
 // threads parses the pages, and write each page's <title>.
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
 // Output: data/out/titles.csv (or --out): url, status, title, error, fetched_at.
-import { lastValueFrom, map } from "rxjs";
+import { identity, lastValueFrom, map } from "rxjs";
 import { crawl, CrawlStats, readUrlList, showProgress, writeRows } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, integerFlag, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import {
+  commandSpec,
+  crawlFlags,
+  defaultWorkers,
+  integerFlag,
+  joinedOptions,
+  parseCli,
+  runPipeline,
+  SHARED_FLAGS,
+  sharedNote,
+  sharedState,
+  stopOnSignals,
+} from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", "status", "title", "error", "fetched_at"];
@@ -14,10 +26,10 @@ const COMMAND = commandSpec({
   usage: "[<url-list-file>] [options]",
   about: `Fetches every URL of a list (one per line; blank lines and # comments skipped) and writes each page's title:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "concurrency", "workers", "timeout", "no-robots"],
+  flags: ["demo", "out", "concurrency", "workers", "timeout", "no-robots", ...SHARED_FLAGS],
   defaults: { out: "data/out/titles.csv", concurrency: "16" },
   positionals: true,
-  footer: "Default list: data/url_list.txt",
+  footer: "Default list: data/url_list.txt (with --redis, a process given no list joins the shared crawl instead)",
 });
 
 await runPipeline(async () => {
@@ -25,8 +37,12 @@ await runPipeline(async () => {
   const out = (values.out as string | undefined) ?? "data/out/titles.csv";
   integerFlag(values, "workers", 1); // at least one parser thread: parsing on other cores is the point here
   const flags = crawlFlags(values);
+  const state = await sharedState(values, out, values.demo === true || positionals.length > 0);
   const site = values.demo === true ? await startDemoSite() : undefined;
-  const urls = site?.urls() ?? (await readUrlList(positionals[0] ?? "data/url_list.txt"));
+  const joining = state !== undefined && site === undefined && positionals.length === 0;
+  const urls = site?.urls() ?? (joining ? [] : await readUrlList(positionals[0] ?? "data/url_list.txt"));
+  const joined = await joinedOptions(state, urls);
+  const target = state?.output ?? out;
   const stats = new CrawlStats();
   const stop = stopOnSignals();
 
@@ -37,6 +53,7 @@ await runPipeline(async () => {
       crawl({
         concurrency: 16,
         workers: defaultWorkers(),
+        ...joined,
         ...flags,
         start: urls,
         follow: false,
@@ -44,14 +61,17 @@ await runPipeline(async () => {
         columns: COLUMNS,
         signal: stop.signal,
         stats,
+        ...(state === undefined ? {} : { state }),
       }).pipe(
         map((page) => ({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt })),
-        writeRows(out, { columns: COLUMNS }),
-        showProgress(stats, { note: `wrote ${out}` }),
+        writeRows(target, { columns: COLUMNS }),
+        state?.acknowledge() ?? identity,
+        showProgress(stats, { note: () => `wrote ${target}${sharedNote(state)}` }),
       ),
       { defaultValue: undefined },
     );
   } finally {
+    await state?.disconnect();
     await site?.close();
   }
   process.exitCode = stop.exitCode();

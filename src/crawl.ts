@@ -74,6 +74,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
 
     // Requests are leased only when fetching has room, so mergeMap never buffers: its buffer is an array that shifts
     // in O(n) once large, and would hold the whole frontier in memory.
+    const handOut = (leases: readonly Lease[]): void => {
+      for (const lease of leases) {
+        started++;
+        held.set(lease.url, lease);
+        requests.next(lease);
+      }
+    };
     const pump = (): void => {
       if (leasing || !opened || stopping || subscriber.closed) return;
       const room = config.concurrency - started;
@@ -88,11 +95,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           state.release(batch.leases).catch(fail);
           return;
         }
-        for (const lease of batch.leases) {
-          started++;
-          held.set(lease.url, lease);
-          requests.next(lease);
-        }
+        handOut(batch.leases);
         if (batch.leases.length > 0) {
           idleMs = IDLE_MS.first;
           if (batch.leases.length === room) pump();
@@ -151,10 +154,11 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         }, config.concurrency),
         parse,
         // Commits are sent as pages come and answered in that order, so records go out in the order they committed.
+        // Each asks for the request that takes its page's place, so a busy crawl makes one call to its state per page.
         mergeMap((record) => {
           const lease = held.get(record.url)!;
           const links = record.depth < config.maxDepth ? record.links.filter(config.inScope) : [];
-          return state.commit(lease, record, links).then((result) => ({ record, lease, result }));
+          return state.commit(lease, record, links, stopping ? 0 : 1).then((result) => ({ record, lease, result }));
         }),
       )
       .subscribe({
@@ -166,6 +170,8 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           stats.admitted += result.admitted;
           // A commit refused because the lease was taken back: another process fetches the page and records it.
           if (result.accepted) emit(record);
+          if (stopping || subscriber.closed) state.release(result.leases).catch(fail);
+          else handOut(result.leases);
           settle();
         },
         error: fail,

@@ -77,3 +77,16 @@ function definitionOptions(definition: CrawlDefinition): Partial<CrawlOptions> {
   if (definition.maxDepth !== null) options.maxDepth = definition.maxDepth;
   return options;
 }
+
+/**
+ * What the summary adds for a shared crawl: the round trips this process made to Redis. Empty without one.
+ *
+ * @example
+ * ```ts
+ * import { sharedNote } from "./shared_state.ts";
+ * showProgress(stats, { note: () => `wrote ${out}${sharedNote(state)}` });
+ * ```
+ */
+export function sharedNote(state: RedisCrawlState | undefined): string {
+  return state === undefined ? "" : `; ${state.calls} Redis calls`;
+}

@@ -73,6 +73,8 @@ export interface CommitResult {
   accepted: boolean;
   /** Links of the page that were new and admitted. */
   admitted: number;
+  /** The requests leased in the same step, for the slots the page frees (as many as asked for, or fewer). */
+  leases: Lease[];
   /** The whole crawl's counts, when the state is shared. */
   counts?: CrawlCounts;
 }
@@ -102,9 +104,11 @@ export interface CrawlState {
   claim(url: string): Promise<boolean>;
   /**
    * Records a finished page in one step: checks that `lease` still holds, admits the `links` (already in scope and
-   * within `maxDepth`) that are new, at the lease's depth + 1, while `maxPages` allows, and stores the record.
+   * within `maxDepth`) that are new, at the lease's depth + 1, while `maxPages` allows, and stores the record; then
+   * leases up to `next` requests, for the fetches the page makes room for, so that a busy crawl needs one call per
+   * page.
    */
-  commit(lease: Lease, record: PageRecord, links: readonly string[]): Promise<CommitResult>;
+  commit(lease: Lease, record: PageRecord, links: readonly string[], next: number): Promise<CommitResult>;
   /** Gives leases back unfinished (a stop): their requests wait to be fetched again, by this process or another. */
   release(leases: readonly Lease[]): Promise<void>;
   /** Paces requests per host for the whole crawl; `undefined` leaves it to the crawl (one `HostLimiter`). */

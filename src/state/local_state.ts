@@ -72,11 +72,7 @@ export class LocalCrawlState implements CrawlState {
   }
 
   lease(max: number): Promise<LeaseBatch> {
-    const leases: Lease[] = [];
-    while (leases.length < max && this.#frontier.size > 0) {
-      leases.push({ ...this.#frontier.shift()!, token: String(++this.#tokens) });
-    }
-    this.#leased += leases.length;
+    const leases = this.#take(max);
     return Promise.resolve({ leases, over: this.#frontier.size === 0 && this.#leased === 0 });
   }
 
@@ -86,14 +82,14 @@ export class LocalCrawlState implements CrawlState {
     return TRUE;
   }
 
-  commit(lease: Lease, _record: PageRecord, links: readonly string[]): Promise<CommitResult> {
+  commit(lease: Lease, _record: PageRecord, links: readonly string[], next: number): Promise<CommitResult> {
     this.#leased--;
     let admitted = 0;
     for (const url of links) if (this.#admit({ url, depth: lease.depth + 1 })) admitted++;
     // The links are journaled before their page's record goes out to be written: whenever the process dies, a row in
     // the output has its links in the journal.
     this.#journal?.flush();
-    return Promise.resolve({ accepted: true, admitted });
+    return Promise.resolve({ accepted: true, admitted, leases: this.#take(next) });
   }
 
   /** A request given back stays in the journal without a row: a resumed crawl fetches it again. */
@@ -105,6 +101,15 @@ export class LocalCrawlState implements CrawlState {
   close(): Promise<void> {
     this.#frontier.close();
     return Promise.resolve();
+  }
+
+  #take(max: number): Lease[] {
+    const leases: Lease[] = [];
+    while (leases.length < max && this.#frontier.size > 0) {
+      leases.push({ ...this.#frontier.shift()!, token: String(++this.#tokens) });
+    }
+    this.#leased += leases.length;
+    return leases;
   }
 
   #admit(request: CrawlRequest): boolean {

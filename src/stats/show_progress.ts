@@ -7,8 +7,8 @@ export interface ShowProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Milliseconds between redraws of the live line. @default 250 */
   interval?: number;
-  /** Appended to the summary, e.g. where the output went. @default "" */
-  note?: string;
+  /** Appended to the summary, e.g. where the output went; a function is asked at the end. @default "" */
+  note?: string | (() => string);
 }
 
 /**
@@ -39,7 +39,8 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
           if (live) stream.write("\r\x1b[K");
           // A failed run is told by its error line (runPipeline): a summary before it would make two reports, and its
           // note ("wrote out.csv") would claim an output that could not even be created.
-          if (!failed) stream.write(`${summary(stats)}${options.note ? `; ${options.note}` : ""}\n`);
+          const note = typeof options.note === "function" ? options.note() : options.note;
+          if (!failed) stream.write(`${summary(stats)}${note ? `; ${note}` : ""}\n`);
         }),
       );
     });

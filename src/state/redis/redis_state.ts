@@ -80,12 +80,19 @@ export class RedisCrawlState implements CrawlState {
   readonly worker: string;
   /** The crawl's name. */
   readonly crawlId: string;
+  /** Commands this process sent to Redis so far: its round trips, as pipelined commands each count. */
+  get calls(): number {
+    return this.#calls;
+  }
   /** The server, as the messages name it (its password hidden). */
   readonly where: string;
   /** The file this process writes to, `undefined` when it was given no output. */
   readonly output: string | undefined;
   readonly pacer: HostPacer;
   readonly #client: Client;
+  /** The client as the scripts see it: counting the calls. */
+  readonly #sender: CommandSender;
+  #calls = 0;
   readonly #keys: CrawlKeys;
   readonly #leaseMs: number;
   /** Lease tokens this process holds. */
@@ -103,13 +110,14 @@ export class RedisCrawlState implements CrawlState {
   private constructor(client: Client, crawlId: string, where: string, worker: string, output: string | undefined, leaseMs: number) {
     const keys = crawlKeys(crawlId);
     this.#client = client;
+    this.#sender = { sendCommand: (args) => (this.#calls++, client.sendCommand(args)) };
     this.#keys = keys;
     this.crawlId = crawlId;
     this.where = where;
     this.worker = worker;
     this.output = output;
     this.#leaseMs = leaseMs;
-    this.pacer = new RedisPacer(client, keys, worker, () => this.#limits);
+    this.pacer = new RedisPacer(this.#sender, keys, worker, () => this.#limits);
   }
 
   /**
@@ -153,7 +161,7 @@ export class RedisCrawlState implements CrawlState {
   async definition(waitMs = 0): Promise<CrawlDefinition | undefined> {
     const until = Date.now() + waitMs;
     for (;;) {
-      const stored = (await this.#call(() => this.#client.sendCommand(["HGET", this.#keys.meta, "definition"]))) as string | null;
+      const stored = (await this.#call(() => this.#sender.sendCommand(["HGET", this.#keys.meta, "definition"]))) as string | null;
       if (stored !== null) return JSON.parse(stored) as CrawlDefinition;
       if (Date.now() >= until) return undefined;
       await sleep(Math.min(100, until - Date.now()));
@@ -201,13 +209,7 @@ export class RedisCrawlState implements CrawlState {
       [max, this.#leaseMs],
     )) as [number, number, number, number, number, string[]];
     const [queued, leased, admitted, done, errors, out] = reply;
-    const leases: Lease[] = [];
-    for (let i = 0; i < out.length; i += 2) {
-      const request = decodeRequest(out[i + 1]!);
-      if (request === undefined) continue;
-      this.#held.add(out[i]!);
-      leases.push({ ...request, token: out[i]! });
-    }
+    const leases = this.#leases(out);
     const batch: LeaseBatch = { leases, over: queued === 0 && leased === 0, counts: { admitted, done, errors, queued, leased } };
     // A dead process on this machine may have committed records its output lacks. Looked for once a second, and
     // whenever the crawl looks over: it is not over for this process until they are taken over.
@@ -227,7 +229,7 @@ export class RedisCrawlState implements CrawlState {
     return Number(await this.#script(scripts.CLAIM, [key], [member])) === 1;
   }
 
-  async commit(lease: Lease, record: PageRecord, links: readonly string[]): Promise<CommitResult> {
+  async commit(lease: Lease, record: PageRecord, links: readonly string[], next: number): Promise<CommitResult> {
     await this.#gate;
     const k = this.#keys;
     const depth = lease.depth + 1;
@@ -235,20 +237,34 @@ export class RedisCrawlState implements CrawlState {
     const { links: _links, ...kept } = record;
     const sent = this.#script(
       scripts.COMMIT,
-      [k.leases, k.leased, k.queue, k.counts, k.meta, k.log(this.worker), k.held(this.worker), ...seen.map(({ key }) => key)],
+      [k.leases, k.leased, k.queue, k.counts, k.meta, k.log(this.worker), k.held(this.worker), k.token, ...seen.map(({ key }) => key)],
       [
         lease.token,
         JSON.stringify(kept),
         record.error === "" ? "0" : "1",
+        next,
+        this.#leaseMs,
         ...seen.flatMap(({ url, member }) => [member, encodeRequest({ url, depth })]),
       ],
     );
     this.#committing.add(sent);
-    const reply = (await sent.finally(() => this.#committing.delete(sent))) as number[];
+    const reply = (await sent.finally(() => this.#committing.delete(sent))) as unknown[];
     this.#held.delete(lease.token);
-    if (reply[0] !== 1) return { accepted: false, admitted: 0 };
-    const [, added, admitted, done, errors, queued, leased] = reply as [number, number, number, number, number, number, number];
-    return { accepted: true, admitted: added, counts: { admitted, done, errors, queued, leased } };
+    if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [] };
+    const [, added, admitted, done, errors, queued, leased, out] = reply as [number, number, number, number, number, number, number, string[]];
+    return { accepted: true, admitted: added, leases: this.#leases(out), counts: { admitted, done, errors, queued, leased } };
+  }
+
+  /** The leases of a script's answer, { token, line, ... }, now held by this process. */
+  #leases(out: readonly string[]): Lease[] {
+    const leases: Lease[] = [];
+    for (let i = 0; i < out.length; i += 2) {
+      const request = decodeRequest(out[i + 1]!);
+      if (request === undefined) continue;
+      this.#held.add(out[i]!);
+      leases.push({ ...request, token: out[i]! });
+    }
+    return leases;
   }
 
   async release(leases: readonly Lease[]): Promise<void> {
@@ -259,7 +275,7 @@ export class RedisCrawlState implements CrawlState {
   }
 
   shareRobots(fetch: RobotsFetch): RobotsFetch {
-    return sharedRobots(this.#client, this.#keys, this.worker)(fetch);
+    return sharedRobots(this.#sender, this.#keys, this.worker)(fetch);
   }
 
   /**
@@ -329,7 +345,7 @@ export class RedisCrawlState implements CrawlState {
     const k = this.#keys;
     try {
       if (this.#lost === undefined) {
-        await runScript(this.#client, scripts.LEAVE, [k.status, k.alive, k.log(this.worker), k.held(this.worker)], [this.worker]);
+        await runScript(this.#sender, scripts.LEAVE, [k.status, k.alive, k.log(this.worker), k.held(this.worker)], [this.worker]);
       }
       await this.#client.close();
     } catch {
@@ -414,7 +430,7 @@ export class RedisCrawlState implements CrawlState {
   }
 
   #script(script: scripts.Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return this.#call(() => runScript(this.#client, script, keys, args));
+    return this.#call(() => runScript(this.#sender, script, keys, args));
   }
 
   async #call<T>(call: () => Promise<T>): Promise<T> {

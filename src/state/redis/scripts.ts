@@ -93,10 +93,11 @@ return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), tonumber(c[1]
 
 /**
  * Commits a finished page: refuses it (returns {0}) unless its lease ARGV[1] still holds; else ends the lease, admits
- * the new links while maxPages allows, counts the page and appends its record ARGV[2] to the worker's log.
- * KEYS: leases, leased, queue, counts, meta, log, held, then the seen-set bucket of each link. ARGV: token, record,
- * "1" when the record has an error, then member and line of each link. Returns { 1, links admitted, admitted, done,
- * errors, queued, leased }.
+ * the new links while maxPages allows, counts the page and appends its record ARGV[2] to the worker's log; then
+ * leases up to ARGV[4] requests for ARGV[5] ms, as LEASE does. KEYS: leases, leased, queue, counts, meta, log, held,
+ * token, then the seen-set bucket of each link. ARGV: token, record, "1" when the record has an error, leases
+ * wanted, lease ms, then member and line of each link. Returns { 1, links admitted, admitted, done, errors, queued,
+ * leased, { token, line, ... } }.
  */
 export const COMMIT = script(
   "commit",
@@ -110,9 +111,9 @@ local stored = redis.call('HGET', KEYS[5], 'maxPages')
 local max = (not stored or stored == 'inf') and math.huge or tonumber(stored)
 local admitted = tonumber(redis.call('HGET', KEYS[4], 'admitted') or 0)
 local added = 0
-for i = 8, #KEYS do
+for i = 9, #KEYS do
   if admitted >= max then break end
-  local a = 4 + (i - 8) * 2
+  local a = 6 + (i - 9) * 2
   if redis.call('SADD', KEYS[i], ARGV[a]) == 1 then
     redis.call('RPUSH', KEYS[3], ARGV[a + 1])
     admitted = admitted + 1
@@ -123,7 +124,23 @@ if added > 0 then redis.call('HINCRBY', KEYS[4], 'admitted', added) end
 local done = redis.call('HINCRBY', KEYS[4], 'done', 1)
 local errors = ARGV[3] == '1' and redis.call('HINCRBY', KEYS[4], 'errors', 1) or tonumber(redis.call('HGET', KEYS[4], 'errors') or 0)
 redis.call('RPUSH', KEYS[6], ARGV[2])
-return {1, added, admitted, done, errors, redis.call('LLEN', KEYS[3]), redis.call('ZCARD', KEYS[1])}
+local out = {}
+local want = tonumber(ARGV[4])
+if want > 0 then
+  local lines = redis.call('LPOP', KEYS[3], want)
+  if lines then
+    local deadline = now() + tonumber(ARGV[5])
+    for _, line in ipairs(lines) do
+      local token = redis.call('INCR', KEYS[8])
+      redis.call('ZADD', KEYS[1], deadline, token)
+      redis.call('HSET', KEYS[2], token, line)
+      redis.call('SADD', KEYS[7], token)
+      out[#out + 1] = tostring(token)
+      out[#out + 1] = line
+    end
+  end
+end
+return {1, added, admitted, done, errors, redis.call('LLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), out}
 `,
 );
 

@@ -92,9 +92,9 @@ test("RedisCrawlState hands out each request once over two processes, and is ove
     assert.equal(second.over, false, "requests are leased: not over");
     const empty = await a!.lease(5);
     assert.deepEqual([empty.leases.length, empty.over], [0, false]);
-    for (const lease of first.leases) assert.equal((await a!.commit(lease, record(lease.url), [])).accepted, true);
+    for (const lease of first.leases) assert.equal((await a!.commit(lease, record(lease.url), [], 0)).accepted, true);
     const last = second.leases[0]!;
-    const result = await b!.commit(last, record(last.url, 0, "HTTP 500"), []);
+    const result = await b!.commit(last, record(last.url, 0, "HTTP 500"), [], 0);
     assert.deepEqual(result.counts, { admitted: 3, done: 3, errors: 1, queued: 0, leased: 0 });
     assert.equal((await a!.lease(5)).over, true);
     assert.equal((await b!.lease(5)).over, true);
@@ -113,9 +113,9 @@ test("RedisCrawlState refuses the commit of a lease taken back after its deadlin
       const [fresh] = (await b!.lease(1)).leases;
       assert.equal(fresh!.url, stale!.url);
       assert.notEqual(fresh!.token, stale!.token, "a new fencing token");
-      const late = await a!.commit(stale!, record(stale!.url), ["http://a.test/next"]);
-      assert.deepEqual(late, { accepted: false, admitted: 0 });
-      const current = await b!.commit(fresh!, record(fresh!.url), ["http://a.test/next"]);
+      const late = await a!.commit(stale!, record(stale!.url), ["http://a.test/next"], 0);
+      assert.deepEqual(late, { accepted: false, admitted: 0, leases: [] });
+      const current = await b!.commit(fresh!, record(fresh!.url), ["http://a.test/next"], 0);
       assert.equal(current.accepted, true);
       assert.equal(current.admitted, 1);
       const keys = crawlKeys(id);
@@ -136,7 +136,7 @@ test("RedisCrawlState keeps a lease whose holder beats, past the lease time", op
       const [lease] = (await a!.lease(1)).leases;
       await sleep(700); // over twice the lease time; a's heartbeat (every 100 ms) keeps it
       assert.equal((await b!.lease(1)).leases.length, 0);
-      assert.equal((await a!.commit(lease!, record(lease!.url), [])).accepted, true);
+      assert.equal((await a!.commit(lease!, record(lease!.url), [], 0)).accepted, true);
     },
     300,
   ),
@@ -148,7 +148,7 @@ test("RedisCrawlState admits a link once over all processes, and no more URLs th
     await b!.open(plan({ start: [] }));
     const [root] = (await a!.lease(1)).leases;
     const links = ["/1", "/2", "/1", "/3", "/4", "/5"].map((path) => `http://a.test${path}`);
-    const committed = await a!.commit(root!, record(root!.url), links);
+    const committed = await a!.commit(root!, record(root!.url), links, 0);
     assert.equal(committed.admitted, 3, "/1 once, then /2 and /3 up to 4 URLs in all");
     assert.equal(await b!.claim("http://a.test/2"), false, "a URL admitted is seen by every process");
     assert.equal(await b!.claim("http://a.test/redirected"), true);
@@ -159,6 +159,20 @@ test("RedisCrawlState admits a link once over all processes, and no more URLs th
       ["http://a.test/2", 1],
       ["http://a.test/3", 1],
     ]);
+  }),
+);
+
+test("RedisCrawlState.commit() leases the requests that take the page's place in the same call", options, () =>
+  shared(1, async ([a]) => {
+    await a!.open(plan());
+    const [root] = (await a!.lease(1)).leases;
+    const links = ["/1", "/2", "/3"].map((path) => `http://a.test${path}`);
+    const result = await a!.commit(root!, record(root!.url), links, 2);
+    assert.deepEqual(result.leases.map((lease) => [lease.url, lease.depth]), [
+      ["http://a.test/1", 1],
+      ["http://a.test/2", 1],
+    ]);
+    assert.deepEqual(result.counts, { admitted: 4, done: 1, errors: 0, queued: 1, leased: 2 });
   }),
 );
 
@@ -227,7 +241,7 @@ test("RedisCrawlState's seen set is exact: 20,000 distinct URLs are 20,000 membe
     await a!.open(plan());
     const [root] = (await a!.lease(1)).leases;
     const links = Array.from({ length: 20_000 }, (_, i) => `http://a.test/page/${i}`);
-    const result = await a!.commit(root!, record(root!.url), links);
+    const result = await a!.commit(root!, record(root!.url), links, 0);
     assert.equal(result.admitted, 20_000);
     const keys = crawlKeys(id);
     const buckets = redis.cli("--scan", "--pattern", `rxcrawl:{${id}}:seen:*`).trim().split("\n");

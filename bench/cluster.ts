@@ -1,0 +1,133 @@
+// `make bench SCENARIOS=cluster`: 1, 2 and 4 crawl.ts workers sharing one crawl through one Redis server, against the
+// demo site in a process of its own, whose responses wait, so that what is measured is coordination, not the two
+// cores. Each figure is the whole of the workers' processes: from the first spawn to the last exit, start-up included.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "csv-parse/sync";
+import { startRedis } from "../test/helpers/redis.ts";
+import { fetchAll, subjectUrls } from "./fetch_all.ts";
+import { type Measured, measure, peakRssMbOf } from "./measure.ts";
+import { FOLLOW, ROOT, shebangFlags } from "./runners.ts";
+import type { Scenario } from "./scenarios.ts";
+import { startSiteProcess } from "./site_process.ts";
+
+/** One run of the cluster scenario: `workers` processes on one crawl. */
+export interface ClusterRun {
+  workers: number;
+  /** Distinct pages in the workers' files, and rows beyond one per page. */
+  pages: number;
+  duplicateRows: number;
+  /** Requests for a book page beyond the first, as the site counted them. */
+  duplicateRequests: number;
+  /** From the first worker's spawn to the last one's exit. */
+  seconds: number;
+  pagesPerSecond: number;
+  /** pages/s over the one-worker run's. */
+  speedup: number;
+  /** Commands the workers sent to Redis (their own count), per page. */
+  redisCallsPerPage: number;
+  /** CPU time of the Redis server, per page, in ms. */
+  redisCpuMsPerPage: number;
+  /** The largest peak RSS of a worker, and Redis's peak RSS, in MB. */
+  workerPeakRssMb: number;
+  redisPeakRssMb: number;
+  exitCodes: (number | null)[];
+}
+
+/** Runs the cluster scenario with each worker count in turn, each on a fresh Redis server. */
+export async function runCluster(scenario: Scenario, counts: readonly number[], timeout: number, log: (line: string) => void): Promise<ClusterRun[]> {
+  const site = await startSiteProcess(scenario);
+  const runs: ClusterRun[] = [];
+  try {
+    if (scenario.warmUp) {
+      log(`${scenario.name}: warming up the site (${scenario.pages} pages)`);
+      await fetchAll(subjectUrls(site.origin, scenario.pages), 64);
+      await site.takeStats();
+    }
+    for (const workers of counts) {
+      const redis = await startRedis();
+      const dir = mkdtempSync(join(tmpdir(), "rxcrawl-cluster-"));
+      try {
+        log(`${scenario.name}: ${workers} worker${workers === 1 ? "" : "s"} ...`);
+        const cpuBefore = redisCpuSeconds(redis.cli("INFO", "cpu"));
+        const flags = [
+          ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency)],
+          ...["--redis", redis.url, "--crawl-id", "bench", "--out", join(dir, "pages.csv")],
+        ];
+        const started = performance.now();
+        const measured: Measured[] = await Promise.all(
+          Array.from({ length: workers }, (_, i) =>
+            measure(
+              process.execPath,
+              [...shebangFlags("pipelines/crawl.ts"), "pipelines/crawl.ts", ...(i === 0 ? [`${site.origin}/subject/0/`] : []), ...flags],
+              { cwd: ROOT, timeout },
+            ),
+          ),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const redisCpu = redisCpuSeconds(redis.cli("INFO", "cpu")) - cpuBefore;
+        const redisPeakRssMb = peakRssMbOf(redis.pid);
+        const siteStats = await site.takeStats();
+        const urls = readdirSync(dir)
+          .filter((name) => name.endsWith(".csv"))
+          .flatMap((name) => (parse(readFileSync(join(dir, name), "utf8"), { columns: true }) as { url: string; error: string }[]).filter((row) => row.error === "").map((row) => row.url));
+        const pages = new Set(urls).size;
+        const calls = measured.reduce((sum, run) => sum + Number(/(\d+) Redis calls/.exec(run.stderrTail)?.[1] ?? NaN), 0);
+        const run: ClusterRun = {
+          workers,
+          pages,
+          duplicateRows: urls.length - pages,
+          duplicateRequests: siteStats.duplicates,
+          seconds,
+          pagesPerSecond: pages / seconds,
+          speedup: 1,
+          redisCallsPerPage: calls / pages,
+          redisCpuMsPerPage: (redisCpu * 1000) / pages,
+          workerPeakRssMb: Math.max(...measured.map((m) => m.peakRssMb)),
+          redisPeakRssMb,
+          exitCodes: measured.map((m) => m.code),
+        };
+        run.speedup = run.pagesPerSecond / (runs[0]?.pagesPerSecond ?? run.pagesPerSecond);
+        log(
+          `${scenario.name}: ${workers} workers: ${pages} pages in ${seconds.toFixed(2)} s, ${run.pagesPerSecond.toFixed(1)} pages/s ` +
+            `(${run.speedup.toFixed(2)}×), ${run.redisCallsPerPage.toFixed(2)} Redis calls/page, exit ${run.exitCodes.join("/")}`,
+        );
+        for (const m of measured) if (m.code !== 0) log(m.stderrTail.trimEnd());
+        runs.push(run);
+      } finally {
+        await redis.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return runs;
+  } finally {
+    await site.close();
+  }
+}
+
+/** The cluster runs as a markdown table, with what the scenario is. */
+export function clusterMarkdown(scenario: Scenario, runs: readonly ClusterRun[]): string {
+  const lines = [
+    "| workers | pages | seconds | pages/s | vs 1 worker | Redis calls/page | Redis CPU ms/page | worker peak RSS MB | Redis peak RSS MB | duplicate requests | duplicate rows | exit codes |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...runs.map(
+      (run) =>
+        `| ${run.workers} | ${run.pages} | ${run.seconds.toFixed(2)} | ${run.pagesPerSecond.toFixed(1)} | ${run.speedup.toFixed(2)}× | ` +
+        `${run.redisCallsPerPage.toFixed(2)} | ${run.redisCpuMsPerPage.toFixed(3)} | ${run.workerPeakRssMb.toFixed(0)} | ` +
+        `${run.redisPeakRssMb.toFixed(1)} | ${run.duplicateRequests} | ${run.duplicateRows} | ${run.exitCodes.join("/")} |`,
+    ),
+    "",
+    `- ${scenario.name}: ${scenario.pages} pages × ${scenario.bodyKb} KB, ${scenario.latencyMs} ms per response, concurrency ` +
+      `${scenario.concurrency} per worker, every worker a crawl.ts process on one Redis server; ${scenario.about}. Seconds run ` +
+      "from the first worker's spawn to the last one's exit. Redis calls are the workers' own count of the commands they " +
+      "sent; Redis CPU is the server's (INFO cpu).",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function redisCpuSeconds(info: string): number {
+  const value = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+  return value("used_cpu_sys") + value("used_cpu_user");
+}
+

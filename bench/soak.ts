@@ -1,0 +1,88 @@
+#!/usr/bin/env -S node --import tsx
+// `make soak`: the crash test of a shared crawl, repeated. Each round starts a Redis server and the demo site, runs
+// three crawl.ts workers on one crawl, SIGKILLs one of them at a random moment, lets the others finish, and checks that
+// the workers' files together hold every page exactly once. Prints one line per round and the tally; exits 1 if any
+// round lost or repeated a page. Not part of `make test`: it takes minutes.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
+import { startDemoSite } from "../src/demo/mod.ts";
+import { DOUBAN_RECOMMENDATIONS } from "../src/mod.ts";
+import { parseCsv, start } from "../test/helpers/pipeline.ts";
+import { startRedis } from "../test/helpers/redis.ts";
+
+const HELP = `usage: node --import tsx bench/soak.ts [--rounds N] [--pages N]
+
+Repeats the crash test of a shared crawl: three crawl.ts workers on one Redis crawl of the demo site, one of them
+SIGKILLed at a random moment; checks that their files together hold every page exactly once.
+
+  --rounds N    rounds to run (default: 20)
+  --pages N     pages of the demo site (default: 600)
+  -h, --help    this help`;
+
+await runPipeline(async () => {
+  const { values } = parseCli({ help: HELP, options: { rounds: { type: "string" }, pages: { type: "string" } } });
+  const rounds = integerFlag(values, "rounds") ?? 20;
+  const pages = integerFlag(values, "pages") ?? 600;
+  let passed = 0;
+  for (let round = 1; round <= rounds; round++) {
+    const outcome = await soakRound(pages);
+    if (outcome.ok) passed++;
+    process.stdout.write(
+      `round ${round}: killed worker ${outcome.killed + 1} after ${outcome.killAfterMs} ms (${outcome.rowsAtKill} rows then); ` +
+        `${outcome.distinct} pages of ${pages}, ${outcome.repeated} repeated, ${outcome.missing} missing, ` +
+        `exit codes ${outcome.codes.join("/")}: ${outcome.ok ? "ok" : "FAILED"}\n`,
+    );
+  }
+  process.stdout.write(`${passed} of ${rounds} rounds complete with every page exactly once\n`);
+  if (passed !== rounds) process.exitCode = 1;
+});
+
+async function soakRound(pages: number) {
+  const redis = await startRedis({ aof: true });
+  const site = await startDemoSite({ pages, bodyKb: 2, latencyMs: 30 });
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-soak-"));
+  try {
+    const flags = ["--redis", redis.url, "--crawl-id", "soak", "--out", join(dir, "books.csv"), "--follow", DOUBAN_RECOMMENDATIONS];
+    const workers = [0, 1, 2].map((i) =>
+      start("crawl.ts", [...(i === 0 ? [site.startUrl] : []), ...flags, "--concurrency", "4", "--workers", "0"], 300_000),
+    );
+    // A random moment of the crawl: when the files hold a random number of rows, from none (the workers still
+    // starting) to nine tenths of the pages.
+    const killed = Math.floor(Math.random() * 3);
+    const target = Math.floor(Math.random() * pages * 0.9);
+    const started = performance.now();
+    while (rows(dir).length < target && workers[killed]!.child.exitCode === null) await sleep(20);
+    const killAfterMs = Math.round(performance.now() - started);
+    const rowsAtKill = rows(dir).length;
+    workers[killed]!.child.kill("SIGKILL");
+    const exits = await Promise.all(workers.map((worker) => worker.exit));
+    const urls = rows(dir);
+    const distinct = new Set(urls);
+    const expected = new Set(site.urls());
+    const missing = [...expected].filter((url) => !distinct.has(url)).length;
+    const repeated = urls.length - distinct.size;
+    const codes = exits.map((exit) => exit.code ?? exit.signal ?? "?");
+    const survivorsOk = exits.every((exit, i) => i === killed || exit.code === 0);
+    return { killed, killAfterMs, rowsAtKill, distinct: distinct.size, repeated, missing, codes, ok: missing === 0 && repeated === 0 && survivorsOk };
+  } finally {
+    await site.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The URL of every row of every worker's file. */
+function rows(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".csv"))
+    .flatMap((name) => {
+      try {
+        return parseCsv(readFileSync(join(dir, name), "utf8")).rows.map((row) => row.url!);
+      } catch {
+        return []; // a file being written, with a torn last row
+      }
+    });
+}
