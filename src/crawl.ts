@@ -52,9 +52,19 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     let idleTimer: NodeJS.Timeout | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
 
-    const fail = (error: unknown): void => subscriber.error(error);
+    let admitted = 0; // URLs this crawl admitted, over every process when the state is shared
+    const fail = (error: unknown): void => {
+      stats.end("failed");
+      subscriber.error(error);
+    };
+    const complete = (): void => {
+      stats.end(stopping ? "stopped" : admitted >= config.maxPages ? "max-pages" : "done");
+      subscriber.complete();
+    };
     const counts = (crawled: CrawlCounts | undefined): void => {
-      if (crawled !== undefined) stats.crawl = crawled;
+      if (crawled === undefined) return;
+      stats.crawl = crawled;
+      admitted = crawled.admitted;
     };
     const emit = (record: PageRecord): void => {
       stats.record(record);
@@ -126,7 +136,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       clearTimeout(idleTimer);
       graceTimer = setTimeout(() => {
         subscription.unsubscribe(); // aborts what is still in flight; their leases go back in the teardown
-        subscriber.complete();
+        complete();
       }, config.stopGrace);
       // The requests not handed out yet leave no record: a resumed crawl fetches them.
       if (opened && started === 0) requests.complete();
@@ -168,6 +178,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           held.delete(lease.url);
           started--;
           stats.admitted += result.admitted;
+          if (result.counts === undefined) admitted += result.admitted;
           // A commit refused because the lease was taken back: another process fetches the page and records it.
           if (result.accepted) emit(record);
           if (stopping || subscriber.closed) state.release(result.leases).catch(fail);
@@ -175,7 +186,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
           settle();
         },
         error: fail,
-        complete: () => subscriber.complete(),
+        complete,
       });
 
     const { perHost, rate, timeout } = config.fetch;
@@ -183,12 +194,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness }).then((crawled) => {
       opened = true;
       stats.admitted += crawled.counts.admitted - crawled.counts.done;
-      counts(crawled.counts);
+      admitted = crawled.counts.admitted;
       if (stopping) requests.complete();
       else pump();
     }, fail);
 
     return () => {
+      stats.end("stopped"); // unsubscribed before the end: noted only if the crawl had not ended
       clearTimeout(graceTimer);
       clearTimeout(idleTimer);
       options.signal?.removeEventListener("abort", onStop);

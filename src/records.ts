@@ -51,6 +51,8 @@ export type FieldValue = string | number | boolean | null;
 
 /** A fetched and parsed page: what a crawl emits for each URL it attempted. */
 export interface PageRecord extends Omit<FetchedPage, "body"> {
+  /** The size of the body in bytes, decompressed, before charset decoding; 0 when it was not read. */
+  bytes: number;
   /** The document's `<title>`, whitespace collapsed; `""` when none. */
   title: string;
   /** The values of the extracted fields, by name. */

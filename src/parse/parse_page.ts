@@ -68,7 +68,7 @@ export function compileSpec(spec: PageSpec): CompiledSpec {
  */
 export function parsePage(page: FetchedPage, spec: CompiledSpec): PageRecord {
   const { body, ...meta } = page;
-  const record: PageRecord = { ...meta, title: "", fields: {}, links: [], charset: "" };
+  const record: PageRecord = { ...meta, bytes: body.byteLength, title: "", fields: {}, links: [], charset: "" };
   if (page.error !== "" || body.byteLength === 0 || !isHtmlType(page.contentType)) return record;
 
   const { text, charset } = decodeHtml(body, page.contentType);

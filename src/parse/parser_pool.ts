@@ -208,7 +208,8 @@ export class ParserPool {
     this.#jobs.delete(job.id);
     const { body: _body, ...meta } = job.page;
     const error = new CrawlError("EPARSE", `Parser worker failed: ${cause.message}`, { url: meta.url, cause });
-    job.resolve({ ...meta, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
+    const bytes = job.page.body.byteLength;
+    job.resolve({ ...meta, bytes, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
   }
 }
 

@@ -15,9 +15,9 @@ const HTML = `<!DOCTYPE html><html><head><title> Item  1 | Shop </title></head><
 </body></html>`;
 
 /** The fields every record copies from its fetched page. */
-function meta(url = URL_A): Omit<PageRecord, "title" | "fields" | "links" | "charset"> {
-  const { body: _body, ...rest } = fetchedPage(url, "");
-  return rest;
+function meta(url = URL_A, body = HTML): Omit<PageRecord, "title" | "fields" | "links" | "charset"> {
+  const { body: bytes, ...rest } = fetchedPage(url, body);
+  return { ...rest, bytes: bytes.byteLength };
 }
 
 test("parsePage() returns the page's metadata, title, charset and, by default, every a[href] link", () => {
@@ -101,7 +101,7 @@ test("parsePage() passes a failed page through unparsed, its error kept, even wh
     errorCode: "EHTTP",
   });
   assert.deepEqual(parsePage(page, compileSpec({ extract: { h1: "h1" } })), {
-    ...meta(),
+    ...meta(URL_A, "<title>404 Not Found</title><a href='/x'>x</a>"),
     status: 404,
     error: `HTTP 404 Not Found (${URL_A})`,
     errorCode: "EHTTP",

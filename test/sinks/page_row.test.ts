@@ -16,6 +16,7 @@ const RECORD: PageRecord = {
   redirects: 0,
   wireBytes: 0,
   responseMs: 0,
+  bytes: 0,
   fetchedAt: "2024-05-01T08:00:00.000Z",
   title: "活着 (豆瓣)",
   fields: { isbn: "9787506365437", rating: 9.4, missing: null, unused: true },

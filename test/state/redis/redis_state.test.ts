@@ -53,6 +53,7 @@ function record(url: string, depth = 0, error = ""): PageRecord {
     redirects: 0,
     wireBytes: 100,
     responseMs: 5,
+    bytes: 1000,
     fetchedAt: "2026-11-25T00:00:00.000Z",
     title: "t",
     fields: {},
