@@ -64,3 +64,5 @@ export {
 } from "./cli.ts";
 export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/rows.ts";
 export { readUrlList } from "./url_list.ts";
+export { renderReport, type RenderReportOptions } from "./report/render_report.ts";
+export { writeReport } from "./report/write_report.ts";
