@@ -73,3 +73,6 @@ export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./
 export { CrawlStats } from "./stats/crawl_stats.ts";
 export type { CrawlSummary, FinishReason, Histogram } from "./stats/crawl_summary.ts";
 export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
+
+export { renderReport, type RenderReportOptions } from "./report/render_report.ts";
+export { writeReport } from "./report/write_report.ts";

@@ -1,0 +1,92 @@
+import type { CrawlSummary, FinishReason } from "../stats/crawl_summary.ts";
+import { formatBytes, formatCount, formatDecimal, formatDuration, formatPercent, formatTime } from "./format.ts";
+import { escapeHtml } from "./html.ts";
+
+/** One headline figure: a label, the value, and a line that puts the value in context. */
+interface Figure {
+  label: string;
+  value: string;
+  sub: string;
+  tone?: Tone;
+}
+
+type Tone = "good" | "bad" | "warn" | "accent";
+
+/** The colour of each finish reason: green for a crawl that ran out of URLs, red for one that failed. */
+const FINISH_TONE: Record<FinishReason, Tone> = { done: "good", "max-pages": "accent", stopped: "warn", failed: "bad" };
+
+/** How each finish reason reads in the report. */
+const FINISH_TEXT: Record<FinishReason, string> = {
+  done: "nothing left to fetch",
+  "max-pages": "maxPages reached",
+  stopped: "stopped by a signal",
+  failed: "ended early by an error",
+};
+
+/**
+ * The headline figures of a crawl, as two bands of HTML: the outcome (pages, ok, errors, rate, time, finish) in large
+ * type, then the traffic and resources (requests, retries, redirects, robots refusals, bytes, memory).
+ *
+ * @example
+ * ```ts
+ * import { reportFigures } from "./report_figures.ts";
+ * import type { CrawlSummary } from "../stats/crawl_summary.ts";
+ * declare const summary: CrawlSummary;
+ * const html = `<section>${reportFigures(summary)}</section>`;
+ * ```
+ */
+export function reportFigures(summary: CrawlSummary): string {
+  const s = summary;
+  const outcome: Figure[] = [
+    { label: "Pages", value: formatCount(s.pages), sub: "one per URL attempted" },
+    { label: "OK", value: formatCount(s.ok), sub: `${formatPercent(s.ok, s.pages)} of pages`, tone: "good" },
+    {
+      label: "Errors",
+      value: formatCount(s.errors),
+      sub: `${formatPercent(s.errors, s.pages)} of pages`,
+      ...(s.errors > 0 ? { tone: "bad" as const } : {}),
+    },
+    { label: "Pages/s", value: formatDecimal(s.pagesPerSecond), sub: "over the whole crawl" },
+    { label: "Elapsed", value: formatDuration(s.elapsedSeconds), sub: `${formatDecimal(s.elapsedSeconds)} s wall time` },
+    { label: "Finish", value: s.finish, sub: FINISH_TEXT[s.finish] ?? "", tone: FINISH_TONE[s.finish] ?? "warn" },
+  ];
+  const perPage = (n: number) => (s.pages > 0 ? `${formatDecimal(n / s.pages)} per page` : "");
+  const traffic: Figure[] = [
+    { label: "Requests", value: formatCount(s.requests), sub: perPage(s.requests) },
+    { label: "Retries", value: formatCount(s.retries), sub: `${formatPercent(s.retries, s.requests)} of requests` },
+    { label: "Redirects", value: formatCount(s.redirects), sub: `${formatPercent(s.redirects, s.requests)} of requests` },
+    { label: "Robots refusals", value: formatCount(s.robotsRefusals), sub: "no request made" },
+    { label: "On the wire", value: formatBytes(s.bytes.wire), sub: "body bytes received" },
+    {
+      label: "Decoded",
+      value: formatBytes(s.bytes.decoded),
+      sub: s.bytes.wire > 0 ? `×${formatDecimal(s.bytes.decoded / s.bytes.wire)} the wire size` : "body bytes",
+    },
+    { label: "Peak memory", value: formatBytes(s.peakRssBytes), sub: "resident set size" },
+  ];
+  return `${band(outcome, "")}\n${band(traffic, " minor")}`;
+}
+
+function band(figures: Figure[], variant: string): string {
+  const cells = figures.map(
+    (figure) =>
+      `<div class="figure"><div class="label">${escapeHtml(figure.label)}</div>` +
+      `<div class="value${figure.tone ? ` ${figure.tone}` : ""}">${escapeHtml(figure.value)}</div>` +
+      `<div class="sub">${escapeHtml(figure.sub)}</div></div>`,
+  );
+  return `<div class="figures${variant}">\n${cells.join("\n")}\n</div>`;
+}
+
+/**
+ * The line under the report's title: when the crawl ran, from start to end, in UTC.
+ *
+ * @example
+ * ```ts
+ * import { crawlPeriod } from "./report_figures.ts";
+ * crawlPeriod({ startedAt: "2026-11-25T21:00:03Z", finishedAt: "2026-11-25T21:06:56Z", elapsedSeconds: 412.6 });
+ * // "2026-11-25 21:00:03 UTC → 2026-11-25 21:06:56 UTC (6 min 53 s)"
+ * ```
+ */
+export function crawlPeriod(summary: Pick<CrawlSummary, "startedAt" | "finishedAt" | "elapsedSeconds">): string {
+  return `${formatTime(summary.startedAt)} → ${formatTime(summary.finishedAt)} (${formatDuration(summary.elapsedSeconds)})`;
+}

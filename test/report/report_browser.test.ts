@@ -1,0 +1,206 @@
+// The report in a real browser: headless Chromium opens the written file from a file:// URL, as a person would open
+// it from disk. Asserted: no error on the console or the page, no request leaves the file, every chart is drawn on a
+// canvas of a real size with the summary's numbers (read back through Chart.js's own API) and visible pixels, and a
+// full-page screenshot lands in data/out/report.png. Without Chromium the tests are skipped, saying how to install it.
+import { test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { CrawlSummary } from "../../src/stats/crawl_summary.ts";
+import { writeReport } from "../../src/report/write_report.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SCREENSHOT = join(ROOT, "data/out/report.png");
+const SUMMARY = fixture("crawl_summary.json");
+
+function fixture(name: string): CrawlSummary {
+  return JSON.parse(readFileSync(join(ROOT, "test/fixtures", name), "utf8")) as CrawlSummary;
+}
+
+/** What the browser reports about one chart. */
+interface DrawnChart {
+  id: string;
+  width: number;
+  height: number;
+  type: string;
+  labels: string[];
+  datasets: { label: string; data: number[] }[];
+  plugins: string[];
+  /** Share of the canvas's pixels that are not transparent (the canvas has no background of its own). */
+  inked: number;
+}
+
+/**
+ * Opens a fresh Chromium with a temporary profile, gives `body` a page and what went wrong on it, and closes the
+ * browser and removes the profile whatever happens. Skips the test when Chromium is not installed.
+ */
+async function withChromium(
+  t: TestContext,
+  body: (page: Page, problems: string[], dir: string) => Promise<void>,
+): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    t.skip(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-report-browser-"));
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(join(dir, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      // This machine's network is closed: Chromium's own background connections would only be refused.
+      args: [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      // The page is laid out for a 1280 px window, and drawn at 2/3 scale: the screenshot (853 px wide) stays readable
+      // and under 300 KB.
+      viewport: { width: 1280, height: 900 },
+      deviceScaleFactor: 2 / 3,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const problems: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("request", (request) => {
+      if (!/^(file|data|blob):/.test(request.url())) problems.push(`request: ${request.url()}`);
+    });
+    await body(page, problems, dir);
+  } finally {
+    await context?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every chart on the page, as Chart.js holds it. */
+function drawnCharts(page: Page): Promise<DrawnChart[]> {
+  return page.evaluate(() => {
+    const Chart = (window as unknown as { Chart: { getChart(canvas: HTMLCanvasElement): any } }).Chart;
+    return [...document.querySelectorAll("canvas")].map((canvas) => {
+      const chart = Chart.getChart(canvas);
+      const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let inked = 0;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) inked++;
+      return {
+        id: canvas.id,
+        width: canvas.clientWidth,
+        height: canvas.clientHeight,
+        type: chart?.config.type ?? "",
+        labels: chart?.data.labels ?? [],
+        datasets: (chart?.data.datasets ?? []).map((d: { label: string; data: number[] }) => ({ label: d.label, data: d.data })),
+        plugins: (chart?.config.plugins ?? []).map((p: { id: string }) => p.id),
+        inked: inked / (canvas.width * canvas.height),
+      };
+    });
+  });
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+test("the report draws every chart with the summary's data in Chromium, from a file:// URL, without errors or requests", async (t) => {
+  await withChromium(t, async (page, problems, dir) => {
+    const file = join(dir, "report.html");
+    await writeReport(file, SUMMARY, { title: "book.douban.com, nightly crawl" });
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+
+    mkdirSync(join(ROOT, "data/out"), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    const charts = await drawnCharts(page);
+    const byId = new Map(charts.map((chart) => [chart.id, chart]));
+    assert.deepEqual(
+      charts.map((chart) => chart.id),
+      ["chart-throughput", "chart-status", "chart-depth", "chart-response", "chart-body", "chart-hosts"],
+    );
+    for (const chart of charts) {
+      assert.ok(chart.width >= 300 && chart.height >= 150, `${chart.id} is ${chart.width}×${chart.height}`);
+      assert.ok(chart.inked > 0.01, `${chart.id} has ink on ${(chart.inked * 100).toFixed(2)}% of its pixels`);
+    }
+
+    const throughput = byId.get("chart-throughput")!;
+    const { bucketSeconds, pages, errors } = SUMMARY.timeline;
+    assert.equal(throughput.type, "bar");
+    assert.equal(throughput.labels.length, pages.length);
+    assert.deepEqual([throughput.labels[0], throughput.labels[1], throughput.labels[30]], ["0:00", "0:02", "1:00"]);
+    assert.deepEqual(throughput.datasets.map((d) => d.label), ["ok/s", "errors/s"]);
+    const [ok, failed] = [throughput.datasets[0]!.data, throughput.datasets[1]!.data];
+    assert.equal(ok[10], ((pages[10] ?? 0) - (errors[10] ?? 0)) / bucketSeconds);
+    const worst = errors.indexOf(Math.max(...errors));
+    assert.equal(failed[worst], (errors[worst] ?? 0) / bucketSeconds);
+    assert.equal(Math.max(...failed), failed[worst], "the tallest red bar is the bucket with the most errors");
+    // Rates times the bucket width give the counts back (the last bucket, cut short by the end, aside).
+    const perBucket = ok.map((rate, i) => Math.round((rate + (failed[i] ?? 0)) * bucketSeconds));
+    assert.deepEqual(perBucket.slice(0, -1), pages.slice(0, -1));
+    assert.equal(Math.round(sum(failed.slice(0, -1)) * bucketSeconds), sum(errors.slice(0, -1)));
+
+    const status = byId.get("chart-status")!;
+    assert.deepEqual(status.labels, ["2xx", "3xx", "4xx", "5xx", "none"]);
+    assert.deepEqual(status.datasets[0]!.data, [4506, 18, 142, 45, 101]);
+    assert.deepEqual(status.plugins, ["values"]);
+
+    const depth = byId.get("chart-depth")!;
+    assert.deepEqual(depth.labels, ["0", "1", "2", "3", "4", "5"]);
+    assert.deepEqual(depth.datasets[0]!.data, [1, 38, 412, 1904, 2011, 446]);
+
+    const response = byId.get("chart-response")!;
+    assert.equal(sum(response.datasets[0]!.data), SUMMARY.responseMs.count);
+    assert.equal(response.labels[0], "10–20 ms");
+    assert.ok(response.labels.includes("100–200 ms"), response.labels.join(", "));
+    assert.ok(response.labels.includes("0.5–1 s"), response.labels.join(", "));
+    assert.deepEqual(response.plugins, ["percentiles"]);
+
+    const body = byId.get("chart-body")!;
+    assert.equal(sum(body.datasets[0]!.data), SUMMARY.bodyBytes.count);
+    assert.deepEqual(body.labels, ["1–4 KB", "4–16 KB", "16–64 KB", "64–256 KB", "0.25–1 MB"]);
+    assert.deepEqual(body.plugins, ["percentiles"]);
+
+    const hosts = byId.get("chart-hosts")!;
+    assert.equal(hosts.labels.length, SUMMARY.hosts.length);
+    assert.equal(hosts.labels[0], "book.douban.com");
+    assert.deepEqual(hosts.datasets.map((d) => d.label), ["ok", "errors"]);
+    assert.equal((hosts.datasets[0]!.data[0] ?? 0) + (hosts.datasets[1]!.data[0] ?? 0), SUMMARY.hosts[0]!.pages);
+    assert.equal(hosts.datasets[1]!.data[0], SUMMARY.hosts[0]!.errors);
+
+    const text = await page.locator("main").innerText();
+    for (const shown of ["4,812", "4,503", "309", "11.7", "6 min 53 s", "p50 178 ms", "p99 1.66 s", "p50 43.1 KB"]) {
+      assert.ok(text.includes(shown), `the page shows ${JSON.stringify(shown)}`);
+    }
+
+    // Printing: the report lays itself out for paper without an error (PDFs are made by headless Chromium only).
+    const pdf = await page.pdf({ format: "A4", margin: { top: "12mm", bottom: "12mm", left: "12mm", right: "12mm" } });
+    assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
+
+    const png = readFileSync(SCREENSHOT);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG signature");
+    assert.ok(png.length < 300 * 1024, `the screenshot is ${png.length} bytes`);
+    assert.deepEqual(problems, []);
+  });
+});
+
+test("the report of an empty crawl opens in Chromium without errors, with a note in place of each chart", async (t) => {
+  await withChromium(t, async (page, problems, dir) => {
+    const file = join(dir, "empty.html");
+    await writeReport(file, fixture("empty_crawl_summary.json"));
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    assert.equal(await page.locator("canvas").count(), 0);
+    assert.equal(await page.locator(".no-data").count(), 6);
+    for (const note of await page.locator(".no-data").all()) {
+      const box = await note.boundingBox();
+      assert.ok(box !== null && box.width > 200 && box.height > 100, "the note takes the chart's place");
+    }
+    assert.equal(await page.evaluate(() => typeof (window as unknown as { Chart?: unknown }).Chart), "function");
+    assert.deepEqual(problems, []);
+  });
+});
