@@ -43,6 +43,14 @@ export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } f
 export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
+export {
+  type InvalidParquetValue,
+  pageParquetSchema,
+  type ParquetColumnType,
+  type ParquetSchema,
+  writeParquet,
+  type WriteParquetOptions,
+} from "./sinks/parquet.ts";
 export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./journal.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
 export { demoRecommendations, startDemoSite, renderDemoPage, type DemoSite, type DemoSiteOptions } from "./demo_site.ts";
