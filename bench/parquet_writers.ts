@@ -14,11 +14,17 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { lastValueFrom, map, range } from "rxjs";
 import { integerFlag, parseCli, runPipeline } from "../src/cli.ts";
+import { writeCsv } from "../src/sinks/csv.ts";
+import { writeParquet } from "../src/sinks/parquet.ts";
 import { measure } from "./measure.ts";
 
-/** The writers compared; `rows` generates the rows and drops them, the floor under every other figure. */
-const WRITERS = ["rows", "hyparquet-writer", "parquetjs", "parquet-wasm", "duckdb"] as const;
+/**
+ * The writers compared; `rows` generates the rows and drops them, the floor under every other figure; `writeParquet`
+ * and `writeCsv` are the package's own sinks, with the rows coming through an RxJS pipe as in a crawl.
+ */
+const WRITERS = ["rows", "hyparquet-writer", "parquetjs", "parquet-wasm", "duckdb", "writeParquet", "writeCsv"] as const;
 type WriterName = (typeof WRITERS)[number];
 
 const HELP = `usage: parquet_writers.ts [--rows N] [--runs N] [--row-group N] [--writers a,b] [--from <dir>] [--json]
@@ -27,7 +33,7 @@ Writes the same page-like rows with each writer, in a child process each, and pr
 
   --rows N        rows per file (default: 1000000)
   --runs N        repetitions; the writers take turns within each (default: 3)
-  --row-group N   rows per row group, the same for every writer (default: 10000)
+  --row-group N   rows per row group, the same for every writer (default: 10000, as writeParquet)
   --writers a,b   which to run (default: all): ${WRITERS.join(", ")}
   --from <dir>    a folder whose node_modules holds the writers not in package.json
   --json          print the runs as JSON instead of a table
@@ -284,12 +290,31 @@ const rowsOnly: Write = async (_file, count) => {
   if (length === 0 && count > 0) throw new Error("no rows");
 };
 
+/** The package's Parquet sink, rows from an RxJS pipe. */
+const rxcrawlParquet: Write = async (file, count, group) => {
+  const schema = {
+    ...Object.fromEntries(TEXT_COLUMNS.map((name) => [name, "string" as const])),
+    status: "int32",
+    depth: "int32",
+    fetched_at: "timestamp",
+  } as const;
+  await lastValueFrom(range(0, count).pipe(map(benchRow), writeParquet(file, { schema, rowGroupSize: group })));
+};
+
+/** The package's CSV sink on the same rows, for comparison. */
+const rxcrawlCsv: Write = async (file, count) => {
+  const columns = Object.keys(benchRow(0));
+  await lastValueFrom(range(0, count).pipe(map(benchRow), writeCsv(file, { columns })));
+};
+
 const WRITE: Record<WriterName, Write> = {
   rows: rowsOnly,
   "hyparquet-writer": hyparquetWriter,
   parquetjs,
   "parquet-wasm": parquetWasm,
   duckdb,
+  writeParquet: rxcrawlParquet,
+  writeCsv: rxcrawlCsv,
 };
 
 // ---- The harness.
@@ -317,6 +342,7 @@ async function readBack(file: string): Promise<string> {
   const groups = file.endsWith(".parquet")
     ? `(SELECT count(DISTINCT row_group_id) FROM parquet_metadata('${path}'))`
     : "NULL";
+  // In UTC, a TIMESTAMP WITH TIME ZONE (writeParquet) prints as the TIMESTAMP of the others.
   await connection.run("SET TimeZone = 'UTC'");
   const reader = await connection.runAndReadAll(`SELECT count(*) AS n, count(error) AS errors, sum(status) AS status,
     sum(depth) AS depth, sum(length(title)) AS title_chars, strftime(max(fetched_at), '%Y-%m-%d %H:%M:%S.%g') AS last,
@@ -392,7 +418,7 @@ await runPipeline(async () => {
       // Each repetition starts with the next writer, so no writer always runs first or last.
       const order = names.map((_, i) => names[(i + run - 1) % names.length]!);
       for (const name of order) {
-        const file = join(dir, `${name}-${run}.parquet`);
+        const file = join(dir, `${name}-${run}.${name === "writeCsv" ? "csv" : "parquet"}`);
         const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--child", name, "--out", file];
         args.push("--rows", String(count), "--row-group", String(group), ...(from === undefined ? [] : ["--from", from]));
         const measured = await measure(process.execPath, args);
