@@ -1,9 +1,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { type DuckDBConnection, DuckDBInstance, type JS } from "@duckdb/node-api";
 import { concat, defer, EMPTY, from, lastValueFrom, map, range, Subject, throwError, toArray } from "rxjs";
 import { UsageError } from "../../src/errors.ts";
@@ -178,6 +180,32 @@ test("writeParquet() writes <path>.partial and renames it when complete: an earl
     await done;
     assert.equal((await query(`SELECT count(*) AS n FROM ${quoted(file)}`))[0]?.n, 25n);
     assert.deepEqual(fs.readdirSync(dir), ["pages.parquet"]);
+  });
+});
+
+test("writeParquet() killed with SIGKILL mid-stream leaves the earlier file whole at the path, the rows so far in <path>.partial", async () => {
+  await withTmp(async (dir) => {
+    const file = path.join(dir, "killed.parquet");
+    await lastValueFrom(from([{ text: "earlier run" }]).pipe(writeParquet(file, { schema: TYPES })));
+    const sink = new URL("../../src/sinks/parquet.ts", import.meta.url).href;
+    const script = `import { interval, map } from "rxjs";
+      import { writeParquet } from ${JSON.stringify(sink)};
+      interval(1).pipe(map((i) => ({ small: i })), writeParquet(process.env.OUT, { schema: { small: "int32" }, rowGroupSize: 10 })).subscribe();`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      env: { ...process.env, OUT: file },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    try {
+      const written = () => (fs.statSync(`${file}.partial`, { throwIfNoEntry: false })?.size ?? 0) > 0;
+      await waitFor(written, "row groups in the .partial file", 30_000);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    assert.equal(await exited, "SIGKILL");
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["killed.parquet", "killed.parquet.partial"]);
+    assert.deepEqual(await query(`SELECT text FROM ${quoted(file)}`), [{ text: "earlier run" }]);
   });
 });
 
