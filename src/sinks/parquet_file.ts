@@ -1,5 +1,6 @@
 // A Parquet file being written with hyparquet-writer: the magic bytes, one row group per call, then the footer.
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import { mendEmptyRowGroups } from "./parquet_footer.ts";
 import type { ParquetOutput } from "./parquet_output.ts";
 import { type ParquetColumnType, parquetSchemaElement, type ParquetValue } from "./parquet_types.ts";
 
@@ -44,7 +45,8 @@ export class ParquetFile {
 
   /** Writes the footer after the row groups so far and closes the output: the file is complete. */
   close(): Promise<void> {
-    const footer = this.#encode(() => void this.#writer.finish());
+    const empty = this.#writer.row_groups.length === 0;
+    const footer = this.#encode(() => void this.#writer.finish(), empty ? mendEmptyRowGroups : undefined);
     this.#queue = footer.then(() => this.#output.close());
     return this.#queue;
   }
@@ -57,12 +59,16 @@ export class ParquetFile {
     return aborted;
   }
 
-  /** Runs `encode` now, then queues the bytes it added (a copy: the ByteWriter's buffer is reused at once). */
-  #encode(encode: () => void): Promise<void> {
+  /**
+   * Runs `encode` now, then queues the bytes it added (a copy: the ByteWriter's buffer is reused at once), after
+   * `mend` if given.
+   */
+  #encode(encode: () => void, mend?: (bytes: Uint8Array) => void): Promise<void> {
     let bytes: Uint8Array;
     try {
       encode();
       bytes = this.#bytes.getBytes().slice();
+      mend?.(bytes);
     } catch (error) {
       this.#queue = this.#queue.then(() => Promise.reject(error));
       return this.#queue;

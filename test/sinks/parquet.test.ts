@@ -248,6 +248,9 @@ test("writeParquet() on an empty stream writes a valid file with the schema's co
       Object.keys(TYPES),
     );
     assert.deepEqual(await query(`SELECT count(*) AS n FROM ${quoted(file)}`), [{ n: 0n }]);
+    // What a strict Thrift reader (arrow-rs) needs besides: the empty list of row groups declared a list of structs.
+    // After num_rows 0 (0x16 0x00) comes row_groups (0x19), size 0 of type struct (0x0c).
+    assert.ok(fs.readFileSync(file).includes(Buffer.from([0x16, 0x00, 0x19, 0x0c])), "row_groups: an empty list of structs");
   });
 });
 
