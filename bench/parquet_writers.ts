@@ -14,7 +14,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { lastValueFrom, map, range } from "rxjs";
+import { lastValueFrom, map, Observable, range } from "rxjs";
 import { integerFlag, parseCli, runPipeline } from "../src/cli.ts";
 import { writeCsv } from "../src/sinks/csv.ts";
 import { writeParquet } from "../src/sinks/parquet.ts";
@@ -27,7 +27,7 @@ import { measure } from "./measure.ts";
 const WRITERS = ["rows", "hyparquet-writer", "parquetjs", "parquet-wasm", "duckdb", "writeParquet", "writeCsv"] as const;
 type WriterName = (typeof WRITERS)[number];
 
-const HELP = `usage: parquet_writers.ts [--rows N] [--runs N] [--row-group N] [--writers a,b] [--from <dir>] [--json]
+const HELP = `usage: parquet_writers.ts [--rows N] [--runs N] [--row-group N] [--bursts N] [--writers a,b] [--from <dir>] [--json]
 
 Writes the same page-like rows with each writer, in a child process each, and prints time, peak RSS, CPU and size.
 
@@ -35,6 +35,8 @@ Writes the same page-like rows with each writer, in a child process each, and pr
   --runs N        repetitions; the writers take turns within each (default: 3)
   --row-group N   rows per row group, the same for every writer (default: 10000, as writeParquet)
   --writers a,b   which to run (default: all): ${WRITERS.join(", ")}
+  --bursts N      writeParquet and writeCsv get N rows per turn of the event loop, as from a crawl
+                  (default: 0, all rows at once: nothing reaches the disk before the last row)
   --from <dir>    a folder whose node_modules holds the writers not in package.json
   --json          print the runs as JSON instead of a table
   -h, --help      this help`;
@@ -96,7 +98,16 @@ async function load(from: string | undefined, name: string): Promise<unknown> {
 
 // ---- The writers, each as a user of the library would write a million rows with it, row groups of `group` rows.
 
-type Write = (file: string, count: number, group: number, from: string | undefined) => Promise<void>;
+/** What a child writes: `count` rows in row groups of `group`, writers not in package.json from `from`. */
+interface Job {
+  count: number;
+  group: number;
+  from: string | undefined;
+  /** Rows per turn of the event loop for the package's sinks, as from a crawl; 0 for all at once. */
+  bursts: number;
+}
+
+type Write = (file: string, job: Job) => Promise<void>;
 
 /** Columns of `group` rows at a time, transposed from the rows as they come. */
 function* columnBatches(count: number, group: number): Generator<Record<keyof BenchRow, unknown[]>> {
@@ -135,7 +146,7 @@ interface HyparquetWriterModule {
 }
 
 /** hyparquet-writer: ParquetWriter.write() per row group into a ByteWriter, whose bytes go to the file each time. */
-const hyparquetWriter: Write = async (file, count, group, from) => {
+const hyparquetWriter: Write = async (file, { count, group, from }) => {
   const { ByteWriter, ParquetWriter } = (await load(from, "hyparquet-writer")) as HyparquetWriterModule;
   const { open } = await import("node:fs/promises");
   const handle = await open(file, "w");
@@ -182,7 +193,7 @@ interface ParquetjsModule {
 }
 
 /** parquetjs 0.11: appendRow() per row; it buffers `rowGroupSize` rows and writes them as a row group. */
-const parquetjs: Write = async (file, count, group, from) => {
+const parquetjs: Write = async (file, { count, group, from }) => {
   const { ParquetSchema, ParquetWriter } = (await load(from, "parquetjs")) as ParquetjsModule;
   const field = (type: string) => ({ type, optional: true, compression: "SNAPPY" });
   const schema = new ParquetSchema({
@@ -224,7 +235,7 @@ interface ParquetWasmModule {
  * parquet-wasm with apache-arrow: each group becomes an Arrow table (built in JS), is handed to WASM as Arrow IPC,
  * and transformParquetStream() turns the stream of record batches into the file's bytes.
  */
-const parquetWasm: Write = async (file, count, group, from) => {
+const parquetWasm: Write = async (file, { count, group, from }) => {
   const arrow = (await load(from, "apache-arrow")) as ArrowModule;
   const wasm = (await load(from, "parquet-wasm")) as ParquetWasmModule;
   const { createWriteStream } = await import("node:fs");
@@ -256,7 +267,7 @@ const parquetWasm: Write = async (file, count, group, from) => {
 };
 
 /** DuckDB (@duckdb/node-api): an appender fills an in-memory table row by row, then COPY ... TO writes the file. */
-const duckdb: Write = async (file, count, group) => {
+const duckdb: Write = async (file, { count, group }) => {
   const { DuckDBInstance, DuckDBTimestampValue } = await import("@duckdb/node-api");
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
@@ -284,27 +295,44 @@ const duckdb: Write = async (file, count, group) => {
 };
 
 /** Generates the rows and keeps none: what every writer's figures include before any writing. */
-const rowsOnly: Write = async (_file, count) => {
+const rowsOnly: Write = async (_file, { count }) => {
   let length = 0;
   for (const row of benchRows(count)) length += row.url.length;
   if (length === 0 && count > 0) throw new Error("no rows");
 };
 
+/**
+ * The rows as an Observable: all at once, as `range()` gives them (the worst case for a sink's memory: nothing is
+ * written until the last row is in), or `bursts` rows per turn of the event loop, as pages come from a crawl.
+ */
+function rowStream(count: number, bursts: number): Observable<BenchRow> {
+  if (bursts === 0) return range(0, count).pipe(map(benchRow));
+  return new Observable<BenchRow>((subscriber) => {
+    let i = 0;
+    let immediate = setImmediate(function burst() {
+      for (const end = Math.min(i + bursts, count); i < end && !subscriber.closed; i++) subscriber.next(benchRow(i));
+      if (i < count) immediate = setImmediate(burst);
+      else subscriber.complete();
+    });
+    return () => clearImmediate(immediate);
+  });
+}
+
 /** The package's Parquet sink, rows from an RxJS pipe. */
-const rxcrawlParquet: Write = async (file, count, group) => {
+const rxcrawlParquet: Write = async (file, { count, group, bursts }) => {
   const schema = {
     ...Object.fromEntries(TEXT_COLUMNS.map((name) => [name, "string" as const])),
     status: "int32",
     depth: "int32",
     fetched_at: "timestamp",
   } as const;
-  await lastValueFrom(range(0, count).pipe(map(benchRow), writeParquet(file, { schema, rowGroupSize: group })));
+  await lastValueFrom(rowStream(count, bursts).pipe(writeParquet(file, { schema, rowGroupSize: group })));
 };
 
 /** The package's CSV sink on the same rows, for comparison. */
-const rxcrawlCsv: Write = async (file, count) => {
+const rxcrawlCsv: Write = async (file, { count, bursts }) => {
   const columns = Object.keys(benchRow(0));
-  await lastValueFrom(range(0, count).pipe(map(benchRow), writeCsv(file, { columns })));
+  await lastValueFrom(rowStream(count, bursts).pipe(writeCsv(file, { columns })));
 };
 
 const WRITE: Record<WriterName, Write> = {
@@ -353,9 +381,9 @@ async function readBack(file: string): Promise<string> {
   return JSON.stringify(row);
 }
 
-async function child(name: WriterName, file: string, count: number, group: number, from: string | undefined) {
+async function child(name: WriterName, file: string, job: Job) {
   const started = performance.now();
-  await WRITE[name](file, count, group, from);
+  await WRITE[name](file, job);
   process.stdout.write(`${JSON.stringify({ writeSeconds: (performance.now() - started) / 1000 })}\n`);
 }
 
@@ -392,6 +420,7 @@ await runPipeline(async () => {
       rows: { type: "string" },
       runs: { type: "string" },
       "row-group": { type: "string" },
+      bursts: { type: "string" },
       writers: { type: "string" },
       from: { type: "string" },
       json: { type: "boolean" },
@@ -402,8 +431,9 @@ await runPipeline(async () => {
   const count = integerFlag(values, "rows", 0) ?? 1_000_000;
   const group = integerFlag(values, "row-group") ?? 10_000;
   const from = typeof values.from === "string" ? values.from : undefined;
+  const bursts = integerFlag(values, "bursts", 0) ?? 0;
   if (typeof values.child === "string") {
-    await child(values.child as WriterName, String(values.out), count, group, from);
+    await child(values.child as WriterName, String(values.out), { count, group, from, bursts });
     return;
   }
   const runs = integerFlag(values, "runs") ?? 3;
@@ -420,7 +450,8 @@ await runPipeline(async () => {
       for (const name of order) {
         const file = join(dir, `${name}-${run}.${name === "writeCsv" ? "csv" : "parquet"}`);
         const args = ["--import", "tsx", fileURLToPath(import.meta.url), "--child", name, "--out", file];
-        args.push("--rows", String(count), "--row-group", String(group), ...(from === undefined ? [] : ["--from", from]));
+        args.push("--rows", String(count), "--row-group", String(group), "--bursts", String(bursts));
+        if (from !== undefined) args.push("--from", from);
         const measured = await measure(process.execPath, args);
         if (measured.code !== 0) throw new Error(`${name} failed: ${measured.stderrTail}`);
         const { writeSeconds } = JSON.parse(measured.stdout) as { writeSeconds: number };
@@ -443,5 +474,6 @@ await runPipeline(async () => {
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(values.json === true ? `${JSON.stringify(results, null, 2)}\n` : `${table(results, names)}\n`);
-  process.stdout.write(`${count} rows, row groups of ${group}, ${runs} runs, node ${process.version}\n`);
+  const source = bursts === 0 ? "all rows at once" : `rows in bursts of ${bursts}`;
+  process.stdout.write(`${count} rows, row groups of ${group}, ${runs} runs, ${source}, node ${process.version}\n`);
 });
