@@ -62,7 +62,7 @@ const ROW_GROUP_SIZE = 10_000;
  * - A path that cannot be written fails the stream at once, before the source is subscribed, with a UsageError
  *   "Cannot write <path>: <reason>"; so does a failing write later on.
  *
- * DuckDB (`SELECT * FROM 'file.parquet'`), pandas (`read_parquet(path)`) and Polars read the file as it is.
+ * DuckDB (`SELECT * FROM 'file.parquet'`) and Arrow's Rust reader (arrow-rs) read the file as it is.
  *
  * @example
  * ```ts
