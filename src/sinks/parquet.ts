@@ -158,14 +158,19 @@ export function writeParquet<T extends object>(target: SinkTarget, options: Writ
  *
  * @example
  * ```ts
- * import { map } from "rxjs";
+ * import { lastValueFrom, map } from "rxjs";
+ * import { crawl } from "../crawl.ts";
  * import { pageRow } from "../rows.ts";
  * import { pageParquetSchema, writeParquet } from "./parquet.ts";
  * pageParquetSchema(["price"]);
  * // { url: "string", final_url: "string", status: "int32", content_type: "string", depth: "int32",
  * //   title: "string", price: "string", error: "string", fetched_at: "timestamp" }
- * map((page) => pageRow(page, ["price"]));
- * writeParquet("data/out/pages.parquet", { schema: pageParquetSchema(["price"]) });
+ * await lastValueFrom(
+ *   crawl({ start: "https://example.com/", extract: { price: ".price" } }).pipe(
+ *     map((page) => pageRow(page, ["price"])),
+ *     writeParquet("data/out/pages.parquet", { schema: pageParquetSchema(["price"]) }),
+ *   ),
+ * );
  * ```
  */
 export function pageParquetSchema(fields: readonly string[] = []): ParquetSchema {
