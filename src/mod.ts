@@ -67,6 +67,14 @@ export { completeRows } from "./sinks/complete_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
 export { pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
+export {
+  type InvalidParquetValue,
+  pageParquetSchema,
+  type ParquetColumnType,
+  type ParquetSchema,
+  writeParquet,
+  type WriteParquetOptions,
+} from "./sinks/parquet.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
 export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 
