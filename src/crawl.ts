@@ -1,10 +1,11 @@
 import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
-import { type CrawlOptions, crawlConfig } from "./crawl_options.ts";
+import { type CrawlConfig, type CrawlOptions, crawlConfig } from "./crawl_options.ts";
 import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import type { PageRecord } from "./records.ts";
+import type { CrawlRequest, PageRecord } from "./records.ts";
+import { originOf } from "./url.ts";
 import type { CrawlCounts, Lease } from "./state/crawl_state.ts";
 import { CrawlStats } from "./stats/crawl_stats.ts";
 
@@ -121,6 +122,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       }, fail);
     };
 
+    // What a page found for the crawl: a sitemap's URLs and sitemaps, at depth 0; else its links, one level deeper.
+    const found = (record: PageRecord): CrawlRequest[] => {
+      if (record.found !== undefined) return record.found.filter((request) => config.inScope(request.url));
+      if (record.depth >= config.maxDepth) return [];
+      return record.links.filter(config.inScope).map((url) => ({ url, depth: record.depth + 1 }));
+    };
     const fetcher = new Fetcher(config.fetch, {
       // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.
       onRedirect: async (target): Promise<CrawlErrorCode | undefined> => {
@@ -167,8 +174,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         // Each asks for the request that takes its page's place, so a busy crawl makes one call to its state per page.
         mergeMap((record) => {
           const lease = held.get(record.url)!;
-          const links = record.depth < config.maxDepth ? record.links.filter(config.inScope) : [];
-          return state.commit(lease, record, links, stopping ? 0 : 1).then((result) => ({ record, lease, result }));
+          return state.commit(lease, record, found(record), stopping ? 0 : 1).then((result) => ({ record, lease, result }));
         }),
       )
       .subscribe({
@@ -191,16 +197,23 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
 
     const { perHost, rate, timeout } = config.fetch;
     const politeness = { perHost, rate, slotMs: timeout + 10_000 };
-    state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness }).then((crawled) => {
-      opened = true;
-      stats.admitted += crawled.counts.admitted - crawled.counts.done;
-      admitted = crawled.counts.admitted;
-      if (stopping) requests.complete();
-      else pump();
-    }, fail);
+    // The crawl opens once its start requests are known: with sitemaps, that takes the start origins' robots.txt.
+    const opening = abortable((signal) => startRequests(config, fetcher, signal))
+      .pipe(mergeMap((start) => state.open({ start, maxPages: config.maxPages, definition: config.definition, politeness })))
+      .subscribe({
+        next: (crawled) => {
+          opened = true;
+          stats.admitted += crawled.counts.admitted - crawled.counts.done;
+          admitted = crawled.counts.admitted;
+          if (stopping) requests.complete();
+          else pump();
+        },
+        error: fail,
+      });
 
     return () => {
       stats.end("stopped"); // unsubscribed before the end: noted only if the crawl had not ended
+      opening.unsubscribe();
       clearTimeout(graceTimer);
       clearTimeout(idleTimer);
       options.signal?.removeEventListener("abort", onStop);
@@ -214,4 +227,14 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         .finally(() => state.close().catch(() => {}));
     };
   });
+}
+
+/** The start requests, with the sitemaps of the start URLs' origins when the crawl starts from sitemaps too. */
+async function startRequests(config: CrawlConfig, fetcher: Fetcher, signal: AbortSignal): Promise<CrawlRequest[]> {
+  if (!config.sitemap || config.start.length === 0) return config.start;
+  const origins = [...new Set(config.start.map((request) => originOf(request.url)))];
+  const sitemaps = (await Promise.all(origins.map((origin) => fetcher.sitemapsOf(`${origin}/`, signal)))).flat();
+  const listed = new Set(config.start.map((request) => request.url));
+  const more = sitemaps.filter((url) => !listed.has(url) && config.inScope(url));
+  return [...config.start, ...more.map((url): CrawlRequest => ({ url, depth: 0, kind: "sitemap" }))];
 }

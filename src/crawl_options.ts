@@ -58,11 +58,20 @@ export interface CrawlOptions extends FetchOptions, PageSpec {
   stats?: CrawlStats;
   /** The columns of the caller's output, made part of the crawl's definition (see `CrawlDefinition`). @default none */
   columns?: readonly string[];
+  /**
+   * Start from the sitemaps too: those each start URL's robots.txt names and its `/sitemap.xml` (and a start URL
+   * ending in `.xml` or `.xml.gz` is read as a sitemap). Sitemap indexes are followed; the URLs a sitemap lists are
+   * crawled at depth 0, with its `<lastmod>` in their record. Each sitemap leaves a record, with an error when it is
+   * malformed. @default false
+   */
+  sitemap?: boolean;
 }
 
 /** {@linkcode CrawlOptions} checked once, defaults filled in, and cut into what each part of the crawl needs. */
 export interface CrawlConfig {
   start: CrawlRequest[];
+  /** Whether the crawl also starts from the sitemaps of its start URLs' origins. */
+  sitemap: boolean;
   concurrency: number;
   maxPages: number;
   maxDepth: number;
@@ -87,7 +96,8 @@ export interface CrawlConfig {
  * ```
  */
 export function crawlConfig(options: CrawlOptions): CrawlConfig {
-  const start = startRequests(options.start, options.state !== undefined);
+  const sitemap = options.sitemap === true;
+  const start = startRequests(options.start, options.state !== undefined, sitemap);
   const maxDepth = nonNegativeInteger("maxDepth", options.maxDepth ?? DEFAULTS.maxDepth, true);
   if (options.state !== undefined && (options.journal !== undefined || options.frontierMemory !== undefined)) {
     throw new UsageError("Expected journal and frontierMemory only without a state: they configure the default one");
@@ -101,6 +111,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
   if (given === undefined) new LocalCrawlState(withoutUndefined(local)).close(); // checks frontierMemory up front
   return {
     start,
+    sitemap,
     concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency),
     maxPages: positiveInteger("maxPages", options.maxPages ?? DEFAULTS.maxPages, true),
     maxDepth,
@@ -123,20 +134,20 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
       allow: allow.map((re) => re.source),
       deny: deny.map((re) => re.source),
       maxDepth: maxDepth === Infinity ? null : maxDepth,
-      sitemap: false,
+      sitemap,
       ...(options.columns === undefined ? {} : { columns: [...options.columns] }),
     },
     state: given === undefined ? () => new LocalCrawlState(withoutUndefined(local)) : () => given,
   };
 }
 
-function startRequests(start: string | readonly string[], shared: boolean): CrawlRequest[] {
+function startRequests(start: string | readonly string[], shared: boolean, sitemap: boolean): CrawlRequest[] {
   const list = typeof start === "string" ? [start] : [...start];
   if (list.length === 0 && !shared) throw new UsageError("Expected at least one start URL, got none");
   return list.map((raw) => {
     const url = normalizeUrl(raw);
     if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
-    return { url, depth: 0 };
+    return sitemap && /\.xml(\.gz)?$/i.test(new URL(url).pathname) ? { url, depth: 0, kind: "sitemap" } : { url, depth: 0 };
   });
 }
 

@@ -59,6 +59,11 @@ export interface PageRecord extends Omit<FetchedPage, "body"> {
   fields: Record<string, FieldValue>;
   /** The links found to follow, absolute and normalized, in document order, without repeats. */
   links: string[];
+  /**
+   * For a sitemap: the requests it lists, pages (with their `lastmod`) and further sitemaps, crawled at depth 0
+   * (see `parseSitemap`). Absent for a page.
+   */
+  found?: CrawlRequest[];
   /** The charset the body was decoded with, `""` when it was not decoded. */
   charset: string;
 }

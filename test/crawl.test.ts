@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { lastValueFrom, take, tap, toArray } from "rxjs";
 import { crawl, type CrawlOptions } from "../src/crawl.ts";
 import { CrawlStats } from "../src/stats/crawl_stats.ts";
-import { startDemoSite } from "../src/demo/demo_site.ts";
+import { demoLastmod, startDemoSite } from "../src/demo/demo_site.ts";
 import { UsageError } from "../src/errors.ts";
 import type { PageRecord } from "../src/records.ts";
 import { delay, html, redirect, startServer, type Handler, type TestServer } from "./helpers/server.ts";
@@ -745,4 +745,48 @@ test("crawl() whose frontier spills to disk still crawls every page once, withou
   } finally {
     await site.close();
   }
+});
+
+test("crawl({ sitemap: true }) starts from the sitemap robots.txt names: an index, a gzipped sitemap, every page once with its lastmod", async () => {
+  const site = await startDemoSite({ pages: 120, bodyKb: 1 });
+  try {
+    const records = await collect({ start: site.startUrl, sitemap: true, follow: false, maxDepth: 0, workers: 0 });
+    const sitemaps = records.filter((record) => record.kind === "sitemap").map((record) => [new URL(record.url).pathname, record.error]);
+    assert.deepEqual(sitemaps.sort(), [["/sitemap.xml", ""], ["/sitemaps/books-1.xml.gz", ""]]);
+    const pages = records.filter((record) => record.kind === undefined);
+    assert.deepEqual(pages.map((record) => record.url).sort(), site.urls().sort(), "every page of the sitemap, once");
+    const listed = pages.filter((record) => record.url !== site.startUrl);
+    assert.ok(listed.every((record) => record.lastmod === demoLastmod(Number(/subject\/(\d+)/.exec(record.url)![1]))));
+    assert.equal(site.stats.byPath.get("/robots.txt"), 1, "robots.txt fetched once");
+    assert.equal(site.stats.duplicateRequests(), 0);
+  } finally {
+    await site.close();
+  }
+});
+
+test("crawl({ sitemap: true }) records a malformed sitemap, and one over maxBytes, as errors and crawls on", async () => {
+  const urlset = (paths: string[]) =>
+    `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${paths.map((path) => `<url><loc>${origin}${path}</loc></url>`).join("")}`;
+  let origin = "";
+  const xml = (body: string): Handler => (_, res) => void res.writeHead(200, { "content-type": "application/xml" }).end(body);
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_, res) =>
+      void res.end(`User-agent: *\nAllow: /\nSitemap: ${origin}/cut.xml\nSitemap: ${origin}/big.xml\nSitemap: ${origin}/page.xml\n`),
+    "/": page("home"),
+    "/sitemap.xml": (req, res) => xml(`${urlset(["/a"])}</urlset>`)(req, res),
+    "/cut.xml": (req, res) => xml(`${urlset(["/b"])}<url><loc>${origin}/c`)(req, res),
+    "/big.xml": (req, res) => xml(`${urlset(["/d"])}${" ".repeat(20_000)}</urlset>`)(req, res),
+    "/page.xml": page("not a sitemap"),
+    "/a": page("a"),
+    "/b": page("b"),
+  };
+  await withServer(routes, async (server) => {
+    origin = server.origin;
+    const records = byUrl(await collect({ start: server.url("/"), sitemap: true, follow: false, maxBytes: 10_000, workers: 0 }));
+    const outcome = Object.fromEntries(records.map((record) => [new URL(record.url).pathname, record.errorCode || record.status]));
+    assert.deepEqual(outcome, { "/": 200, "/sitemap.xml": 200, "/cut.xml": "EPARSE", "/big.xml": "ETOOBIG", "/page.xml": "EPARSE", "/a": 200, "/b": 200 });
+    const cut = records.find((record) => record.url.endsWith("/cut.xml"))!;
+    assert.match(cut.error, /^Malformed sitemap at line 1: .+ \(the 1 URLs before it are kept\) \(http/);
+    assert.match(records.find((record) => record.url.endsWith("/page.xml"))!.error, /^Not a sitemap: its root element is <html>/);
+  });
 });

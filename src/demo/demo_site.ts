@@ -113,9 +113,10 @@ function checkId(id: number, settings: Settings): void {
 }
 
 /**
- * Starts the demo site on loopback. Book pages live at /subject/<id>/; /robots.txt allows everything;
- * /url_list.txt lists every book page; /about/ and /help/ are small pages; anything else is a 404.
- * Responses are gzipped when the client accepts it.
+ * Starts the demo site on loopback. Book pages live at /subject/<id>/; /robots.txt allows everything and names
+ * /sitemap.xml, a sitemap index of gzipped sitemaps (/sitemaps/books-<n>.xml.gz, 50,000 pages each, with a
+ * `<lastmod>` per page, see {@linkcode demoLastmod}); /url_list.txt lists every book page; /about/ and /help/ are
+ * small pages; anything else is a 404. Responses are gzipped when the client accepts it.
  *
  * @example
  * ```ts
@@ -193,7 +194,13 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
       }
       body = cached;
     } else if (pathname === "/robots.txt") {
-      body = fixedBody(pathname, TEXT, () => "User-agent: *\nAllow: /\n");
+      body = fixedBody(pathname, TEXT, () => `User-agent: *\nAllow: /\nSitemap: ${origin}/sitemap.xml\n`);
+    } else if (pathname === "/sitemap.xml") {
+      body = fixedBody(pathname, XML, () => sitemapIndex(origin, settings.pages));
+    } else if (sitemapPart(pathname, settings.pages) !== undefined) {
+      const part = sitemapPart(pathname, settings.pages)!;
+      body = fixed.get(pathname) ?? new Body(gzipSync(sitemap(origin, settings.pages, part)), GZIP, false);
+      fixed.set(pathname, body);
     } else if (pathname === "/url_list.txt") {
       body = fixedBody(pathname, TEXT, () => pageUrls(origin, settings.pages).join("\n") + "\n");
     } else if (pathname === "/about/" || pathname === "/help/") {
@@ -209,7 +216,7 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
         return;
       }
       if (status === 200 && id !== undefined) stats.served(id);
-      const gzip = acceptsGzip(req.headers["accept-encoding"]);
+      const gzip = body.compressible && acceptsGzip(req.headers["accept-encoding"]);
       const payload = gzip ? body.gzip() : body.plain;
       const headers: http.OutgoingHttpHeaders = {
         "content-type": body.type,
@@ -251,20 +258,61 @@ export async function startDemoSite(options: DemoSiteOptions = {}): Promise<Demo
 const HTML = "text/html; charset=utf-8";
 const CACHED_PAGES = 20_000;
 const TEXT = "text/plain; charset=utf-8";
+const XML = "application/xml; charset=utf-8";
+const GZIP = "application/gzip";
+/** URLs per sitemap file: the sitemaps protocol's limit. */
+const SITEMAP_URLS = 50_000;
 
 /** One response body, with its gzip made on first demand and kept. */
 class Body {
   readonly plain: Buffer;
   readonly type: string;
+  /** Whether it is worth sending gzipped when the client accepts it: not when it is a .gz file already. */
+  readonly compressible: boolean;
   #gzip: Buffer | undefined;
-  constructor(text: string, type: string) {
-    this.plain = Buffer.from(text, "utf8");
+  constructor(content: string | Buffer, type: string, compressible = true) {
+    this.plain = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     this.type = type;
+    this.compressible = compressible;
   }
   gzip(): Buffer {
     // A copy of exactly its size: zlib's output can be a view of a much larger buffer, which the cache would keep.
     return (this.#gzip ??= Buffer.from(gzipSync(this.plain, { level: 6 })));
   }
+}
+
+/** The sitemap index: one gzipped sitemap per 50,000 book pages. */
+function sitemapIndex(origin: string, pages: number): string {
+  const parts = Array.from({ length: Math.ceil(pages / SITEMAP_URLS) }, (_, part) => `<sitemap><loc>${origin}/sitemaps/books-${part + 1}.xml.gz</loc></sitemap>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${parts.join("\n")}\n</sitemapindex>\n`;
+}
+
+/** Sitemap `part` (from 1): its book pages, each with a `<lastmod>` of its own. */
+function sitemap(origin: string, pages: number, part: number): string {
+  const urls: string[] = [];
+  for (let id = (part - 1) * SITEMAP_URLS; id < Math.min(pages, part * SITEMAP_URLS); id++) {
+    urls.push(`<url><loc>${origin}/subject/${id}/</loc><lastmod>${demoLastmod(id)}</lastmod></url>`);
+  }
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join("\n")}\n</urlset>\n`;
+}
+
+/** The number of the sitemap file at `pathname`, when the site has one there. */
+function sitemapPart(pathname: string, pages: number): number | undefined {
+  const part = Number(/^\/sitemaps\/books-(\d+)\.xml\.gz$/.exec(pathname)?.[1] ?? NaN);
+  return part >= 1 && part <= Math.ceil(pages / SITEMAP_URLS) ? part : undefined;
+}
+
+/**
+ * The `<lastmod>` the demo site's sitemap gives book page `id`: a day of 2026, the same for the same id.
+ *
+ * @example
+ * ```ts
+ * import { demoLastmod } from "./demo_site.ts";
+ * demoLastmod(0); // "2026-01-01"
+ * ```
+ */
+export function demoLastmod(id: number): string {
+  return new Date(Date.UTC(2026, 0, 1 + ((id * 37) % 300))).toISOString().slice(0, 10);
 }
 
 class Stats implements DemoSiteStats {

@@ -15,6 +15,7 @@ export {
   type DemoSite,
   type DemoSiteOptions,
   type DemoSiteStats,
+  demoLastmod,
   demoRecommendations,
   renderDemoPage,
   type RenderDemoPageOptions,

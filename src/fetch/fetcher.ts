@@ -6,7 +6,7 @@ import got, { type Got } from "got";
 import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
 import type { CrawlRequest, FetchedPage } from "../records.ts";
-import { hostOf, normalizeUrl } from "../url.ts";
+import { hostOf, normalizeUrl, originOf } from "../url.ts";
 import { isHtmlType } from "./content_type.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
 import { HostLimiter } from "./host_limiter.ts";
@@ -159,6 +159,20 @@ export class Fetcher {
       tally.redirects++;
       url = target;
     }
+  }
+
+  /**
+   * The sitemaps of the origin of `url`: those its robots.txt names (fetched once, as for every request; none when
+   * robots.txt is not obeyed) and `/sitemap.xml`, normalized, without repeats. Rejects only when `signal` aborts.
+   */
+  async sitemapsOf(url: string, signal?: AbortSignal): Promise<string[]> {
+    const named = this.#robots === undefined ? [] : (await this.#robots.rulesFor(url, signal)).sitemaps;
+    const sitemaps = new Set<string>();
+    for (const href of [...named, `${originOf(url)}/sitemap.xml`]) {
+      const sitemap = normalizeUrl(href, url);
+      if (sitemap !== undefined) sitemaps.add(sitemap);
+    }
+    return [...sitemaps];
   }
 
   /** Closes every kept-alive connection; fetches still running fail. */

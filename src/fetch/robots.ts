@@ -33,6 +33,8 @@ export interface RobotsRules {
   refusal(url: string): RobotsRefusal | undefined;
   /** The `Crawl-delay` for our user agent in milliseconds, 0 when none. */
   crawlDelay: number;
+  /** The sitemaps the file names (`Sitemap:` lines), as written there. */
+  sitemaps: string[];
 }
 
 /** The longest `Crawl-delay` honoured: a file asking for more still gets one request a minute. */
@@ -40,7 +42,7 @@ const MAX_CRAWL_DELAY_MS = 60_000;
 /** How long an unreachable robots.txt keeps its origin closed before it is fetched again. */
 const UNREACHABLE_TTL_MS = 60_000;
 
-const NO_RULES: RobotsRules = { refusal: () => undefined, crawlDelay: 0 };
+const NO_RULES: RobotsRules = { refusal: () => undefined, crawlDelay: 0, sitemaps: [] };
 
 /**
  * robots.txt rules per origin, fetched once and cached, as RFC 9309 asks: a 2xx file is obeyed (the group of our
@@ -112,6 +114,7 @@ export class RobotsCache {
       return {
         refusal: (url) => (parsed.isDisallowed(url, this.#agent) === true ? refusal : undefined),
         crawlDelay: delay === undefined || !(delay > 0) ? 0 : Math.min(delay * 1000, MAX_CRAWL_DELAY_MS),
+        sitemaps: parsed.getSitemaps(),
       };
     }
     // 3xx here means more redirects than RFC 9309 follows; like a 4xx, the file is unavailable: no rules.
@@ -120,6 +123,6 @@ export class RobotsCache {
       status === 0
         ? { code: response.errorCode || "ENETWORK", message: `robots.txt unreachable: ${response.error}` }
         : { code: "EROBOTS", message: `robots.txt answered HTTP ${status}, so the site is not crawled for now` };
-    return { refusal: () => refusal, crawlDelay: 0, unreachable: true };
+    return { refusal: () => refusal, crawlDelay: 0, sitemaps: [], unreachable: true };
   }
 }

@@ -5,6 +5,7 @@ import { isHtmlType } from "../fetch/content_type.ts";
 import { extractLinks } from "./links.ts";
 import type { FetchedPage, PageRecord } from "../records.ts";
 import { pageTitle, parseDocument } from "./select.ts";
+import { parseSitemap } from "./sitemap.ts";
 import { normalizeUrl } from "../url.ts";
 
 /** What to take from each page. */
@@ -69,6 +70,7 @@ export function compileSpec(spec: PageSpec): CompiledSpec {
 export function parsePage(page: FetchedPage, spec: CompiledSpec): PageRecord {
   const { body, ...meta } = page;
   const record: PageRecord = { ...meta, bytes: body.byteLength, title: "", fields: {}, links: [], charset: "" };
+  if (page.kind === "sitemap") return page.error === "" ? withSitemap(record, body) : record;
   if (page.error !== "" || body.byteLength === 0 || !isHtmlType(page.contentType)) return record;
 
   const { text, charset } = decodeHtml(body, page.contentType);
@@ -84,6 +86,18 @@ export function parsePage(page: FetchedPage, spec: CompiledSpec): PageRecord {
     record.error = error.message;
     record.errorCode = error.code;
     record.links = [];
+  }
+  return record;
+}
+
+/** A sitemap's record: the requests it lists, or the error that stopped its reading. */
+function withSitemap(record: PageRecord, body: Uint8Array): PageRecord {
+  const { requests, error } = parseSitemap(body);
+  record.found = requests;
+  if (error !== "") {
+    const failure = new CrawlError("EPARSE", error, { url: record.url });
+    record.error = failure.message;
+    record.errorCode = failure.code;
   }
   return record;
 }

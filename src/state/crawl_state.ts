@@ -103,12 +103,12 @@ export interface CrawlState {
   /** Marks a redirect target as seen; false when it was seen before, so the redirect is not followed. */
   claim(url: string): Promise<boolean>;
   /**
-   * Records a finished page in one step: checks that `lease` still holds, admits the `links` (already in scope and
-   * within `maxDepth`) that are new, at the lease's depth + 1, while `maxPages` allows, and stores the record; then
-   * leases up to `next` requests, for the fetches the page makes room for, so that a busy crawl needs one call per
-   * page.
+   * Records a finished page in one step: checks that `lease` still holds, admits the requests it found (its links at
+   * the lease's depth + 1, or a sitemap's URLs; already in scope and within `maxDepth`) that are new, while `maxPages`
+   * allows, and stores the record; then leases up to `next` requests, for the fetches the page makes room for, so
+   * that a busy crawl needs one call per page.
    */
-  commit(lease: Lease, record: PageRecord, links: readonly string[], next: number): Promise<CommitResult>;
+  commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult>;
   /** Gives leases back unfinished (a stop): their requests wait to be fetched again, by this process or another. */
   release(leases: readonly Lease[]): Promise<void>;
   /** Paces requests per host for the whole crawl; `undefined` leaves it to the crawl (one `HostLimiter`). */

@@ -82,10 +82,10 @@ export class LocalCrawlState implements CrawlState {
     return TRUE;
   }
 
-  commit(lease: Lease, _record: PageRecord, links: readonly string[], next: number): Promise<CommitResult> {
+  commit(_lease: Lease, _record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
     this.#leased--;
     let admitted = 0;
-    for (const url of links) if (this.#admit({ url, depth: lease.depth + 1 })) admitted++;
+    for (const request of found) if (this.#admit(request)) admitted++;
     // The links are journaled before their page's record goes out to be written: whenever the process dies, a row in
     // the output has its links in the journal.
     this.#journal?.flush();

@@ -117,7 +117,7 @@ test("startDemoSite() serves robots.txt, url_list.txt, small pages and 404s with
   assert.deepEqual(site.urls(), [0, 1, 2].map((id) => `${site.origin}/subject/${id}/`));
 
   const robots = await get(`${site.origin}/robots.txt`);
-  assert.equal(robots.body.toString(), "User-agent: *\nAllow: /\n");
+  assert.equal(robots.body.toString(), `User-agent: *\nAllow: /\nSitemap: ${site.origin}/sitemap.xml\n`);
   const list = await get(`${site.origin}/url_list.txt`);
   assert.equal(list.headers["content-type"], "text/plain; charset=utf-8");
   assert.deepEqual(list.body.toString().trim().split("\n"), site.urls());

@@ -6,7 +6,7 @@ import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../../errors.ts";
 import type { HostPacer } from "../../fetch/host_pacer.ts";
 import type { RobotsFetch } from "../../fetch/robots.ts";
-import type { PageRecord } from "../../records.ts";
+import type { CrawlRequest, PageRecord } from "../../records.ts";
 import { completeRows } from "../../sinks/complete_rows.ts";
 import { positiveInteger } from "../../validate.ts";
 import { checkSameCrawl, type CrawlDefinition } from "../crawl_definition.ts";
@@ -229,12 +229,11 @@ export class RedisCrawlState implements CrawlState {
     return Number(await this.#script(scripts.CLAIM, [key], [member])) === 1;
   }
 
-  async commit(lease: Lease, record: PageRecord, links: readonly string[], next: number): Promise<CommitResult> {
+  async commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
     await this.#gate;
     const k = this.#keys;
-    const depth = lease.depth + 1;
-    const seen = links.map((url) => ({ url, ...k.seen(url) }));
-    const { links: _links, ...kept } = record;
+    const seen = found.map((request) => ({ request, ...k.seen(request.url) }));
+    const { links: _links, found: _found, ...kept } = record;
     const sent = this.#script(
       scripts.COMMIT,
       [k.leases, k.leased, k.queue, k.counts, k.meta, k.log(this.worker), k.held(this.worker), k.token, ...seen.map(({ key }) => key)],
@@ -244,7 +243,7 @@ export class RedisCrawlState implements CrawlState {
         record.error === "" ? "0" : "1",
         next,
         this.#leaseMs,
-        ...seen.flatMap(({ url, member }) => [member, encodeRequest({ url, depth })]),
+        ...seen.flatMap(({ request, member }) => [member, encodeRequest(request)]),
       ],
     );
     this.#committing.add(sent);

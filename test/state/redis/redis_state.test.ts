@@ -114,9 +114,9 @@ test("RedisCrawlState refuses the commit of a lease taken back after its deadlin
       const [fresh] = (await b!.lease(1)).leases;
       assert.equal(fresh!.url, stale!.url);
       assert.notEqual(fresh!.token, stale!.token, "a new fencing token");
-      const late = await a!.commit(stale!, record(stale!.url), ["http://a.test/next"], 0);
+      const late = await a!.commit(stale!, record(stale!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
       assert.deepEqual(late, { accepted: false, admitted: 0, leases: [] });
-      const current = await b!.commit(fresh!, record(fresh!.url), ["http://a.test/next"], 0);
+      const current = await b!.commit(fresh!, record(fresh!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
       assert.equal(current.accepted, true);
       assert.equal(current.admitted, 1);
       const keys = crawlKeys(id);
@@ -148,7 +148,7 @@ test("RedisCrawlState admits a link once over all processes, and no more URLs th
     await a!.open(plan({ maxPages: 4 }));
     await b!.open(plan({ start: [] }));
     const [root] = (await a!.lease(1)).leases;
-    const links = ["/1", "/2", "/1", "/3", "/4", "/5"].map((path) => `http://a.test${path}`);
+    const links = ["/1", "/2", "/1", "/3", "/4", "/5"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
     const committed = await a!.commit(root!, record(root!.url), links, 0);
     assert.equal(committed.admitted, 3, "/1 once, then /2 and /3 up to 4 URLs in all");
     assert.equal(await b!.claim("http://a.test/2"), false, "a URL admitted is seen by every process");
@@ -167,7 +167,7 @@ test("RedisCrawlState.commit() leases the requests that take the page's place in
   shared(1, async ([a]) => {
     await a!.open(plan());
     const [root] = (await a!.lease(1)).leases;
-    const links = ["/1", "/2", "/3"].map((path) => `http://a.test${path}`);
+    const links = ["/1", "/2", "/3"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
     const result = await a!.commit(root!, record(root!.url), links, 2);
     assert.deepEqual(result.leases.map((lease) => [lease.url, lease.depth]), [
       ["http://a.test/1", 1],
@@ -241,7 +241,7 @@ test("RedisCrawlState's seen set is exact: 20,000 distinct URLs are 20,000 membe
   shared(1, async ([a], id) => {
     await a!.open(plan());
     const [root] = (await a!.lease(1)).leases;
-    const links = Array.from({ length: 20_000 }, (_, i) => `http://a.test/page/${i}`);
+    const links = Array.from({ length: 20_000 }, (_, i) => ({ url: `http://a.test/page/${i}`, depth: 1 }));
     const result = await a!.commit(root!, record(root!.url), links, 0);
     assert.equal(result.admitted, 20_000);
     const keys = crawlKeys(id);
