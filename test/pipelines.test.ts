@@ -289,6 +289,7 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--bogus"], "Unknown option '--bogus'"],
       [[url, "--concurrency", "0"], 'Expected --concurrency to be an integer of at least 1, got "0"'],
       [[url, "--concurrency", "abc"], 'Expected --concurrency to be an integer of at least 1, got "abc"'],
+      [[url, "--concurrency", "-3"], 'Expected --concurrency to be an integer of at least 1, got "-3"'],
       [["ftp://x"], 'Expected a start URL with http:// or https://, got "ftp://x"'],
       [[], "Expected at least one start URL, got none"],
       [
