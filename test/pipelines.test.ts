@@ -3,7 +3,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -315,6 +315,32 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
     assert.equal(existsSync(join(TMP, "file.txt")), false, "no file is created for a bad extension");
     assert.equal(site.stats.requests, 0);
   } finally {
+    await site.close();
+  }
+});
+
+test("crawl.ts refuses an --out it may not write in one line, with exit code 2, creating nothing", async () => {
+  const site = await startDemoSite({ pages: 5, bodyKb: 1 });
+  // Root may write any file: the crawl runs as nobody then, like the user who is refused.
+  const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const dir = await mkdtemp(join(tmpdir(), "rxcrawl-read-only-"));
+  try {
+    await chmod(dir, 0o777);
+    const out = join(dir, "out.csv");
+    await writeFile(out, "url\n");
+    await chmod(out, 0o444);
+    const [fresh, resumed] = await Promise.all([
+      run("crawl.ts", [site.startUrl, "--out", out, "--workers", "0"], user),
+      run("crawl.ts", [site.startUrl, "--out", out, "--workers", "0", "--resume"], user),
+    ]);
+    for (const result of [fresh, resumed]) {
+      assertUsageError(result, "crawl.ts", `Cannot write ${out}: permission denied (the file is read-only to this user)`);
+    }
+    assert.equal(existsSync(`${out}.journal`), false, "no journal is left behind");
+    assert.equal(await readFile(out, "utf8"), "url\n");
+    assert.equal(site.stats.requests, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
     await site.close();
   }
 });
