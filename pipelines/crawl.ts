@@ -60,7 +60,11 @@ await runPipeline(async () => {
       crawl(options).pipe(
         map((page) => pageRow(page, fields)),
         writeRows(out ?? process.stdout, { columns, append: journal?.resumed ?? false }),
-        showProgress(stats, { note: out === undefined ? "rows on stdout" : `wrote ${out}` }),
+        // Rows on a terminal and a live line on the same terminal would run into each other: the summary is enough.
+        showProgress(stats, {
+          note: out === undefined ? "rows on stdout" : `wrote ${out}`,
+          live: out !== undefined || process.stdout.isTTY !== true,
+        }),
       ),
       { defaultValue: undefined },
     );

@@ -2,6 +2,8 @@
 // by this process on 127.0.0.1. What a user sees is what is asserted: the exit code, stdout, stderr and the file.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
@@ -12,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo/demo_site.ts";
 import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { pageColumns } from "../src/sinks/page_row.ts";
-import { type Csv, type Exit, parseCsv, readCsv, run, type Running, start } from "./helpers/pipeline.ts";
+import { type Csv, type Exit, parseCsv, readCsv, ROOT, run, type Running, start } from "./helpers/pipeline.ts";
 import { html, startServer } from "./helpers/server.ts";
 
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
@@ -344,6 +346,47 @@ test("crawl.ts refuses an --out it may not write in one line, with exit code 2, 
     await site.close();
   }
 });
+
+/** Runs a pipeline on a pseudo-terminal (util-linux's `script`), stdout and stderr both on it, and returns the screen's bytes. */
+async function onTerminal(script: string, args: readonly string[]): Promise<string> {
+  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, "--import", "tsx", join(ROOT, "pipelines", script), ...args].map(quote).join(" ");
+  const child = spawn("script", ["-qefc", command, "/dev/null"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let screen = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
+  const [code] = (await once(child, "close")) as [number | null];
+  assert.equal(code, 0, screen);
+  return screen;
+}
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+test(
+  "crawl.ts on a terminal draws the live line when rows go to a file, and not when they go to the same terminal",
+  { skip: hasScript ? false : "needs util-linux's script (Debian: bsdutils) for a pseudo-terminal" },
+  async () => {
+    // Slow pages, so that the live line is redrawn (every 250 ms) while rows are written.
+    const site = await startDemoSite({ pages: 12, bodyKb: 1, latencyMs: 150 });
+    try {
+      const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--concurrency", "2", "--workers", "0"];
+      const [toFile, toTerminal] = await Promise.all([
+        onTerminal("crawl.ts", [...args, "--out", join(TMP, "terminal.jsonl")]),
+        onTerminal("crawl.ts", args),
+      ]);
+      assert.match(toFile, /\d+ done, \d+ queued, \d+ in flight/, "the live line is drawn for a file");
+
+      const lines = toTerminal.split("\r\n");
+      assert.equal(lines.pop(), "", "the screen ends with a newline");
+      const summary = lines.pop() ?? "";
+      assert.match(summary, /^Code runtime: .* 12 pages, 0 errors, .*; rows on stdout$/);
+      assert.equal(lines.length, 12);
+      for (const line of lines) assert.equal(typeof (JSON.parse(line) as { url: unknown }).url, "string", line);
+      assert.doesNotMatch(toTerminal, /in flight/);
+    } finally {
+      await site.close();
+    }
+  },
+);
 
 test("every pipeline prints its usage on stdout for --help and exits 0", async () => {
   const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
