@@ -249,6 +249,29 @@ test("crawl.ts follows only the --follow links and sends --header and --user-age
   }
 });
 
+test("crawl.ts follows <A HREF> links and takes @attr fields of pages written in upper or mixed case", async () => {
+  const server = await startServer({
+    "/": html('<HTML><HEAD><TITLE>Home</TITLE></HEAD><BODY><A HREF="/one">one</A> <a Href="/two">two</a></BODY></HTML>'),
+    "/one": html('<TITLE>One</TITLE><IMG SRC="/one.gif" ALT="One">'),
+    "/two": html('<title>Two</title><img Src="/two.gif"><A HREF="/">home</A>'),
+  });
+  try {
+    const result = await run("crawl.ts", [server.url("/"), "--extract", "image=img@src", "--workers", "1"]);
+    assertSummaryOnly(result, 3, 0);
+    const rows = parseJsonl(result.stdout);
+    assert.deepEqual(
+      rows.map((row) => [row.url, row.title, row.image, row.depth]).sort(),
+      [
+        [server.url("/"), "Home", null, 0],
+        [server.url("/one"), "One", "/one.gif", 1],
+        [server.url("/two"), "Two", "/two.gif", 1],
+      ],
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test("crawl.ts records a 404 and an unreachable start URL as rows with status and error, and exits 0", async () => {
   const server = await startServer({
     "/": html('<title>Home</title><a href="/gone">gone</a> <a href="/ok">ok</a>'),
