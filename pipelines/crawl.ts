@@ -44,20 +44,12 @@ await runPipeline(async () => {
   const out = values.out as string | undefined;
   const stats = new CrawlStats();
   const stop = stopOnSignals();
-  const journal = await openJournal(out, values.resume === true);
-  const options: CrawlOptions = {
-    start: positionals,
-    workers: defaultWorkers(),
-    ...flags,
-    columns,
-    signal: stop.signal,
-    stats,
-    ...(journal === undefined ? {} : { journal }),
-  };
+  const options: CrawlOptions = { start: positionals, workers: defaultWorkers(), ...flags, columns, signal: stop.signal, stats };
+  const journal = await openJournal(out, values.resume === true, options);
 
   try {
     await lastValueFrom(
-      crawl(options).pipe(
+      crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
         map((page) => pageRow(page, fields)),
         writeRows(out ?? process.stdout, { columns, append: journal?.resumed ?? false }),
         // Rows on a terminal and a live line on the same terminal would run into each other: the summary is enough.

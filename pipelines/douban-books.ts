@@ -8,6 +8,8 @@ import { lastValueFrom, map } from "rxjs";
 import {
   BROWSER_USER_AGENT,
   crawl,
+  type CrawlJournal,
+  type CrawlOptions,
   CrawlStats,
   DOUBAN_FIELDS,
   DOUBAN_RECOMMENDATIONS,
@@ -45,31 +47,32 @@ await runPipeline(async () => {
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
-  const journal = await openJournal(out, values.resume === true);
   const site = demo ? await startDemoSite() : undefined;
   const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
   if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
   const stats = new CrawlStats();
   const stop = stopOnSignals();
+  const options: CrawlOptions = {
+    start,
+    follow: DOUBAN_RECOMMENDATIONS,
+    extract: doubanBook,
+    maxPages: 200,
+    concurrency: demo ? 16 : 4,
+    rate: demo ? Infinity : 1,
+    workers: defaultWorkers(),
+    ...flags,
+    userAgent: BROWSER_USER_AGENT,
+    headers: { referer: "https://book.douban.com/" },
+    columns: COLUMNS,
+    signal: stop.signal,
+    stats,
+  };
+  let journal: CrawlJournal | undefined;
 
   try {
+    journal = await openJournal(out, values.resume === true, options);
     await lastValueFrom(
-      crawl({
-        start,
-        follow: DOUBAN_RECOMMENDATIONS,
-        extract: doubanBook,
-        maxPages: 200,
-        concurrency: demo ? 16 : 4,
-        rate: demo ? Infinity : 1,
-        workers: defaultWorkers(),
-        ...flags,
-        userAgent: BROWSER_USER_AGENT,
-        headers: { referer: "https://book.douban.com/" },
-        columns: COLUMNS,
-        signal: stop.signal,
-        stats,
-        ...(journal === undefined ? {} : { journal }),
-      }).pipe(
+      crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
         map((page) => ({
           url: page.url,
           ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),

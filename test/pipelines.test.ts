@@ -411,6 +411,53 @@ test(
   },
 );
 
+test("crawl.ts --resume refuses a different crawl in one line naming the flag, exit code 2, the output untouched", async () => {
+  const [site, other] = await Promise.all([startDemoSite({ pages: 20, bodyKb: 1 }), startDemoSite({ pages: 20, bodyKb: 1 })]);
+  try {
+    const out = join(TMP, "resume-other.csv");
+    const args = ["--follow", DOUBAN_RECOMMENDATIONS, "--extract", "h1=h1", "--out", out, "--workers", "0"];
+    const first = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5"]);
+    assertSummaryOnly(first, 5, 0);
+    const [output, journal] = await Promise.all([readFile(out), readFile(`${out}.journal`)]);
+    const requests = site.stats.requests;
+
+    const cases: [string, string[], string][] = [
+      [
+        "another --extract",
+        [site.startUrl, ...args, "--extract", "image=img@src", "--resume"],
+        '--extract was "h1=h1", now "h1=h1" "image=img@src"',
+      ],
+      [
+        "another start host",
+        [other.startUrl, ...args, "--resume"],
+        `the start URLs were ${JSON.stringify(site.startUrl)}, now ${JSON.stringify(other.startUrl)}`,
+      ],
+      [
+        "another --follow",
+        [site.startUrl, ...args, "--follow", "a[href]", "--resume"],
+        `--follow was ${JSON.stringify(DOUBAN_RECOMMENDATIONS)}, now "a[href]"`,
+      ],
+    ];
+    const results = await Promise.all(cases.map(([, caseArgs]) => run("crawl.ts", caseArgs)));
+    for (const [i, [, , what]] of cases.entries()) {
+      const message = `Cannot resume ${out} with a different crawl: ${what} (run without --resume to start over)`;
+      assertUsageError(results[i]!, "crawl.ts", message);
+    }
+    assert.deepEqual(await readFile(out), output, "nothing is appended to the output");
+    assert.deepEqual(await readFile(`${out}.journal`), journal, "nor to its journal");
+    assert.equal(site.stats.requests, requests);
+    assert.equal(other.stats.requests, 0);
+
+    // The same crawl resumes (with nothing left to do: its five pages are done).
+    const same = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5", "--resume"]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again\n/);
+    assert.equal((await readCsv(out)).rows.length, 5);
+  } finally {
+    await Promise.all([site.close(), other.close()]);
+  }
+});
+
 test("every pipeline prints its usage on stdout for --help and exits 0", async () => {
   const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
   const results = await Promise.all(scripts.map((script) => run(script, ["--help"])));
