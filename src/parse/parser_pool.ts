@@ -147,7 +147,7 @@ export class ParserPool {
       if (load === 0) worker.unref();
       job.resolve(record);
     });
-    worker.on("error", (error) => this.#fail(worker, error));
+    worker.on("error", (error: unknown) => this.#fail(worker, asError(error)));
     worker.on("exit", (code) => this.#fail(worker, new Error(`Parser worker exited with code ${code}`)));
   }
 
@@ -199,7 +199,7 @@ export class ParserPool {
       if ("ready" in message) worker.postMessage({ id: job.id, page: job.page });
       else settle(message.record);
     });
-    worker.on("error", settle);
+    worker.on("error", (error: unknown) => settle(asError(error)));
     worker.on("exit", (code) => settle(new Error(`Parser worker exited with code ${code}`)));
   }
 
@@ -210,6 +210,11 @@ export class ParserPool {
     const error = new CrawlError("EPARSE", `Parser worker failed: ${cause.message}`, { url: meta.url, cause });
     job.resolve({ ...meta, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
   }
+}
+
+/** A worker's `error` event carries what its code threw: an Error as a rule, though JavaScript can throw anything. */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 /**
