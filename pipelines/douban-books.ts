@@ -15,6 +15,7 @@ import {
   DOUBAN_RECOMMENDATIONS,
   DOUBAN_START,
   doubanBook,
+  nullForEmpty,
   showProgress,
   UsageError,
   writeRows,
@@ -73,14 +74,16 @@ await runPipeline(async () => {
     journal = await openJournal(out, values.resume === true, options);
     await lastValueFrom(
       crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
-        map((page) => ({
-          url: page.url,
-          ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),
-          status: page.status,
-          depth: page.depth,
-          error: page.error,
-          fetched_at: page.fetchedAt,
-        })),
+        map((page) =>
+          nullForEmpty({
+            url: page.url,
+            ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),
+            status: page.status,
+            depth: page.depth,
+            error: page.error,
+            fetched_at: page.fetchedAt,
+          }),
+        ),
         writeRows(out, { columns: COLUMNS, append: journal?.resumed ?? false }),
         showProgress(stats, { note: `wrote ${out}` }),
       ),

@@ -5,7 +5,7 @@
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
 // Output: data/out/titles.csv (or --out): url, status, title, error, fetched_at.
 import { lastValueFrom, map } from "rxjs";
-import { crawl, CrawlStats, readUrlList, showProgress, writeRows } from "../src/mod.ts";
+import { crawl, CrawlStats, nullForEmpty, readUrlList, showProgress, writeRows } from "../src/mod.ts";
 import { commandSpec, crawlFlags, defaultWorkers, integerFlag, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
@@ -45,7 +45,9 @@ await runPipeline(async () => {
         signal: stop.signal,
         stats,
       }).pipe(
-        map((page) => ({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt })),
+        map((page) =>
+          nullForEmpty({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt }),
+        ),
         writeRows(out, { columns: COLUMNS }),
         showProgress(stats, { note: `wrote ${out}` }),
       ),

@@ -65,7 +65,7 @@ export { SeenSet } from "./state/seen_set.ts";
 export { completeRows } from "./sinks/complete_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
-export { pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
+export { nullForEmpty, pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
 export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 
