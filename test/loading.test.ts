@@ -34,9 +34,9 @@ const written = (async () => {
   try {
     const [refused, refusedBook] = [await refusedUrl("/"), await refusedUrl("/subject/1/")];
     const crawl = (out: string) =>
-      run("crawl.ts", [server.url("/"), refused, "--extract", "h1=h1", "--out", join(TMP, out), "--workers", "0"]);
+      run("crawl.ts", [server.url("/"), refused, "--extract", "h1=h1", "--retries", "0", "--out", join(TMP, out), "--workers", "0"]);
     const books = (out: string) =>
-      run("douban-books.ts", [site.startUrl, refusedBook, "--rate", "1000", "--out", join(TMP, out), "--workers", "0"]);
+      run("douban-books.ts", [site.startUrl, refusedBook, "--rate", "1000", "--retries", "0", "--out", join(TMP, out), "--workers", "0"]);
     const results = await Promise.all([crawl("pages.csv"), crawl("pages.jsonl"), books("books.csv"), books("books.jsonl")]);
     for (const result of results) assert.equal(result.code, 0, result.stderr);
   } finally {
