@@ -373,7 +373,7 @@ test("crawl.ts refuses an --out it may not write in one line, with exit code 2, 
 /** Runs a pipeline on a pseudo-terminal (util-linux's `script`), stdout and stderr both on it, and returns the screen's bytes. */
 async function onTerminal(script: string, args: readonly string[]): Promise<string> {
   const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
-  const command = [process.execPath, "--import", "tsx", join(ROOT, "pipelines", script), ...args].map(quote).join(" ");
+  const command = [join(ROOT, "pipelines", script), ...args].map(quote).join(" ");
   const child = spawn("script", ["-qefc", command, "/dev/null"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let screen = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
@@ -470,6 +470,26 @@ test("every pipeline prints its usage on stdout for --help and exits 0", async (
   // The columns crawl.ts documents are the ones it writes.
   const documented = /^Columns: (.+)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
   assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
+});
+
+test("every pipeline runs by its path from any working directory, relative paths meaning that directory's", async () => {
+  const elsewhere = await mkdtemp(join(tmpdir(), "rxcrawl-elsewhere-"));
+  const site = await startDemoSite({ pages: 5, bodyKb: 1 });
+  try {
+    const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
+    const helps = await Promise.all(scripts.map((script) => run(script, ["--help"], { cwd: elsewhere })));
+    for (const [i, script] of scripts.entries()) {
+      assert.equal(helps[i]!.code, 0, helps[i]!.stderr);
+      assert.ok(helps[i]!.stdout.startsWith(`usage: ${script}`), helps[i]!.stdout);
+    }
+    const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", "out/pages.csv", "--workers", "1"];
+    const crawled = await run("crawl.ts", args, { cwd: elsewhere });
+    assertSummaryOnly(crawled, 5, 0);
+    assert.equal((await readCsv(join(elsewhere, "out", "pages.csv"))).rows.length, 5);
+  } finally {
+    await site.close();
+    await rm(elsewhere, { recursive: true, force: true });
+  }
 });
 
 test("douban-books.ts --demo writes every book of the bundled site with the fields the site serves", async () => {

@@ -1,4 +1,4 @@
-// Runs the pipelines as a user does, as child processes from the repository root, and reads what they write.
+// Runs the pipelines as a user does, as child processes started by their paths, and reads what they write.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -31,14 +31,17 @@ export interface StartOptions {
   ms?: number;
 }
 
-/** Starts `node --import tsx pipelines/<script> ...args`, from the repository root unless told otherwise. */
+/**
+ * Starts `pipelines/<script> ...args` as a user does, by its path (its first lines run node with the repository's
+ * tsx), from the repository root unless told otherwise.
+ */
 export function start(script: string, args: readonly string[], options: StartOptions = {}): Running {
   const { cwd = ROOT, ms = 45_000 } = options;
   const env = { ...process.env };
   // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
   delete env.RXCRAWL_DEBUG;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", script), ...args], {
+  const child = spawn(join(ROOT, "pipelines", script), args, {
     cwd,
     env,
     stdio: ["ignore", "pipe", "pipe"],
