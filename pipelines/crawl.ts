@@ -9,7 +9,16 @@
 // Input: start URLs and flags. Output: CSV or JSONL by the extension of --out, JSONL on stdout without it.
 import { lastValueFrom, map } from "rxjs";
 import { crawl, type CrawlOptions, CrawlStats, pageColumns, pageRow, showProgress, writeRows } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import {
+  commandSpec,
+  crawlFlags,
+  defaultWorkers,
+  openJournal,
+  parseCli,
+  programName,
+  runPipeline,
+  stopOnSignals,
+} from "../src/cli/mod.ts";
 
 const COMMAND = commandSpec({
   usage: "<start-url>... [options]",
@@ -37,7 +46,7 @@ const COMMAND = commandSpec({
   ],
   positionals: true,
   footer: `Columns: ${pageColumns(["<fields>"]).join(", ")}.
-Example: crawl.ts https://example.com/ --max-depth 2 --extract h1=h1 --out data/out/example.csv`,
+Example: ${programName()} https://example.com/ --max-depth 2 --extract h1=h1 --out data/out/example.csv`,
 });
 
 await runPipeline(async () => {
