@@ -66,8 +66,12 @@ test("the harness runs a setup before its block, and fails a block it cannot run
     "```sh",
     "exit 3",
     "```",
+    "```sql",
+    "-- a query that finds nothing is a wrong example, as `WHERE error = ''` was",
+    "SELECT 1 AS one WHERE false;",
+    "```",
   ].join("\n");
-  const [greeting, text, unknown, exit] = readBlocks(markdown, "doc.md");
+  const [greeting, text, unknown, exit, empty] = readBlocks(markdown, "doc.md");
   const sandbox = await Sandbox.create();
   const setups: Record<string, Setup> = {
     greeting: async (box) => {
@@ -80,6 +84,7 @@ test("the harness runs a setup before its block, and fails a block it cannot run
     await assert.rejects(sandbox.run(text!, setups), { message: /^doc\.md:5: a ```text block cannot be run; mark it/ });
     await assert.rejects(sandbox.run(unknown!, setups), { message: 'doc.md:9: unknown setup "nothing-known"; known: greeting' });
     assertOutcome(exit!, await sandbox.run(exit!, setups));
+    await assert.rejects(sandbox.run(empty!, setups), { message: "doc.md:16: the query returned no row: SELECT 1 AS one WHERE false" });
   } finally {
     await sandbox.close();
   }

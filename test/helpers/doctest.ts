@@ -195,9 +195,10 @@ export class Sandbox {
   /** Each statement in DuckDB, reading files from the folder; a SELECT that returns no row fails. */
   async #sql(code: string, where: string): Promise<Outcome> {
     const statements = code
+      .replace(/^\s*--.*$/gm, "") // comment lines
       .split(/;\s*(?:\n|$)/)
       .map((statement) => statement.trim())
-      .filter((statement) => statement !== "" && !/^--[^\n]*$/.test(statement));
+      .filter((statement) => statement !== "");
     const results = await runDuckDb(statements, this.dir);
     for (const [i, rows] of results.entries()) {
       if (/^(SELECT|WITH|FROM)\b/i.test(statements[i]!) && rows.length === 0) {

@@ -9,8 +9,8 @@ const BOOKS = 200;
 
 /**
  * The example site: a home page with a heading, an image and links, two product pages with a `.price` and a
- * `[data-sku]`, an about page, and a login page and a sorted listing that a crawl may want to deny. With
- * `prices: false`, no page has a price.
+ * `[data-sku]`, an about page, a login page and a sorted listing that a crawl may want to deny, and a link to a page
+ * that is gone (a 404). With `prices: false`, no page has a price.
  */
 function exampleSite(host: string, prices: boolean): Record<string, Handler> {
   const page = (title: string, body: string) =>
@@ -25,7 +25,8 @@ function exampleSite(host: string, prices: boolean): Record<string, Handler> {
     "/": page(
       `${host}`,
       '<img src="/logo.png" alt="logo"><a href="/products/1">One</a> <a href="/products/2">Two</a> ' +
-        '<a href="/about">About</a> <a href="/login">Log in</a> <a href="/?sort=price">By price</a>',
+        '<a href="/about">About</a> <a href="/login">Log in</a> <a href="/?sort=price">By price</a> ' +
+        '<a href="/old-news">Old news</a>',
     ),
     "/products/1": product(1),
     "/products/2": product(2),
