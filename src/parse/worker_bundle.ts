@@ -109,7 +109,7 @@ async function build(dir: string, manifestPath: string): Promise<string> {
           name: "rxcrawl-linkedom",
           setup(build) {
             // What ./linkedom/install.ts does at run time, done at bundle time: linkedom's ES modules, inlined, with
-            // our EventTarget in place of its own.
+            // our EventTarget in place of its own and attribute names lower-cased as they are parsed.
             build.onLoad({ filter: /[\\/]parse[\\/]linkedom[\\/]install\.ts$/ }, () => ({
               contents: [
                 'import * as dom from "linkedom";',
