@@ -11,6 +11,7 @@
 import { lastValueFrom, map } from "rxjs";
 import {
   BROWSER_USER_AGENT,
+  checkOutputPath,
   crawl,
   type CrawlJournal,
   type CrawlOptions,
@@ -52,9 +53,9 @@ await runPipeline(async () => {
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
+  checkOutputPath(out); // before the demo site starts and says where it is
   const site = demo ? await startDemoSite() : undefined;
   const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
-  if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
   const stats = new CrawlStats();
   const stop = stopOnSignals();
   const options: CrawlOptions = {
@@ -76,6 +77,7 @@ await runPipeline(async () => {
 
   try {
     journal = await openJournal(out, values.resume === true, options);
+    if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
     await lastValueFrom(
       crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
         map((page) =>

@@ -531,6 +531,12 @@ test("douban-books.ts --demo writes every book of the bundled site with the fiel
   }
 });
 
+test("douban-books.ts --demo with an --out it cannot write says so in one line, before the demo site starts", async () => {
+  const out = join(TMP, "books.txt");
+  const result = await run("douban-books.ts", ["--demo", "--out", out]);
+  assertUsageError(result, "douban-books.ts", `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(out)}`);
+});
+
 test("douban-books.ts <start-url> --max-pages 30 follows the recommendations from page to page", async () => {
   const options = { pages: 300, bodyKb: 2 };
   const site = await startDemoSite(options);
