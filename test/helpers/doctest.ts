@@ -124,11 +124,12 @@ export class Sandbox {
 
   async #lay(): Promise<void> {
     const { dir } = this;
-    for (const name of ["pipelines", "src", "bin", "Makefile", "package-lock.json"]) await symlink(join(ROOT, name), join(dir, name));
-    // Its own package.json (a project of type module, not rxcrawl itself), older than the installed tree, so that
-    // make takes the install as up to date.
+    for (const name of ["pipelines", "src", "bin", "Makefile"]) await symlink(join(ROOT, name), join(dir, name));
+    // Its own package.json (a project of type module, not rxcrawl itself), and the lockfile, both older than the
+    // installed tree's mark (below), so that make takes the install as done and never runs npm ci here.
     await writeFile(join(dir, "package.json"), `${JSON.stringify({ name: "doctest", private: true, type: "module" })}\n`);
-    await utimes(join(dir, "package.json"), 0, 0);
+    await writeFile(join(dir, "package-lock.json"), await readFile(join(ROOT, "package-lock.json")));
+    for (const name of ["package.json", "package-lock.json"]) await utimes(join(dir, name), 0, 0);
     await mkdir(join(dir, "data", "out"), { recursive: true });
     for (const entry of await readdir(join(ROOT, "data"), { withFileTypes: true })) {
       if (entry.isFile()) {
@@ -139,8 +140,9 @@ export class Sandbox {
     const modules = join(dir, "node_modules");
     await mkdir(join(modules, ".bin"), { recursive: true });
     for (const name of await readdir(join(ROOT, "node_modules"))) {
-      if (name !== ".bin") await symlink(join(ROOT, "node_modules", name), join(modules, name));
+      if (name !== ".bin" && name !== ".package-lock.json") await symlink(join(ROOT, "node_modules", name), join(modules, name));
     }
+    await writeFile(join(modules, ".package-lock.json"), await readFile(join(ROOT, "node_modules", ".package-lock.json")));
     for (const name of await readdir(join(ROOT, "node_modules", ".bin"))) {
       await symlink(join(ROOT, "node_modules", ".bin", name), join(modules, ".bin", name));
     }
