@@ -50,4 +50,4 @@ bench: node_modules/.package-lock.json bench/node_modules/.package-lock.json
 	node --import tsx bench/run.ts $(if $(SCENARIOS),--scenario $(SCENARIOS)) $(if $(REFS),--refs $(REFS))
 
 clean:
-	rm -rf data/out
+	rm -rf data/out dist
