@@ -55,4 +55,4 @@ soak: node_modules/.package-lock.json
 	node --import tsx bench/soak.ts $(if $(ROUNDS),--rounds $(ROUNDS))
 
 clean:
-	rm -rf data/out
+	rm -rf data/out dist

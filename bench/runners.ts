@@ -92,14 +92,15 @@ function siteFlags(scenario: Scenario, origin: string): string[] {
 }
 
 /**
- * The node flags of a script's `#!/usr/bin/env -S node ...` line, so that the harness runs it as `./script` would,
- * while it still starts node itself (the process it measures is node, not env).
+ * The node flags a pipeline's first lines give (`exec node --import <tsx> FLAGS "$0" "$@"`), so that the harness runs
+ * it as `./script` would, while it still starts node itself (the process it measures is node, not sh). The harness
+ * runs from the repository root, where `--import tsx` finds the same tsx.
  */
 export function shebangFlags(script: string): string[] {
-  const first = readFileSync(join(ROOT, script), "utf8").split("\n", 1)[0]!;
-  const match = /^#!\/usr\/bin\/env -S node((?: +\S+)*)\s*$/.exec(first);
-  if (match === null) throw new Error(`${script} does not start with #!/usr/bin/env -S node`);
-  return match[1]!.trim().split(/ +/).filter((flag) => flag !== "");
+  const [first, second] = readFileSync(join(ROOT, script), "utf8").split("\n", 2);
+  const match = /^':' \/\/; exec node --import "[^\n]*\/node_modules\/tsx\/[^"]+"((?: +--\S+)*) "\$0" "\$@"$/.exec(second ?? "");
+  if (first !== "#!/bin/sh" || match === null) throw new Error(`${script} does not start with the #!/bin/sh lines that run node`);
+  return ["--import", "tsx", ...match[1]!.trim().split(/ +/).filter((flag) => flag !== "")];
 }
 
 /**

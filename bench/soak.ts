@@ -47,7 +47,7 @@ async function soakRound(pages: number) {
   try {
     const flags = ["--redis", redis.url, "--crawl-id", "soak", "--out", join(dir, "books.csv"), "--follow", DOUBAN_RECOMMENDATIONS];
     const workers = [0, 1, 2].map((i) =>
-      start("crawl.ts", [...(i === 0 ? [site.startUrl] : []), ...flags, "--concurrency", "4", "--workers", "0"], 300_000),
+      start("crawl.ts", [...(i === 0 ? [site.startUrl] : []), ...flags, "--concurrency", "4", "--workers", "0"], { ms: 300_000 }),
     );
     // A random moment of the crawl: when the files hold a random number of rows, from none (the workers still
     // starting) to nine tenths of the pages.

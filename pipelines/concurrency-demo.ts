@@ -1,19 +1,28 @@
-#!/usr/bin/env -S node --import tsx
+#!/bin/sh
+':' //; exec node --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
+// The first two lines are read by sh as well as by TypeScript: sh runs node with this repository's tsx, found from the
+// script's own folder, so the script runs from any working directory (`node --import tsx` would look in the working
+// directory's node_modules); TypeScript sees a string and a comment.
 // The seed's first lesson, in RxJS: the same waits one after another, all at once, and capped. A wait stands for a
 // request: the program does nothing while it waits, so waits can overlap, and a cap (the seed's semaphore) is
 // mergeMap's concurrency argument.
 // Input: none (--count, --wait-ms). Output: each task's lines and each measured runtime, on stdout.
 import { concatMap, defer, lastValueFrom, mergeMap, range, timer, map, tap } from "rxjs";
-import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
+import { commandSpec, integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 
-const HELP = `usage: concurrency-demo.ts [--count N] [--wait-ms MS]
-
-Runs N waits of MS milliseconds (default: 3 of 1000) sequentially (concatMap), concurrently (mergeMap), and capped
-at 2 at a time (mergeMap with concurrency 2), printing each measured runtime:
-about 3 s, 1 s and 2 s with the defaults.`;
+const COMMAND = commandSpec({
+  usage: "[--count N] [--wait-ms MS]",
+  about: `Runs N waits of MS milliseconds sequentially (concatMap), concurrently (mergeMap), and capped at 2 at a time
+(mergeMap with concurrency 2), printing each measured runtime: about 3 s, 1 s and 2 s with the defaults.`,
+  flags: [],
+  extra: {
+    count: { type: "string", arg: "N", help: "waits to run", default: "3" },
+    "wait-ms": { type: "string", arg: "MS", help: "milliseconds each wait lasts", default: "1000" },
+  },
+});
 
 await runPipeline(async () => {
-  const { values } = parseCli({ help: HELP, options: { count: { type: "string" }, "wait-ms": { type: "string" } } });
+  const { values } = parseCli(COMMAND);
   const count = integerFlag(values, "count") ?? 3;
   const waitMs = integerFlag(values, "wait-ms", 0) ?? 1000;
 

@@ -1,35 +1,31 @@
-#!/usr/bin/env -S node --import tsx --max-semi-space-size=2
+#!/bin/sh
+':' //; exec node --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" --max-semi-space-size=2 "$0" "$@"
+// The first two lines are read by sh as well as by TypeScript: sh runs node with this repository's tsx, found from the
+// script's own folder, so the script runs from any working directory (`node --import tsx` would look in the working
+// directory's node_modules); TypeScript sees a string and a comment.
 // --max-semi-space-size=2: 2 MB young-generation semi-spaces: as fast as the default, 30 to 40 MB less resident.
 // The seed's crawler: from a Douban book page, follow the recommended books ("#db-rec-section dt a") from page to page
 // and write each book's title, author, publisher, year, rating, number of ratings and ISBN.
 // Input: a start URL (default: the seed's page), or --demo for the bundled local Douban-like site.
 // Output: data/out/douban-books.csv (or --out), one row per page attempted.
-import { identity, lastValueFrom, map } from "rxjs";
+import { lastValueFrom, map } from "rxjs";
 import {
   BROWSER_USER_AGENT,
+  checkOutputPath,
   crawl,
+  type CrawlJournal,
+  type CrawlOptions,
   CrawlStats,
   DOUBAN_FIELDS,
   DOUBAN_RECOMMENDATIONS,
   DOUBAN_START,
   doubanBook,
+  nullForEmpty,
   showProgress,
   UsageError,
   writeRows,
 } from "../src/mod.ts";
-import {
-  commandSpec,
-  crawlFlags,
-  defaultWorkers,
-  joinedOptions,
-  openJournal,
-  parseCli,
-  runPipeline,
-  SHARED_FLAGS,
-  sharedNote,
-  sharedState,
-  stopOnSignals,
-} from "../src/cli/mod.ts";
+import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"];
@@ -37,7 +33,7 @@ const COMMAND = commandSpec({
   usage: "[<start-url>...] [options]",
   about: `Follows Douban's recommended books from page to page and writes one row per book page:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers", ...SHARED_FLAGS],
+  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers"],
   defaults: {
     out: "data/out/douban-books.csv",
     "max-pages": "200",
@@ -45,7 +41,7 @@ ${COLUMNS.join(", ")}.`,
     rate: "1, as Douban bans faster crawlers; none with --demo",
   },
   positionals: true,
-  footer: `Default start: ${DOUBAN_START} (with --redis, a process given no start URL joins the shared crawl instead)
+  footer: `Default start: ${DOUBAN_START}
 Requests carry a desktop browser's User-Agent, Accept and Accept-Language headers, as Douban requires.`,
 });
 
@@ -57,55 +53,50 @@ await runPipeline(async () => {
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
-  const state = await sharedState(values, out, demo || positionals.length > 0);
-  const journal = state === undefined ? await openJournal(out, values.resume === true) : undefined;
+  checkOutputPath(out); // before the demo site starts and says where it is
   const site = demo ? await startDemoSite() : undefined;
-  // With --redis, a process given no start URL joins the crawl and takes its budget from it.
-  const joining = state !== undefined && site === undefined && positionals.length === 0;
-  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : joining ? [] : [DOUBAN_START];
-  if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
-  const joined = await joinedOptions(state, start);
-  const target = state?.output ?? out;
+  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
   const stats = new CrawlStats();
   const stop = stopOnSignals();
+  const options: CrawlOptions = {
+    start,
+    follow: DOUBAN_RECOMMENDATIONS,
+    extract: doubanBook,
+    maxPages: 200,
+    concurrency: demo ? 16 : 4,
+    rate: demo ? Infinity : 1,
+    workers: defaultWorkers(),
+    ...flags,
+    userAgent: BROWSER_USER_AGENT,
+    headers: { referer: "https://book.douban.com/" },
+    columns: COLUMNS,
+    signal: stop.signal,
+    stats,
+  };
+  let journal: CrawlJournal | undefined;
 
   try {
+    journal = await openJournal(out, values.resume === true, options);
+    if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
     await lastValueFrom(
-      crawl({
-        start,
-        ...joined,
-        follow: DOUBAN_RECOMMENDATIONS,
-        extract: doubanBook,
-        maxPages: joining ? Infinity : 200,
-        concurrency: demo ? 16 : 4,
-        rate: demo ? Infinity : 1,
-        workers: defaultWorkers(),
-        ...flags,
-        userAgent: BROWSER_USER_AGENT,
-        headers: { referer: "https://book.douban.com/" },
-        columns: COLUMNS,
-        signal: stop.signal,
-        stats,
-        ...(journal === undefined ? {} : { journal }),
-        ...(state === undefined ? {} : { state }),
-      }).pipe(
-        map((page) => ({
-          url: page.url,
-          ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),
-          status: page.status,
-          depth: page.depth,
-          error: page.error,
-          fetched_at: page.fetchedAt,
-        })),
-        writeRows(target, { columns: COLUMNS, append: journal?.resumed ?? false }),
-        state?.acknowledge() ?? identity,
-        showProgress(stats, { note: () => `wrote ${target}${sharedNote(state)}` }),
+      crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
+        map((page) =>
+          nullForEmpty({
+            url: page.url,
+            ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),
+            status: page.status,
+            depth: page.depth,
+            error: page.error,
+            fetched_at: page.fetchedAt,
+          }),
+        ),
+        writeRows(out, { columns: COLUMNS, append: journal?.resumed ?? false }),
+        showProgress(stats, { note: `wrote ${out}` }),
       ),
       { defaultValue: undefined },
     );
   } finally {
     journal?.close();
-    await state?.disconnect();
     await site?.close();
   }
   process.exitCode = stop.exitCode();

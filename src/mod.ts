@@ -66,7 +66,7 @@ export { SeenSet } from "./state/seen_set.ts";
 export { completeRows } from "./sinks/complete_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
-export { pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
+export { nullForEmpty, pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
 export {
   type InvalidParquetValue,
   pageParquetSchema,

@@ -2,8 +2,10 @@
 // by this process on 127.0.0.1. What a user sees is what is asserted: the exit code, stdout, stderr and the file.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo/demo_site.ts";
 import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { pageColumns } from "../src/sinks/page_row.ts";
-import { type Csv, type Exit, parseCsv, readCsv, run, type Running, start } from "./helpers/pipeline.ts";
+import { type Csv, type Exit, parseCsv, readCsv, ROOT, run, type Running, start } from "./helpers/pipeline.ts";
 import { html, startServer } from "./helpers/server.ts";
 
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
@@ -247,6 +249,29 @@ test("crawl.ts follows only the --follow links and sends --header and --user-age
   }
 });
 
+test("crawl.ts follows <A HREF> links and takes @attr fields of pages written in upper or mixed case", async () => {
+  const server = await startServer({
+    "/": html('<HTML><HEAD><TITLE>Home</TITLE></HEAD><BODY><A HREF="/one">one</A> <a Href="/two">two</a></BODY></HTML>'),
+    "/one": html('<TITLE>One</TITLE><IMG SRC="/one.gif" ALT="One">'),
+    "/two": html('<title>Two</title><img Src="/two.gif"><A HREF="/">home</A>'),
+  });
+  try {
+    const result = await run("crawl.ts", [server.url("/"), "--extract", "image=img@src", "--workers", "1"]);
+    assertSummaryOnly(result, 3, 0);
+    const rows = parseJsonl(result.stdout);
+    assert.deepEqual(
+      rows.map((row) => [row.url, row.title, row.image, row.depth]).sort(),
+      [
+        [server.url("/"), "Home", null, 0],
+        [server.url("/one"), "One", "/one.gif", 1],
+        [server.url("/two"), "Two", "/two.gif", 1],
+      ],
+    );
+  } finally {
+    await server.close();
+  }
+});
+
 test("crawl.ts records a 404 and an unreachable start URL as rows with status and error, and exits 0", async () => {
   const server = await startServer({
     "/": html('<title>Home</title><a href="/gone">gone</a> <a href="/ok">ok</a>'),
@@ -289,6 +314,7 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--bogus"], "Unknown option '--bogus'"],
       [[url, "--concurrency", "0"], 'Expected --concurrency to be an integer of at least 1, got "0"'],
       [[url, "--concurrency", "abc"], 'Expected --concurrency to be an integer of at least 1, got "abc"'],
+      [[url, "--concurrency", "-3"], 'Expected --concurrency to be an integer of at least 1, got "-3"'],
       [["ftp://x"], 'Expected a start URL with http:// or https://, got "ftp://x"'],
       [[], "Expected at least one start URL, got none"],
       [
@@ -318,6 +344,131 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
   }
 });
 
+/** Root may write any file: as root, a test of a read-only file runs the crawl as nobody, like a user who is refused. */
+const NOBODY = { uid: 65534, gid: 65534 };
+const asRoot = process.getuid?.() === 0;
+const nobodyCanRun =
+  !asRoot ||
+  spawnSync("/bin/sh", ["-c", 'test -x "$0" && test -r "$1"', join(ROOT, "pipelines", "crawl.ts"), join(ROOT, "node_modules", "tsx", "package.json")], NOBODY)
+    .status === 0;
+
+test(
+  "crawl.ts refuses an --out it may not write in one line, with exit code 2, creating nothing",
+  { skip: nobodyCanRun ? false : "run as root from a folder that user nobody cannot read, and root may write a read-only file" },
+  async () => {
+    const site = await startDemoSite({ pages: 5, bodyKb: 1 });
+    const user = asRoot ? NOBODY : {};
+    const dir = await mkdtemp(join(tmpdir(), "rxcrawl-read-only-"));
+    try {
+      await chmod(dir, 0o777);
+      const out = join(dir, "out.csv");
+      await writeFile(out, "url\n");
+      await chmod(out, 0o444);
+      const [fresh, resumed] = await Promise.all([
+        run("crawl.ts", [site.startUrl, "--out", out, "--workers", "0"], user),
+        run("crawl.ts", [site.startUrl, "--out", out, "--workers", "0", "--resume"], user),
+      ]);
+      for (const result of [fresh, resumed]) {
+        assertUsageError(result, "crawl.ts", `Cannot write ${out}: permission denied (the file is read-only to this user)`);
+      }
+      assert.equal(existsSync(`${out}.journal`), false, "no journal is left behind");
+      assert.equal(await readFile(out, "utf8"), "url\n");
+      assert.equal(site.stats.requests, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await site.close();
+    }
+  },
+);
+
+/** Runs a pipeline on a pseudo-terminal (util-linux's `script`), stdout and stderr both on it, and returns the screen's bytes. */
+async function onTerminal(script: string, args: readonly string[]): Promise<string> {
+  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+  const command = [join(ROOT, "pipelines", script), ...args].map(quote).join(" ");
+  const child = spawn("script", ["-qefc", command, "/dev/null"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let screen = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
+  const [code] = (await once(child, "close")) as [number | null];
+  assert.equal(code, 0, screen);
+  return screen;
+}
+
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+test(
+  "crawl.ts on a terminal draws the live line when rows go to a file, and not when they go to the same terminal",
+  { skip: hasScript ? false : "needs util-linux's script (Debian: bsdutils) for a pseudo-terminal" },
+  async () => {
+    // Slow pages, so that the live line is redrawn (every 250 ms) while rows are written.
+    const site = await startDemoSite({ pages: 12, bodyKb: 1, latencyMs: 150 });
+    try {
+      const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--concurrency", "2", "--workers", "0"];
+      const [toFile, toTerminal] = await Promise.all([
+        onTerminal("crawl.ts", [...args, "--out", join(TMP, "terminal.jsonl")]),
+        onTerminal("crawl.ts", args),
+      ]);
+      assert.match(toFile, /\d+ done, \d+ queued, \d+ in flight/, "the live line is drawn for a file");
+
+      const lines = toTerminal.split("\r\n");
+      assert.equal(lines.pop(), "", "the screen ends with a newline");
+      const summary = lines.pop() ?? "";
+      assert.match(summary, /^Code runtime: .* 12 pages, 0 errors, .*; rows on stdout$/);
+      assert.equal(lines.length, 12);
+      for (const line of lines) assert.equal(typeof (JSON.parse(line) as { url: unknown }).url, "string", line);
+      assert.doesNotMatch(toTerminal, /in flight/);
+    } finally {
+      await site.close();
+    }
+  },
+);
+
+test("crawl.ts --resume refuses a different crawl in one line naming the flag, exit code 2, the output untouched", async () => {
+  const [site, other] = await Promise.all([startDemoSite({ pages: 20, bodyKb: 1 }), startDemoSite({ pages: 20, bodyKb: 1 })]);
+  try {
+    const out = join(TMP, "resume-other.csv");
+    const args = ["--follow", DOUBAN_RECOMMENDATIONS, "--extract", "h1=h1", "--out", out, "--workers", "0"];
+    const first = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5"]);
+    assertSummaryOnly(first, 5, 0);
+    const [output, journal] = await Promise.all([readFile(out), readFile(`${out}.journal`)]);
+    const requests = site.stats.requests;
+
+    const cases: [string, string[], string][] = [
+      [
+        "another --extract",
+        [site.startUrl, ...args, "--extract", "image=img@src", "--resume"],
+        '--extract was "h1=h1", now "h1=h1" "image=img@src"',
+      ],
+      [
+        "another start host",
+        [other.startUrl, ...args, "--resume"],
+        `the start URLs were ${JSON.stringify(site.startUrl)}, now ${JSON.stringify(other.startUrl)}`,
+      ],
+      [
+        "another --follow",
+        [site.startUrl, ...args, "--follow", "a[href]", "--resume"],
+        `--follow was ${JSON.stringify(DOUBAN_RECOMMENDATIONS)}, now "a[href]"`,
+      ],
+    ];
+    const results = await Promise.all(cases.map(([, caseArgs]) => run("crawl.ts", caseArgs)));
+    for (const [i, [, , what]] of cases.entries()) {
+      const message = `Cannot resume ${out} with a different crawl: ${what} (run without --resume to start over)`;
+      assertUsageError(results[i]!, "crawl.ts", message);
+    }
+    assert.deepEqual(await readFile(out), output, "nothing is appended to the output");
+    assert.deepEqual(await readFile(`${out}.journal`), journal, "nor to its journal");
+    assert.equal(site.stats.requests, requests);
+    assert.equal(other.stats.requests, 0);
+
+    // The same crawl resumes (with nothing left to do: its five pages are done).
+    const same = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5", "--resume"]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again\n/);
+    assert.equal((await readCsv(out)).rows.length, 5);
+  } finally {
+    await Promise.all([site.close(), other.close()]);
+  }
+});
+
 test("every pipeline prints its usage on stdout for --help and exits 0", async () => {
   const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
   const results = await Promise.all(scripts.map((script) => run(script, ["--help"])));
@@ -330,6 +481,26 @@ test("every pipeline prints its usage on stdout for --help and exits 0", async (
   // The columns crawl.ts documents are the ones it writes.
   const documented = /^Columns: (.+)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
   assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
+});
+
+test("every pipeline runs by its path from any working directory, relative paths meaning that directory's", async () => {
+  const elsewhere = await mkdtemp(join(tmpdir(), "rxcrawl-elsewhere-"));
+  const site = await startDemoSite({ pages: 5, bodyKb: 1 });
+  try {
+    const scripts = ["crawl.ts", "douban-books.ts", "titles.ts", "concurrency-demo.ts"];
+    const helps = await Promise.all(scripts.map((script) => run(script, ["--help"], { cwd: elsewhere })));
+    for (const [i, script] of scripts.entries()) {
+      assert.equal(helps[i]!.code, 0, helps[i]!.stderr);
+      assert.ok(helps[i]!.stdout.startsWith(`usage: ${script}`), helps[i]!.stdout);
+    }
+    const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", "out/pages.csv", "--workers", "1"];
+    const crawled = await run("crawl.ts", args, { cwd: elsewhere });
+    assertSummaryOnly(crawled, 5, 0);
+    assert.equal((await readCsv(join(elsewhere, "out", "pages.csv"))).rows.length, 5);
+  } finally {
+    await site.close();
+    await rm(elsewhere, { recursive: true, force: true });
+  }
 });
 
 test("douban-books.ts --demo writes every book of the bundled site with the fields the site serves", async () => {
@@ -358,6 +529,12 @@ test("douban-books.ts --demo writes every book of the bundled site with the fiel
     );
     assert.deepEqual([row.status, row.error], ["200", ""], url);
   }
+});
+
+test("douban-books.ts --demo with an --out it cannot write says so in one line, before the demo site starts", async () => {
+  const out = join(TMP, "books.txt");
+  const result = await run("douban-books.ts", ["--demo", "--out", out]);
+  assertUsageError(result, "douban-books.ts", `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(out)}`);
 });
 
 test("douban-books.ts <start-url> --max-pages 30 follows the recommendations from page to page", async () => {

@@ -28,7 +28,7 @@ function sharedCrawl(redis: TestRedis, extra: string[] = []): { dir: string; fla
 
 /** Starts `count` workers: the first with the start URL, the others joining. */
 function workers(count: number, startUrl: string, flags: string[]): Running[] {
-  return Array.from({ length: count }, (_, i) => start("crawl.ts", [...(i === 0 ? [startUrl] : []), ...flags], 80_000));
+  return Array.from({ length: count }, (_, i) => start("crawl.ts", [...(i === 0 ? [startUrl] : []), ...flags], { ms: 80_000 }));
 }
 
 /** Every row of every worker's file, by file. */

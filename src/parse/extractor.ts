@@ -43,8 +43,8 @@ const ATTRIBUTE = /^(.*\S)\s*@([\w:-]+)$/;
 
 /**
  * Compiles field selectors into an {@linkcode Extract}: `"css"` takes the first match's text (whitespace collapsed),
- * `"css@attr"` its attribute; a selector that matches nothing gives `null`. Invalid CSS is a usage error, found up
- * front by trying each selector once.
+ * `"css@attr"` its attribute (named in any case, as in HTML); a selector that matches nothing gives `null`. Invalid
+ * CSS is a usage error, found up front by trying each selector once.
  *
  * @example
  * ```ts
@@ -58,7 +58,8 @@ export function fieldExtractor(fields: Record<string, string>): Extract {
   const compiled = Object.entries(fields).map(([name, spec]) => {
     const match = ATTRIBUTE.exec(spec);
     const selector = checkSelector(match?.[1] ?? spec, `field ${name}`);
-    return { name, selector, attribute: match?.[2] };
+    // Attribute names are case-insensitive in HTML, and parsed documents hold them in lower case.
+    return { name, selector, attribute: match?.[2]?.toLowerCase() };
   });
   return (document) => {
     const values: Record<string, FieldValue> = {};

@@ -6,8 +6,10 @@ import type { FetchedPage, PageRecord } from "../records.ts";
 import { UsageError } from "../errors.ts";
 import { parserWorkerBundle } from "./worker_bundle.ts";
 
+/** Whether this is the compiled package (JavaScript beside this file) rather than the TypeScript sources. */
+const COMPILED = import.meta.url.endsWith(".js");
 const TS_WORKER = new URL("./ts_worker.mjs", import.meta.url);
-const PARSE_WORKER = new URL("./parse_worker.ts", import.meta.url).href;
+const PARSE_WORKER = new URL(COMPILED ? "./parse_worker.js" : "./parse_worker.ts", import.meta.url);
 /**
  * A parser's old generation. V8 lets a busy worker's heap grow to several times what it holds (to about 240 MB on 8 KB
  * pages, where 40 MB is enough); a cap makes it collect instead. A page whose document needs more (a few MB of dense
@@ -39,10 +41,10 @@ type WorkerMessage = { ready: true } | { id: number; record: PageRecord };
  * again on a worker of its own with no old-generation cap; the worker's other jobs go to the others, and a new worker
  * takes its place. A worker that dies before it has loaded the spec's functions is not replaced: the spec is wrong (a
  * `defineExtractor()` module or export name that does not exist), so every worker would die the same way, and the
- * pool fails its pages with a `UsageError` instead of restarting threads forever. Workers run the parser bundled as
- * plain JavaScript (./worker_bundle.ts), which starts several times faster than parse_worker.ts loaded through tsx and
- * without tsx's loader thread; a spec with `defineExtractor()` functions, whose modules may be TypeScript, and a
- * machine where the bundle cannot be made use tsx.
+ * pool fails its pages with a `UsageError` instead of restarting threads forever. Workers run plain JavaScript: the
+ * compiled parse_worker.js in the package, the parser bundled by esbuild from the sources (./worker_bundle.ts); either
+ * starts several times faster than parse_worker.ts loaded through tsx, and without tsx's loader thread. Functions made
+ * with `defineExtractor()` in TypeScript modules, and a source tree where the bundle cannot be made, use tsx.
  *
  * @example
  * ```ts
@@ -98,13 +100,19 @@ export class ParserPool {
   }
 
   /**
-   * Starts the workers on the bundled parser (./worker_bundle.ts) when it can be made, else on parse_worker.ts through
-   * tsx, which a spec with functions needs anyway: their modules may be TypeScript.
+   * Starts the workers. In the package, on the compiled parse_worker.js itself, plain JavaScript; from the sources, on
+   * the bundled parser (./worker_bundle.ts) when it can be made. A spec whose functions live in TypeScript modules
+   * (always assumed from the sources) needs tsx in the worker, through ./ts_worker.mjs; so does a machine where the
+   * bundle cannot be made.
    */
   async #start(workers: number): Promise<void> {
     const { follow, extract } = this.#spec;
-    const portable = typeof follow === "object" || (extract !== undefined && "portable" in extract);
-    this.#script = (portable ? undefined : await parserWorkerBundle()) ?? TS_WORKER;
+    const modules = [follow, extract].flatMap((part) =>
+      typeof part === "object" && part !== null && "portable" in part ? [part.portable.module] : [],
+    );
+    const typescript = modules.some((module) => !/\.[cm]?js$/.test(module));
+    if (COMPILED) this.#script = typescript ? TS_WORKER : PARSE_WORKER;
+    else this.#script = (modules.length > 0 ? undefined : await parserWorkerBundle()) ?? TS_WORKER;
     if (this.#closed) return;
     for (let i = 0; i < workers; i++) this.#spawn();
   }
@@ -123,7 +131,7 @@ export class ParserPool {
 
   #newWorker(oldGenerationMb: number | undefined): Worker {
     return new Worker(this.#script!, {
-      workerData: { entry: PARSE_WORKER, spec: this.#spec },
+      workerData: { entry: PARSE_WORKER.href, spec: this.#spec },
       ...(oldGenerationMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: oldGenerationMb } }),
     });
   }
@@ -147,7 +155,7 @@ export class ParserPool {
       if (load === 0) worker.unref();
       job.resolve(record);
     });
-    worker.on("error", (error) => this.#fail(worker, error));
+    worker.on("error", (error: unknown) => this.#fail(worker, asError(error)));
     worker.on("exit", (code) => this.#fail(worker, new Error(`Parser worker exited with code ${code}`)));
   }
 
@@ -199,7 +207,7 @@ export class ParserPool {
       if ("ready" in message) worker.postMessage({ id: job.id, page: job.page });
       else settle(message.record);
     });
-    worker.on("error", settle);
+    worker.on("error", (error: unknown) => settle(asError(error)));
     worker.on("exit", (code) => settle(new Error(`Parser worker exited with code ${code}`)));
   }
 
@@ -211,6 +219,11 @@ export class ParserPool {
     const bytes = job.page.body.byteLength;
     job.resolve({ ...meta, bytes, error: error.message, errorCode: error.code, title: "", fields: {}, links: [], charset: "" });
   }
+}
+
+/** A worker's `error` event carries what its code threw: an Error as a rule, though JavaScript can throw anything. */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 /**

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** Bumped when the way the bundle is made changes, so that an older cache is not used. */
-const FORMAT = 1;
+const FORMAT = 2;
 const SRC = fileURLToPath(new URL(".", import.meta.url));
 const ENTRY = join(SRC, "parse_worker.ts");
 
@@ -109,9 +109,15 @@ async function build(dir: string, manifestPath: string): Promise<string> {
           name: "rxcrawl-linkedom",
           setup(build) {
             // What ./linkedom/install.ts does at run time, done at bundle time: linkedom's ES modules, inlined, with
-            // our EventTarget in place of its own.
+            // our EventTarget in place of its own and attribute names lower-cased as they are parsed.
             build.onLoad({ filter: /[\\/]parse[\\/]linkedom[\\/]install\.ts$/ }, () => ({
-              contents: 'import * as dom from "linkedom";\nexport const linkedom = () => dom;\n',
+              contents: [
+                'import * as dom from "linkedom";',
+                'import { lowerCaseAttributeNames } from "./linkedom/attribute_case.ts";',
+                "lowerCaseAttributeNames(dom);",
+                "export const linkedom = () => dom;",
+                "",
+              ].join("\n"),
               loader: "js",
               resolveDir: SRC,
             }));

@@ -27,8 +27,9 @@ export function pageColumns(fields: readonly string[] = []): string[] {
 }
 
 /**
- * Flattens a record into a row with {@linkcode pageColumns}' keys: one row per URL attempted, `error` empty on
- * success, `status` 0 when no response came.
+ * Flattens a record into a row with {@linkcode pageColumns}' keys: one row per URL attempted. What a page lacks is
+ * `null` (see {@linkcode nullForEmpty}): `error` on success, `title` and `content_type` when there are none, a field
+ * that matched nothing. `status` stays a number: 0 when no response came.
  *
  * @example
  * ```ts
@@ -49,5 +50,23 @@ export function pageRow(page: PageRecord, fields: readonly string[] = []): PageR
   for (const name of fields) row[name] = page.fields[name] ?? null;
   row.error = page.error;
   row.fetched_at = page.fetchedAt;
-  return row;
+  return nullForEmpty(row);
+}
+
+/**
+ * The row with every empty string made `null`: the one way a written row says "no value". A CSV cell cannot tell an
+ * empty string from no value, and DuckDB and pandas read an empty cell as NULL (NaN); JSON Lines, which could tell
+ * them apart, then says `null` too, so that `error IS NULL` (DuckDB) or `error.isna()` (pandas) selects the same rows
+ * in both formats. Other values are kept as they are.
+ *
+ * @example
+ * ```ts
+ * import { nullForEmpty } from "./page_row.ts";
+ * nullForEmpty({ url: "https://example.com/", title: "", status: 0, error: "" }); // { url: …, title: null, status: 0, error: null }
+ * ```
+ */
+export function nullForEmpty<T extends Record<string, FieldValue>>(row: T): { [K in keyof T]: T[K] | null } {
+  const result: Record<string, FieldValue> = {};
+  for (const [key, value] of Object.entries(row)) result[key] = value === "" ? null : value;
+  return result as { [K in keyof T]: T[K] | null };
 }

@@ -1,3 +1,5 @@
+import { accessSync, constants, type Stats, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import type { MonoTypeOperatorFunction } from "rxjs";
 import { UsageError } from "../errors.ts";
@@ -31,10 +33,58 @@ export function writeRows<T extends object>(target: string | Writable, options: 
   return writeJsonl(target, { append });
 }
 
-/** Throws the usage error {@linkcode writeRows} would for a path it cannot write rows to. */
+/**
+ * Throws the usage error {@linkcode writeRows} would for a path it cannot write rows to: an extension other than
+ * `.csv`, `.jsonl` or `.ndjson`, a file this process may not write, or a folder where it may not create one. It creates
+ * nothing, so a caller can check before it writes anything beside the output (a journal).
+ *
+ * @example
+ * ```ts
+ * import { checkOutputPath } from "./write_rows.ts";
+ * checkOutputPath("data/out/pages.csv"); // fine, even if data/out does not exist yet
+ * checkOutputPath("/etc/passwd.csv"); // throws "Cannot write /etc/passwd.csv: permission denied in /etc" (not as root)
+ * ```
+ */
 export function checkOutputPath(path: string): void {
   if (!/\.(csv|jsonl|ndjson)$/i.test(path)) {
     throw new UsageError(`Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(path)}`);
+  }
+  const reason = unwritable(resolve(path));
+  if (reason !== undefined) throw new UsageError(`Cannot write ${path}: ${reason}`);
+}
+
+/** Why `path` cannot be written, or `undefined`: the file itself when it exists, else the nearest folder that does. */
+function unwritable(path: string): string | undefined {
+  let existing = path;
+  let stats = statOrNothing(existing);
+  while (stats === undefined && dirname(existing) !== existing) {
+    existing = dirname(existing);
+    stats = statOrNothing(existing);
+  }
+  if (stats === undefined) return undefined; // nothing exists up to the root: let the write say why
+  if (existing === path) {
+    if (stats.isDirectory()) return "it is a folder";
+    return writable(path, constants.W_OK) ? undefined : "permission denied (the file is read-only to this user)";
+  }
+  if (!stats.isDirectory()) return `${existing} is not a folder`;
+  return writable(existing, constants.W_OK | constants.X_OK) ? undefined : `permission denied in ${existing}`;
+}
+
+/** The stats of `path`, or `undefined` when it is missing, or when a file or a closed folder stands in its way. */
+function statOrNothing(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function writable(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -52,14 +52,30 @@ const LABELS: Record<keyof CrawlDefinition, string> = {
  * ```
  */
 export function checkSameCrawl(stored: CrawlDefinition, given: CrawlDefinition, where: string): void {
+  const part = crawlDifference(stored, given);
+  if (part !== undefined) {
+    const [before, now] = [canonical(stored[part]), canonical(given[part])];
+    throw new UsageError(`Cannot continue ${where}: ${LABELS[part]} differs (it has ${before}, got ${now})`);
+  }
+}
+
+/**
+ * The first part, in the order of {@linkcode CrawlDefinition}'s fields, in which `given` differs from `stored`, or
+ * `undefined` when they define the same crawl; `start` is not compared when `given` has none. For a caller that
+ * names the parts in its own terms (a command line's flags).
+ *
+ * @example
+ * ```ts
+ * import { crawlDifference } from "./crawl_definition.ts";
+ * crawlDifference(stored, { ...stored, follow: "h1 a" }); // "follow"
+ * ```
+ */
+export function crawlDifference(stored: CrawlDefinition, given: CrawlDefinition): keyof CrawlDefinition | undefined {
   for (const key of Object.keys(LABELS) as (keyof CrawlDefinition)[]) {
     if (key === "start" && given.start.length === 0) continue;
-    const before = canonical(stored[key]);
-    const now = canonical(given[key]);
-    if (before !== now) {
-      throw new UsageError(`Cannot continue ${where}: ${LABELS[key]} differs (it has ${before}, got ${now})`);
-    }
+    if (canonical(stored[key]) !== canonical(given[key])) return key;
   }
+  return undefined;
 }
 
 /** JSON with object keys sorted, so that two equal definitions give the same string. */

@@ -9,6 +9,12 @@ export interface ShowProgressOptions {
   interval?: number;
   /** Appended to the summary, e.g. where the output went; a function is asked at the end. @default "" */
   note?: string | (() => string);
+  /**
+   * Whether to redraw the live line. Turn it off when rows go to the same terminal (JSONL on stdout, with stdout and
+   * `stream` both a terminal): rows written between two redraws would land on the live line's text.
+   * @default whether `stream` is a terminal
+   */
+  live?: boolean;
 }
 
 /**
@@ -28,7 +34,7 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
   const stream = options.stream ?? process.stderr;
   return (source) =>
     defer(() => {
-      const live = stream.isTTY === true;
+      const live = stream.isTTY === true && (options.live ?? true);
       const timer = live ? setInterval(() => stream.write(`\r${line(stats)}\x1b[K`), options.interval ?? 250) : undefined;
       timer?.unref();
       let failed = false;

@@ -1,4 +1,4 @@
-// Runs the pipelines as a user does, as child processes from the repository root, and reads what they write.
+// Runs the pipelines as a user does, as child processes started by their paths, and reads what they write.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -20,16 +20,33 @@ export interface Running {
   exit: Promise<Exit>;
 }
 
-/** Starts `node --import tsx pipelines/<script> ...args` from the repository root, killed if it outlives `ms`. */
-export function start(script: string, args: readonly string[], ms = 45_000): Running {
+/** How {@linkcode start} runs a pipeline. */
+export interface StartOptions {
+  /** The working directory. @default the repository root */
+  cwd?: string;
+  /** Run as this user and group (the test runs as root): what a user without root's rights sees. */
+  uid?: number;
+  gid?: number;
+  /** Killed if it outlives this. @default 45000 */
+  ms?: number;
+}
+
+/**
+ * Starts `pipelines/<script> ...args` as a user does, by its path (its first lines run node with the repository's
+ * tsx), from the repository root unless told otherwise.
+ */
+export function start(script: string, args: readonly string[], options: StartOptions = {}): Running {
+  const { cwd = ROOT, ms = 45_000 } = options;
   const env = { ...process.env };
   // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
   delete env.RXCRAWL_DEBUG;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", script), ...args], {
-    cwd: ROOT,
+  const child = spawn(join(ROOT, "pipelines", script), args, {
+    cwd,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   let stdout = "";
   let stderr = "";
@@ -49,8 +66,8 @@ export function start(script: string, args: readonly string[], ms = 45_000): Run
   return { child, exit };
 }
 
-export function run(script: string, args: readonly string[]): Promise<Exit> {
-  return start(script, args).exit;
+export function run(script: string, args: readonly string[], options: StartOptions = {}): Promise<Exit> {
+  return start(script, args, options).exit;
 }
 
 export interface Csv {

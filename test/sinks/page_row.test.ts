@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PageRecord } from "../../src/records.ts";
-import { pageColumns, pageRow } from "../../src/sinks/page_row.ts";
+import { nullForEmpty, pageColumns, pageRow } from "../../src/sinks/page_row.ts";
 
 const RECORD: PageRecord = {
   url: "https://book.douban.com/subject/1/",
@@ -72,7 +72,7 @@ test("pageRow() flattens a record with the keys of pageColumns(), in the same or
     title: "活着 (豆瓣)",
     rating: 9.4,
     isbn: "9787506365437",
-    error: "",
+    error: null,
     fetched_at: "2024-05-01T08:00:00.000Z",
   });
   assert.deepEqual(Object.keys(row), pageColumns(["rating", "isbn"]));
@@ -96,9 +96,21 @@ test("pageRow() keeps a failed page's error and a status of 0 when no response c
     title: "",
     fields: {},
   };
-  const row = pageRow(failed, ["isbn"]);
+  const row = pageRow({ ...failed, contentType: "" }, ["isbn"]);
   assert.deepEqual(
-    [row.status, row.error, row.isbn, row.title],
-    [0, "Connection refused (https://x.example/)", null, ""],
+    [row.status, row.error, row.isbn, row.title, row.content_type],
+    [0, "Connection refused (https://x.example/)", null, null, null],
   );
+});
+
+test("pageRow() writes no value as null, never as an empty string: an error on success, an empty title or field", () => {
+  const row = pageRow({ ...RECORD, title: "", fields: { h1: "", n: 0, flag: false } }, ["h1", "n", "flag"]);
+  assert.deepEqual([row.error, row.title, row.h1, row.n, row.flag], [null, null, null, 0, false]);
+  assert.equal(Object.values(row).includes(""), false);
+});
+
+test("nullForEmpty() turns each empty string into null and keeps every other value and the key order", () => {
+  const row = nullForEmpty({ a: "", b: "x", c: 0, d: null, e: false, f: " " });
+  assert.deepEqual(row, { a: null, b: "x", c: 0, d: null, e: false, f: " " });
+  assert.deepEqual(Object.keys(row), ["a", "b", "c", "d", "e", "f"]);
 });

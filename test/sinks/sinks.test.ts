@@ -442,3 +442,20 @@ test("writeRows() rejects any other extension up front, before a file is created
     assert.deepEqual(fs.readdirSync(dir), []);
   });
 });
+
+test("writeRows() rejects up front a path it cannot write: a folder, a file in the way, and creates nothing", async () => {
+  await withTmp(async (dir) => {
+    fs.mkdirSync(path.join(dir, "rows.csv"));
+    fs.writeFileSync(path.join(dir, "a-file"), "");
+    const cases: [string, string][] = [
+      [path.join(dir, "rows.csv"), "it is a folder"],
+      [path.join(dir, "a-file", "deeper", "rows.csv"), `${path.join(dir, "a-file")} is not a folder`],
+    ];
+    for (const [file, reason] of cases) {
+      assert.throws(() => writeRows(file), { name: "UsageError", message: `Cannot write ${file}: ${reason}` });
+    }
+    assert.deepEqual(fs.readdirSync(dir).sort(), ["a-file", "rows.csv"]);
+    // Folders that do not exist yet are fine: the sink makes them.
+    assert.doesNotThrow(() => writeRows(path.join(dir, "new", "sub", "rows.jsonl")));
+  });
+});

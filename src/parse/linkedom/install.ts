@@ -3,9 +3,10 @@
 // linkedom costs it 0.1 s of start-up and about 25 MB. Its CommonJS build can be loaded synchronously at that moment;
 // the EventTarget is swapped by putting our module in the require cache under the path of linkedom's own, before
 // linkedom is required. A program that required linkedom itself before rxcrawl keeps linkedom's own EventTarget,
-// which works the same, slower.
+// which works the same, slower. Attribute names are lower-cased as an HTML parser does (./attribute_case.ts).
 import { createRequire, Module } from "node:module";
 import { dirname, join } from "node:path";
+import { lowerCaseAttributeNames } from "./attribute_case.ts";
 import { EventTarget } from "./event_target.ts";
 
 type Linkedom = typeof import("linkedom");
@@ -33,6 +34,7 @@ export function linkedom(): Linkedom {
       require.cache[file] = module;
     }
     loaded = require("linkedom") as Linkedom;
+    lowerCaseAttributeNames(loaded);
   }
   return loaded;
 }

@@ -1,0 +1,87 @@
+// Local stand-ins for the web hosts that documentation names: a doc test crawls them instead of the real sites, which
+// a test never reaches. book.douban.com gets Douban-like book pages; every other host the small example site below.
+import type { ServerResponse } from "node:http";
+import { renderDemoPage } from "../../src/demo/demo_site.ts";
+import { type Handler, html, startServer, type TestServer } from "./server.ts";
+
+/** Book pages of the Douban-like stand-in: any /subject/<id>/ is one of them, so real Douban URLs work too. */
+const BOOKS = 200;
+
+/**
+ * The example site: a home page with a heading, an image and links, two product pages with a `.price` and a
+ * `[data-sku]`, an about page, a login page and a sorted listing that a crawl may want to deny, and a link to a page
+ * that is gone (a 404). With `prices: false`, no page has a price.
+ */
+function exampleSite(host: string, prices: boolean): Record<string, Handler> {
+  const page = (title: string, body: string) =>
+    html(`<!DOCTYPE html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`);
+  const product = (n: number) =>
+    page(
+      `Product ${n}`,
+      `${prices ? `<span class="price">$${n}9.00</span>` : ""}<div data-sku="SKU-${n}"></div>` +
+        `<a href="/">Home</a> <a href="/products/${3 - n}">Other product</a>`,
+    );
+  return {
+    "/": page(
+      `${host}`,
+      '<img src="/logo.png" alt="logo"><a href="/products/1">One</a> <a href="/products/2">Two</a> ' +
+        '<a href="/about">About</a> <a href="/login">Log in</a> <a href="/?sort=price">By price</a> ' +
+        '<a href="/old-news">Old news</a>',
+    ),
+    "/products/1": product(1),
+    "/products/2": product(2),
+    "/about": page("About", "<p>A site to crawl in tests.</p>"),
+    "/login": page("Log in", "<form><input name=user></form>"),
+    "/logo.png": (_req, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+    },
+  };
+}
+
+/** A Douban-like site on one origin: /subject/<id>/ renders demo book <id mod 200>, its links on the same origin. */
+async function doubanSite(): Promise<TestServer> {
+  const server: TestServer = await startServer((req, res) => {
+    const id = /^\/subject\/(\d+)\/$/.exec(req.url ?? "")?.[1];
+    if (id === undefined) return html("<title>404</title>", { status: 404 })(req, res);
+    return html(renderDemoPage(Number(id) % BOOKS, server.origin, { pages: BOOKS }))(req, res);
+  });
+  return server;
+}
+
+/** Options of {@linkcode StandInSites}. */
+export interface StandInOptions {
+  /** Whether the example site's product pages have a `.price`. @default true */
+  prices?: boolean;
+}
+
+/** One local site per host named, started on first use; {@linkcode rewrite} points URLs at them. */
+export class StandInSites {
+  readonly #sites = new Map<string, Promise<TestServer>>();
+  readonly #prices: boolean;
+
+  constructor(options: StandInOptions = {}) {
+    this.#prices = options.prices ?? true;
+  }
+
+  /** The local origin (`http://127.0.0.1:PORT`) standing in for `host`. */
+  async origin(host: string): Promise<string> {
+    let site = this.#sites.get(host);
+    if (site === undefined) {
+      site = host === "book.douban.com" ? doubanSite() : startServer(exampleSite(host, this.#prices));
+      this.#sites.set(host, site);
+    }
+    return (await site).origin;
+  }
+
+  /** `text` with every http(s) URL of a host other than this machine's pointing at that host's stand-in instead. */
+  async rewrite(text: string): Promise<string> {
+    const pattern = /https?:\/\/([a-z0-9.-]+\.[a-z]{2,})(?::\d+)?/gi;
+    const hosts = new Set(Array.from(text.matchAll(pattern), (match) => match[1]!.toLowerCase()));
+    const origins = new Map(await Promise.all([...hosts].map(async (host) => [host, await this.origin(host)] as const)));
+    return text.replace(pattern, (_url, host: string) => origins.get(host.toLowerCase())!);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#sites.values()].map(async (site) => (await site).close()));
+  }
+}

@@ -1,0 +1,144 @@
+// rxcrawl as a user gets it: `npm pack`, the tarball installed into a fresh project, a consumer type-checked with
+// `tsc --init`'s defaults and run with plain node, and the rxcrawl command run through npx. Dependencies come from the
+// npm cache the repository's own install filled (--prefer-offline), else from the registry.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { type DemoSite, startDemoSite } from "../src/demo/demo_site.ts";
+import { DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
+import { parseCsv, ROOT } from "./helpers/pipeline.ts";
+
+const execFileAsync = promisify(execFile);
+const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-package-"));
+const PROJECT = join(TMP, "project");
+after(() => rm(TMP, { recursive: true, force: true }));
+
+interface Packed {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  entryCount: number;
+  files: { path: string }[];
+}
+
+const manifest = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+/** The versions the repository develops with, so that the npm cache has them. */
+const installed = async (name: string) =>
+  (JSON.parse(await readFile(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+
+/** Runs a command the way a user's shell would, without the test runner's variables; rejects with its output. */
+async function sh(command: string, args: readonly string[], cwd: string, timeout = 120_000): Promise<{ stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
+  delete env.NODE_TEST_CONTEXT;
+  delete env.RXCRAWL_DEBUG;
+  try {
+    return await execFileAsync(command, args, { cwd, env, timeout, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(" ")} failed: ${(error as Error).message}\n${stdout ?? ""}\n${stderr ?? ""}`);
+  }
+}
+
+let packed: Packed;
+let site: DemoSite;
+
+before(async () => {
+  site = await startDemoSite({ pages: 30, bodyKb: 1 });
+  // npm pack runs `prepare`, which builds dist/.
+  const { stdout } = await sh("npm", ["pack", "--json", "--pack-destination", TMP], ROOT);
+  packed = (JSON.parse(stdout) as Packed[])[0]!;
+  await mkdir(PROJECT);
+  await writeFile(join(PROJECT, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2));
+  const dev = [`typescript@${await installed("typescript")}`, `@types/node@${await installed("@types/node")}`];
+  await sh("npm", ["install", "--prefer-offline", join(TMP, packed.filename), ...dev], PROJECT);
+});
+
+after(() => site?.close());
+
+test("the tarball holds the built package and its readme, and no tests, benchmarks or TypeScript sources", () => {
+  const paths = packed.files.map((file) => file.path);
+  assert.deepEqual(paths.filter((path) => /^(test|bench|src|pipelines|bin|data)\//.test(path)), []);
+  assert.deepEqual(paths.filter((path) => !path.startsWith("dist/") && !["README.md", "package.json"].includes(path)), []);
+  for (const entry of ["dist/src/mod.js", "dist/src/mod.d.ts", "dist/src/cli/mod.js", "dist/src/demo/mod.d.ts", "dist/bin/rxcrawl.js"]) {
+    assert.ok(paths.includes(entry), `${entry} is in the tarball`);
+  }
+  assert.ok(packed.entryCount < 150, `${packed.entryCount} files`);
+});
+
+test("the installed package needs neither tsx nor esbuild, and shares the project's rxjs", () => {
+  const modules = join(PROJECT, "node_modules");
+  assert.equal(existsSync(join(modules, "tsx")), false);
+  assert.equal(existsSync(join(modules, "esbuild")), false);
+  assert.ok(existsSync(join(modules, "rxjs")), "rxjs, the peer dependency, is installed beside it");
+  assert.equal(existsSync(join(modules, "rxcrawl", "node_modules", "rxjs")), false, "one rxjs, not a second copy");
+});
+
+test("a TypeScript consumer type-checks with tsc --init's defaults (module nodenext, strict)", async () => {
+  const tsc = join(PROJECT, "node_modules", "typescript", "bin", "tsc");
+  await sh(process.execPath, [tsc, "--init"], PROJECT);
+  await writeFile(
+    join(PROJECT, "check.ts"),
+    `import { lastValueFrom, map } from "rxjs";
+import { crawl, type PageRecord, pageRow, writeCsv } from "rxcrawl";
+import { commandSpec } from "rxcrawl/cli";
+import { startDemoSite } from "rxcrawl/demo";
+
+const site = await startDemoSite({ pages: 20 });
+export const help: string = commandSpec({ usage: "[options]", about: "Crawls.", flags: ["concurrency"] }).help;
+await lastValueFrom(
+  crawl({ start: site.startUrl, follow: "#db-rec-section dt a", workers: 1 }).pipe(
+    map((page: PageRecord) => pageRow(page)),
+    writeCsv("out/books.csv", { columns: ["url", "title", "error"] }),
+  ),
+);
+await site.close();
+`,
+  );
+  const checked = await sh(process.execPath, [tsc, "--noEmit"], PROJECT);
+  assert.equal(checked.stdout + checked.stderr, "");
+});
+
+test("a JavaScript consumer crawls the demo site with plain node, parsing on a worker thread, and writes its CSV", async () => {
+  await writeFile(
+    join(PROJECT, "app.mjs"),
+    `import { lastValueFrom, map } from "rxjs";
+import { crawl, writeCsv } from "rxcrawl";
+import { startDemoSite } from "rxcrawl/demo";
+
+const site = await startDemoSite({ pages: 20 });
+await lastValueFrom(
+  crawl({ start: site.startUrl, follow: "#db-rec-section dt a", workers: 1 }).pipe(
+    map((page) => ({ url: page.url, status: page.status, title: page.title })),
+    writeCsv("out/books.csv", { columns: ["url", "status", "title"] }),
+  ),
+);
+await site.close();
+`,
+  );
+  const result = await sh(process.execPath, ["app.mjs"], PROJECT);
+  assert.equal(result.stdout + result.stderr, "");
+  const { header, rows } = parseCsv(await readFile(join(PROJECT, "out", "books.csv"), "utf8"));
+  assert.deepEqual(header, ["url", "status", "title"]);
+  assert.equal(rows.length, 20);
+  assert.ok(rows.every((row) => row.status === "200" && / \(豆瓣\)$/.test(row.title ?? "")), "every page parsed");
+});
+
+test("npx rxcrawl --version prints the package's version, and npx rxcrawl crawl crawls the test site", async () => {
+  const version = await sh("npx", ["rxcrawl", "--version"], PROJECT);
+  assert.equal(version.stdout, `${manifest.version}\n`);
+  const help = await sh("npx", ["rxcrawl", "crawl", "--help"], PROJECT);
+  assert.match(help.stdout, /^usage: rxcrawl crawl <start-url>\.\.\. \[options\]\n/);
+
+  const crawled = await sh("npx", ["rxcrawl", "crawl", site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", "out/site.csv"], PROJECT);
+  assert.match(crawled.stderr, /^Code runtime: [\d.]+ s: 30 pages, 0 errors, [\d.]+ pages\/s; wrote out\/site\.csv\n$/);
+  const { rows } = parseCsv(await readFile(join(PROJECT, "out", "site.csv"), "utf8"));
+  assert.deepEqual(new Set(rows.map((row) => row.url)), new Set(site.urls()));
+
+  const books = await sh("npx", ["rxcrawl", "books", site.startUrl, "--rate", "1000", "--out", "out/books.csv"], PROJECT);
+  assert.match(books.stderr, /^Code runtime: .*: 30 pages, 0 errors, .*; wrote out\/books\.csv\n$/);
+});
