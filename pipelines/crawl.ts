@@ -6,19 +6,11 @@
 // --max-semi-space-size=2: 2 MB young-generation semi-spaces: as fast as the default, 30 to 40 MB less resident.
 // The generic crawler: from start URLs, follow links (every a[href] on the start hosts by default), and write one row
 // per URL attempted: url, final_url, status, content_type, depth, title, the --extract fields, error, fetched_at.
-// Input: start URLs and flags. Output: CSV or JSONL by the extension of --out, JSONL on stdout without it.
+// Input: start URLs and flags. Output: CSV, JSONL or Parquet by the extension of each --out, JSONL on stdout without
+// one; --stats and --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom, map } from "rxjs";
-import { crawl, type CrawlOptions, CrawlStats, pageColumns, pageRow, showProgress, writeRows } from "../src/mod.ts";
-import {
-  commandSpec,
-  crawlFlags,
-  defaultWorkers,
-  openJournal,
-  parseCli,
-  programName,
-  runPipeline,
-  stopOnSignals,
-} from "../src/cli/mod.ts";
+import { crawl, type CrawlOptions, PAGE_TYPES, pageColumns, pageRow } from "../src/mod.ts";
+import { commandSpec, defaultWorkers, openCrawlJob, parseCli, programName, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
 
 const COMMAND = commandSpec({
   usage: "<start-url>... [options]",
@@ -27,6 +19,9 @@ const COMMAND = commandSpec({
     "follow",
     "extract",
     "out",
+    "stats",
+    "report",
+    "sitemap",
     "concurrency",
     "per-host",
     "rate",
@@ -43,38 +38,36 @@ const COMMAND = commandSpec({
     "deny",
     "any-host",
     "workers",
+    ...SHARED_FLAGS,
   ],
   positionals: true,
-  footer: `Columns: ${pageColumns(["<fields>"]).join(", ")}.
+  footer: `Columns: ${pageColumns(["<fields>"]).join(", ")} (and lastmod after title with --sitemap).
 Example: ${programName()} https://example.com/ --max-depth 2 --extract h1=h1 --out data/out/example.csv`,
 });
 
 await runPipeline(async () => {
   const { values, positionals } = parseCli(COMMAND);
-  const flags = crawlFlags(values);
-  const fields = Object.keys(flags.extract ?? {});
-  const columns = pageColumns(fields);
-  const out = values.out as string | undefined;
-  const stats = new CrawlStats();
-  const stop = stopOnSignals();
-  const options: CrawlOptions = { start: positionals, workers: defaultWorkers(), ...flags, columns, signal: stop.signal, stats };
-  const journal = await openJournal(out, values.resume === true, options);
-
+  // The fields and the lastmod column follow the crawl's options, which a process joining a shared crawl takes from it.
+  const shape = (options: CrawlOptions) => ({ fields: Object.keys(options.extract ?? {}), rows: { lastmod: options.sitemap === true } });
+  const job = await openCrawlJob(values, {
+    start: positionals,
+    defaults: { workers: defaultWorkers() },
+    columns: (options) => pageColumns(shape(options).fields, shape(options).rows),
+    types: PAGE_TYPES,
+    title: `Crawl of ${positionals.join(", ") || `crawl "${values["crawl-id"]}"`}`,
+  });
+  const { fields, rows } = shape(job.options);
   try {
     await lastValueFrom(
-      crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
-        map((page) => pageRow(page, fields)),
-        writeRows(out ?? process.stdout, { columns, append: journal?.resumed ?? false }),
-        // Rows on a terminal and a live line on the same terminal would run into each other: the summary is enough.
-        showProgress(stats, {
-          note: out === undefined ? "rows on stdout" : `wrote ${out}`,
-          live: out !== undefined || process.stdout.isTTY !== true,
-        }),
+      crawl(job.options).pipe(
+        map((page) => pageRow(page, fields, rows)),
+        job.write(),
+        job.progress(),
       ),
       { defaultValue: undefined },
     );
   } finally {
-    journal?.close();
+    await job.close();
   }
-  process.exitCode = stop.exitCode();
+  process.exitCode = job.exitCode();
 });

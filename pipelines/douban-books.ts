@@ -7,25 +7,20 @@
 // The seed's crawler: from a Douban book page, follow the recommended books ("#db-rec-section dt a") from page to page
 // and write each book's title, author, publisher, year, rating, number of ratings and ISBN.
 // Input: a start URL (default: the seed's page), or --demo for the bundled local Douban-like site.
-// Output: data/out/douban-books.csv (or --out), one row per page attempted.
+// Output: data/out/douban-books.csv (or each --out: CSV, JSONL or Parquet), one row per page attempted; --stats and
+// --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom, map } from "rxjs";
 import {
   BROWSER_USER_AGENT,
-  checkOutputPath,
   crawl,
-  type CrawlJournal,
-  type CrawlOptions,
-  CrawlStats,
   DOUBAN_FIELDS,
   DOUBAN_RECOMMENDATIONS,
   DOUBAN_START,
   doubanBook,
   nullForEmpty,
-  showProgress,
   UsageError,
-  writeRows,
 } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, openJournal, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import { commandSpec, defaultWorkers, openCrawlJob, parseCli, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"];
@@ -33,7 +28,7 @@ const COMMAND = commandSpec({
   usage: "[<start-url>...] [options]",
   about: `Follows Douban's recommended books from page to page and writes one row per book page:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers"],
+  flags: ["demo", "out", "stats", "report", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers", ...SHARED_FLAGS],
   defaults: {
     out: "data/out/douban-books.csv",
     "max-pages": "200",
@@ -41,45 +36,39 @@ ${COLUMNS.join(", ")}.`,
     rate: "1, as Douban bans faster crawlers; none with --demo",
   },
   positionals: true,
-  footer: `Default start: ${DOUBAN_START}
+  footer: `Default start: ${DOUBAN_START} (with --redis, a process given no start URL joins the shared crawl instead)
 Requests carry a desktop browser's User-Agent, Accept and Accept-Language headers, as Douban requires.`,
 });
 
 await runPipeline(async () => {
   const { values, positionals } = parseCli(COMMAND);
   const demo = values.demo === true;
-  const out = (values.out as string | undefined) ?? "data/out/douban-books.csv";
-  const flags = crawlFlags(values);
   if (demo && values.resume === true) {
     throw new UsageError("Expected --resume without --demo: the demo site gets a new address each run");
   }
-  checkOutputPath(out); // before the demo site starts and says where it is
+  // With --redis, a process given no start URL joins the crawl, and takes its budget from it.
+  const joining = values.redis !== undefined && !demo && positionals.length === 0;
   const site = demo ? await startDemoSite() : undefined;
-  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : [DOUBAN_START];
-  const stats = new CrawlStats();
-  const stop = stopOnSignals();
-  const options: CrawlOptions = {
+  const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : joining ? [] : [DOUBAN_START];
+  const job = await openCrawlJob(values, {
     start,
-    follow: DOUBAN_RECOMMENDATIONS,
-    extract: doubanBook,
-    maxPages: 200,
-    concurrency: demo ? 16 : 4,
-    rate: demo ? Infinity : 1,
-    workers: defaultWorkers(),
-    ...flags,
-    userAgent: BROWSER_USER_AGENT,
-    headers: { referer: "https://book.douban.com/" },
+    defaults: { maxPages: joining ? Infinity : 200, concurrency: demo ? 16 : 4, rate: demo ? Infinity : 1, workers: defaultWorkers() },
+    fixed: {
+      follow: DOUBAN_RECOMMENDATIONS,
+      extract: doubanBook,
+      userAgent: BROWSER_USER_AGENT,
+      headers: { referer: "https://book.douban.com/" },
+    },
     columns: COLUMNS,
-    signal: stop.signal,
-    stats,
-  };
-  let journal: CrawlJournal | undefined;
+    types: { year: "int32", rating: "double", ratings: "int32", status: "int32", depth: "int32", fetched_at: "timestamp" },
+    out: "data/out/douban-books.csv",
+    title: "Douban books",
+  });
+  if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
 
   try {
-    journal = await openJournal(out, values.resume === true, options);
-    if (site !== undefined) process.stderr.write(`demo site: ${site.origin} (${site.pages} book pages)\n`);
     await lastValueFrom(
-      crawl({ ...options, ...(journal === undefined ? {} : { journal }) }).pipe(
+      crawl(job.options).pipe(
         map((page) =>
           nullForEmpty({
             url: page.url,
@@ -90,14 +79,14 @@ await runPipeline(async () => {
             fetched_at: page.fetchedAt,
           }),
         ),
-        writeRows(out, { columns: COLUMNS, append: journal?.resumed ?? false }),
-        showProgress(stats, { note: `wrote ${out}` }),
+        job.write(),
+        job.progress(),
       ),
       { defaultValue: undefined },
     );
   } finally {
-    journal?.close();
+    await job.close();
     await site?.close();
   }
-  process.exitCode = stop.exitCode();
+  process.exitCode = job.exitCode();
 });

@@ -7,10 +7,11 @@
 // The seed's multi-core example: fetch a list of URLs concurrently on this thread's event loop while a pool of worker
 // threads parses the pages, and write each page's <title>.
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
-// Output: data/out/titles.csv (or --out): url, status, title, error, fetched_at.
+// Output: data/out/titles.csv (or each --out: CSV, JSONL or Parquet): url, status, title, error, fetched_at; --stats
+// and --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom, map } from "rxjs";
-import { crawl, CrawlStats, nullForEmpty, readUrlList, showProgress, writeRows } from "../src/mod.ts";
-import { commandSpec, crawlFlags, defaultWorkers, integerFlag, parseCli, runPipeline, stopOnSignals } from "../src/cli/mod.ts";
+import { crawl, nullForEmpty, readUrlList } from "../src/mod.ts";
+import { commandSpec, defaultWorkers, integerFlag, openCrawlJob, parseCli, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", "status", "title", "error", "fetched_at"];
@@ -18,47 +19,44 @@ const COMMAND = commandSpec({
   usage: "[<url-list-file>] [options]",
   about: `Fetches every URL of a list (one per line; blank lines and # comments skipped) and writes each page's title:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "concurrency", "workers", "timeout", "no-robots"],
+  flags: ["demo", "out", "stats", "report", "concurrency", "workers", "timeout", "no-robots", ...SHARED_FLAGS],
   defaults: { out: "data/out/titles.csv", concurrency: "16" },
   positionals: true,
-  footer: "Default list: data/url_list.txt",
+  footer: "Default list: data/url_list.txt (with --redis, a process given no list joins the shared crawl instead)",
 });
 
 await runPipeline(async () => {
   const { values, positionals } = parseCli(COMMAND);
-  const out = (values.out as string | undefined) ?? "data/out/titles.csv";
   integerFlag(values, "workers", 1); // at least one parser thread: parsing on other cores is the point here
-  const flags = crawlFlags(values);
   const site = values.demo === true ? await startDemoSite() : undefined;
-  const urls = site?.urls() ?? (await readUrlList(positionals[0] ?? "data/url_list.txt"));
-  const stats = new CrawlStats();
-  const stop = stopOnSignals();
+  const joining = values.redis !== undefined && site === undefined && positionals.length === 0;
+  const urls = site?.urls() ?? (joining ? [] : await readUrlList(positionals[0] ?? "data/url_list.txt"));
+  const job = await openCrawlJob(values, {
+    start: urls,
+    defaults: { concurrency: 16, workers: defaultWorkers() },
+    // A list is a crawl that follows no link: each URL once, on any host, parsed on the worker threads. A fetch slot
+    // is held until its page is parsed, so a long list never piles bodies up before slower parsers.
+    fixed: { follow: false, hosts: "any" },
+    columns: COLUMNS,
+    types: { status: "int32", fetched_at: "timestamp" },
+    out: "data/out/titles.csv",
+    title: "Titles",
+  });
 
   try {
     await lastValueFrom(
-      // A list is a crawl that follows no link: each URL once, on any host, parsed on the worker threads. A fetch slot
-      // is held until its page is parsed, so a long list never piles bodies up before slower parsers.
-      crawl({
-        concurrency: 16,
-        workers: defaultWorkers(),
-        ...flags,
-        start: urls,
-        follow: false,
-        hosts: "any",
-        columns: COLUMNS,
-        signal: stop.signal,
-        stats,
-      }).pipe(
+      crawl(job.options).pipe(
         map((page) =>
           nullForEmpty({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt }),
         ),
-        writeRows(out, { columns: COLUMNS }),
-        showProgress(stats, { note: `wrote ${out}` }),
+        job.write(),
+        job.progress(),
       ),
       { defaultValue: undefined },
     );
   } finally {
+    await job.close();
     await site?.close();
   }
-  process.exitCode = stop.exitCode();
+  process.exitCode = job.exitCode();
 });

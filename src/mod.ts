@@ -66,9 +66,10 @@ export { SeenSet } from "./state/seen_set.ts";
 export { completeRows } from "./sinks/complete_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
-export { nullForEmpty, pageColumns, pageRow, type PageRow } from "./sinks/page_row.ts";
+export { nullForEmpty, pageColumns, pageRow, type PageRow, type PageRowOptions } from "./sinks/page_row.ts";
 export {
   type InvalidParquetValue,
+  PAGE_TYPES,
   pageParquetSchema,
   type ParquetColumnType,
   type ParquetSchema,
@@ -79,7 +80,7 @@ export type { SinkTarget } from "./sinks/sink.ts";
 export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 
 export { CrawlStats } from "./stats/crawl_stats.ts";
-export type { CrawlSummary, FinishReason, Histogram } from "./stats/crawl_summary.ts";
+export { type CrawlSummary, FINISH_REASONS, type FinishReason, type Histogram } from "./stats/crawl_summary.ts";
 export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
 
 export { renderReport, type RenderReportOptions } from "./report/render_report.ts";

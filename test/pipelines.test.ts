@@ -319,7 +319,7 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[], "Expected at least one start URL, got none"],
       [
         [url, "--out", join(TMP, "file.txt")],
-        `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(join(TMP, "file.txt"))}`,
+        `Expected the output file to end in .csv, .jsonl or .parquet, got ${JSON.stringify(join(TMP, "file.txt"))}`,
       ],
       [[url, "--follow", "a[["], 'Expected follow to be a valid CSS selector, got "a[["'],
       [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
@@ -534,7 +534,7 @@ test("douban-books.ts --demo writes every book of the bundled site with the fiel
 test("douban-books.ts --demo with an --out it cannot write says so in one line, before the demo site starts", async () => {
   const out = join(TMP, "books.txt");
   const result = await run("douban-books.ts", ["--demo", "--out", out]);
-  assertUsageError(result, "douban-books.ts", `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(out)}`);
+  assertUsageError(result, "douban-books.ts", `Expected the output file to end in .csv, .jsonl or .parquet, got ${JSON.stringify(out)}`);
 });
 
 test("douban-books.ts <start-url> --max-pages 30 follows the recommendations from page to page", async () => {

@@ -12,10 +12,11 @@
  * ```
  * @module
  */
+export { type CrawlJob, type CrawlJobSpec, openCrawlJob } from "./crawl_job.ts";
 export { commandSpec, type CommandSpec, crawlFlags, defaultWorkers, type Flag, type FlagName, FLAGS } from "./flags.ts";
 export { openJournal } from "./open_journal.ts";
 export { type Cli, type CliSpec, headerFlags, integerFlag, numberFlag, parseCli } from "./parse_cli.ts";
 export { programName, setProgramName } from "./program.ts";
 export { runPipeline } from "./run_pipeline.ts";
-export { joinedOptions, SHARED_FLAGS, sharedNote, sharedState } from "./shared_state.ts";
+export { joinedOptions, SHARED_FLAGS, sharedState } from "./shared_state.ts";
 export { type Stop, stopOnSignals } from "./stop_on_signals.ts";

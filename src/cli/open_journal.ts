@@ -2,7 +2,7 @@ import { type CrawlOptions, crawlConfig } from "../crawl_options.ts";
 import { UsageError } from "../errors.ts";
 import { type CrawlDefinition, crawlDifference } from "../state/crawl_definition.ts";
 import { CrawlJournal } from "../state/journal.ts";
-import { checkOutputPath } from "../sinks/write_rows.ts";
+import { checkOutputPath, isParquetPath } from "../sinks/write_rows.ts";
 import { programName } from "./program.ts";
 
 /**
@@ -32,18 +32,19 @@ export async function openJournal(
     return undefined;
   }
   checkOutputPath(out);
+  if (isParquetPath(out)) {
+    // A Parquet file is written whole at the end: there is nothing to continue, so no journal to keep.
+    if (resume) throw new UsageError(`Cannot resume ${out}: a Parquet file is written whole at the end of a crawl, so an interrupted one holds no rows to continue from (write CSV or JSONL to resume)`);
+    return undefined;
+  }
   const given = options === undefined ? undefined : crawlConfig(options).definition;
   const journal = await CrawlJournal.open(out, { resume });
   const stored = journal.state.definition;
   if (journal.resumed && stored !== undefined && given !== undefined) {
-    const part = crawlDifference(stored, given);
-    if (part !== undefined) {
+    const difference = describeDifference(stored, given);
+    if (difference !== undefined) {
       journal.close();
-      const [name, was] = FLAG_TERMS[part];
-      throw new UsageError(
-        `Cannot resume ${out} with a different crawl: ${name} ${was} ${shown(part, stored)}, now ${shown(part, given)} ` +
-          "(run without --resume to start over)",
-      );
+      throw new UsageError(`Cannot resume ${out} with a different crawl: ${difference} (run without --resume to start over)`);
     }
   }
   if (resume) {
@@ -51,6 +52,23 @@ export async function openJournal(
     process.stderr.write(`${programName()}: resuming ${out}: ${rows} rows kept, ${pending.length} URLs to fetch again\n`);
   }
   return journal;
+}
+
+/**
+ * How `given` differs from the `stored` definition of a crawl, in the terms of the command line (`--extract was none,
+ * now "h1=h1"`), or `undefined` when they define the same crawl.
+ *
+ * @example
+ * ```ts
+ * import { describeDifference } from "./open_journal.ts";
+ * describeDifference(stored, given); // '--follow was "a[href]", now "main a"'
+ * ```
+ */
+export function describeDifference(stored: CrawlDefinition, given: CrawlDefinition): string | undefined {
+  const part = crawlDifference(stored, given);
+  if (part === undefined) return undefined;
+  const [name, was] = FLAG_TERMS[part];
+  return `${name} ${was} ${shown(part, stored)}, now ${shown(part, given)}`;
 }
 
 /** Each part of a crawl's definition as the command line sets it, with the verb that agrees with it. */

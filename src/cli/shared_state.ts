@@ -75,18 +75,6 @@ function definitionOptions(definition: CrawlDefinition): Partial<CrawlOptions> {
   if (follow === false || "selector" in follow) options.follow = follow === false ? false : follow.selector;
   if (extract !== null && "fields" in extract) options.extract = extract.fields;
   if (definition.maxDepth !== null) options.maxDepth = definition.maxDepth;
+  if (definition.sitemap) options.sitemap = true;
   return options;
-}
-
-/**
- * What the summary adds for a shared crawl: the round trips this process made to Redis. Empty without one.
- *
- * @example
- * ```ts
- * import { sharedNote } from "./shared_state.ts";
- * showProgress(stats, { note: () => `wrote ${out}${sharedNote(state)}` });
- * ```
- */
-export function sharedNote(state: RedisCrawlState | undefined): string {
-  return state === undefined ? "" : `; ${state.calls} Redis calls`;
 }

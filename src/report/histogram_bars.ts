@@ -1,5 +1,5 @@
 import type { Histogram } from "../stats/crawl_summary.ts";
-import { formatQuantity, formatRange, type Quantity } from "./format.ts";
+import { formatQuantity, formatRange, type Quantity } from "../stats/format.ts";
 
 /** A percentile drawn on a histogram's bars. */
 export interface PercentileMarker {

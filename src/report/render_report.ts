@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.ts";
 import type { CrawlSummary } from "../stats/crawl_summary.ts";
 import { chartLibrarySource } from "./chart_library.ts";
-import { formatCount } from "./format.ts";
+import { formatCount } from "../stats/format.ts";
 import { escapeHtml, jsonForScript } from "./html.ts";
 import { REPORT_CLIENT } from "./report_client.ts";
 import { reportCharts, type ReportChart } from "./report_charts.ts";

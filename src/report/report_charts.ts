@@ -1,6 +1,6 @@
 import type { ChartConfiguration } from "chart.js";
 import type { CrawlSummary, Histogram } from "../stats/crawl_summary.ts";
-import { formatCount, formatDecimal, formatDuration, formatPercent, formatQuantity, type Quantity } from "./format.ts";
+import { formatCount, formatDecimal, formatDuration, formatPercent, formatQuantity, type Quantity } from "../stats/format.ts";
 import { barChart, chartOptions } from "./chart_config.ts";
 import { histogramBars, type PercentileMarker } from "./histogram_bars.ts";
 import { timelineRates } from "./timeline_rates.ts";

@@ -1,5 +1,5 @@
-import type { CrawlSummary, FinishReason } from "../stats/crawl_summary.ts";
-import { formatBytes, formatCount, formatDecimal, formatDuration, formatPercent, formatTime } from "./format.ts";
+import { type CrawlSummary, FINISH_REASONS, type FinishReason } from "../stats/crawl_summary.ts";
+import { formatBytes, formatCount, formatDecimal, formatDuration, formatPercent, formatTime } from "../stats/format.ts";
 import { escapeHtml } from "./html.ts";
 
 /** One headline figure: a label, the value, and a line that puts the value in context. */
@@ -14,14 +14,6 @@ type Tone = "good" | "bad" | "warn" | "accent";
 
 /** The colour of each finish reason: green for a crawl that ran out of URLs, red for one that failed. */
 const FINISH_TONE: Record<FinishReason, Tone> = { done: "good", "max-pages": "accent", stopped: "warn", failed: "bad" };
-
-/** How each finish reason reads in the report. */
-const FINISH_TEXT: Record<FinishReason, string> = {
-  done: "nothing left to fetch",
-  "max-pages": "maxPages reached",
-  stopped: "stopped by a signal",
-  failed: "ended early by an error",
-};
 
 /**
  * The headline figures of a crawl, as two bands of HTML: the outcome (pages, ok, errors, rate, time, finish) in large
@@ -48,7 +40,7 @@ export function reportFigures(summary: CrawlSummary): string {
     },
     { label: "Pages/s", value: formatDecimal(s.pagesPerSecond), sub: "over the whole crawl" },
     { label: "Elapsed", value: formatDuration(s.elapsedSeconds), sub: `${formatDecimal(s.elapsedSeconds)} s wall time` },
-    { label: "Finish", value: s.finish, sub: FINISH_TEXT[s.finish] ?? "", tone: FINISH_TONE[s.finish] ?? "warn" },
+    { label: "Finish", value: s.finish, sub: FINISH_REASONS[s.finish] ?? "", tone: FINISH_TONE[s.finish] ?? "warn" },
   ];
   const perPage = (n: number) => (s.pages > 0 ? `${formatDecimal(n / s.pages)} per page` : "");
   const traffic: Figure[] = [

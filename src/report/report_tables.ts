@@ -1,6 +1,6 @@
 import type { CrawlErrorCode } from "../errors.ts";
 import type { CrawlSummary } from "../stats/crawl_summary.ts";
-import { formatCount, formatMs, formatPercent } from "./format.ts";
+import { formatCount, formatMs, formatPercent } from "../stats/format.ts";
 import { escapeHtml, urlLink } from "./html.ts";
 
 /** What each error code means for the person reading the report; a new code fails to compile until it is here. */

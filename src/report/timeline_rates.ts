@@ -1,5 +1,5 @@
 import type { CrawlSummary } from "../stats/crawl_summary.ts";
-import { formatClock } from "./format.ts";
+import { formatClock } from "../stats/format.ts";
 
 /** A crawl's timeline as rates, one point per bucket. */
 export interface TimelineRates {

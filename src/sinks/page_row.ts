@@ -8,6 +8,12 @@ const TAIL = ["error", "fetched_at"] as const;
 /** A flat row: what the pipelines write to CSV and JSONL. */
 export type PageRow = Record<string, FieldValue>;
 
+/** Options of {@linkcode pageColumns} and {@linkcode pageRow}. */
+export interface PageRowOptions {
+  /** A `lastmod` column after `title`: what a sitemap said of the page (a crawl that reads sitemaps). @default false */
+  lastmod?: boolean;
+}
+
 /**
  * The columns of a page row with `fields` extracted, in order. A field may not reuse a column's name.
  *
@@ -17,13 +23,14 @@ export type PageRow = Record<string, FieldValue>;
  * pageColumns(["price"]); // ["url", "final_url", "status", "content_type", "depth", "title", "price", "error", "fetched_at"]
  * ```
  */
-export function pageColumns(fields: readonly string[] = []): string[] {
+export function pageColumns(fields: readonly string[] = [], options: PageRowOptions = {}): string[] {
+  const head: string[] = options.lastmod === true ? [...HEAD, "lastmod"] : [...HEAD];
   for (const name of fields) {
-    if ((HEAD as readonly string[]).includes(name) || (TAIL as readonly string[]).includes(name)) {
+    if (head.includes(name) || (TAIL as readonly string[]).includes(name)) {
       throw new UsageError(`Expected a field name other than the column ${JSON.stringify(name)}`);
     }
   }
-  return [...HEAD, ...fields, ...TAIL];
+  return [...head, ...fields, ...TAIL];
 }
 
 /**
@@ -38,7 +45,7 @@ export function pageColumns(fields: readonly string[] = []): string[] {
  * map((page) => pageRow(page, ["price"]));
  * ```
  */
-export function pageRow(page: PageRecord, fields: readonly string[] = []): PageRow {
+export function pageRow(page: PageRecord, fields: readonly string[] = [], options: PageRowOptions = {}): PageRow {
   const row: PageRow = {
     url: page.url,
     final_url: page.finalUrl,
@@ -47,6 +54,7 @@ export function pageRow(page: PageRecord, fields: readonly string[] = []): PageR
     depth: page.depth,
     title: page.title,
   };
+  if (options.lastmod === true) row.lastmod = page.lastmod ?? null;
   for (const name of fields) row[name] = page.fields[name] ?? null;
   row.error = page.error;
   row.fetched_at = page.fetchedAt;

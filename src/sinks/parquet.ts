@@ -1,6 +1,6 @@
 import { type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../errors.ts";
-import { pageColumns } from "./page_row.ts";
+import { pageColumns, type PageRowOptions } from "./page_row.ts";
 import { openParquetOutput } from "./parquet_output.ts";
 import { ParquetFile } from "./parquet_file.ts";
 import { INVALID, PARQUET_COLUMN_TYPES, type ParquetColumnType, type ParquetValue, toParquetValue } from "./parquet_types.ts";
@@ -173,11 +173,15 @@ export function writeParquet<T extends object>(target: SinkTarget, options: Writ
  * );
  * ```
  */
-export function pageParquetSchema(fields: readonly string[] = []): ParquetSchema {
-  const type = (name: string): ParquetColumnType =>
-    name === "status" || name === "depth" ? "int32" : name === "fetched_at" ? "timestamp" : "string";
-  return Object.fromEntries(pageColumns(fields).map((name) => [name, type(name)]));
+export function pageParquetSchema(fields: readonly string[] = [], options: PageRowOptions = {}): ParquetSchema {
+  return Object.fromEntries(pageColumns(fields, options).map((name) => [name, PAGE_TYPES[name] ?? "string"]));
 }
+
+/**
+ * The types of the generic crawler's columns that are not text, for `writeRows`' `types`: `status` and `depth` are
+ * integers, `fetched_at` a timestamp.
+ */
+export const PAGE_TYPES: Readonly<Record<string, ParquetColumnType>> = { status: "int32", depth: "int32", fetched_at: "timestamp" };
 
 function checkSchema(schema: ParquetSchema | undefined): [string, ParquetColumnType][] {
   if (schema === null || typeof schema !== "object") {

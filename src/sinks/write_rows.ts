@@ -5,23 +5,31 @@ import type { MonoTypeOperatorFunction } from "rxjs";
 import { UsageError } from "../errors.ts";
 import { writeCsv } from "./csv.ts";
 import { writeJsonl } from "./jsonl.ts";
+import { type ParquetColumnType, writeParquet } from "./parquet.ts";
 
 /** Options of {@linkcode writeRows}. */
 export interface WriteRowsOptions {
-  /** The CSV columns, in order (JSONL writes each row's own keys). @default the keys of the first row */
+  /** The columns, in order (JSONL writes each row's own keys). @default the keys of the first row (not for Parquet) */
   columns?: readonly string[];
-  /** Add to the end of the file instead of replacing it (a CSV header only when the file is empty). @default false */
+  /** The Parquet types of the columns that are not text (`{ status: "int32" }`); the others are strings. @default {} */
+  types?: Readonly<Record<string, ParquetColumnType>>;
+  /**
+   * Add to the end of the file instead of replacing it (a CSV header only when the file is empty). A Parquet file,
+   * written whole at the end, cannot be added to. @default false
+   */
   append?: boolean;
 }
 
 /**
- * Writes rows in the format a path names: CSV for `.csv`, JSON Lines for `.jsonl` or `.ndjson`; JSON Lines to a stream
- * (stdout). Any other extension is a usage error, raised before anything is fetched.
+ * Writes rows in the format a path names: CSV for `.csv`, JSON Lines for `.jsonl` or `.ndjson`, Parquet for
+ * `.parquet` (typed by `types`, see `writeParquet`); JSON Lines to a stream (stdout). Any other extension is a usage
+ * error, raised before anything is fetched.
  *
  * @example
  * ```ts
  * import { writeRows } from "./write_rows.ts";
  * writeRows("data/out/pages.csv", { columns: ["url", "title"] });
+ * writeRows("data/out/pages.parquet", { columns: ["url", "status"], types: { status: "int32" } });
  * writeRows(process.stdout);
  * ```
  */
@@ -29,14 +37,20 @@ export function writeRows<T extends object>(target: string | Writable, options: 
   const append = options.append ?? false;
   if (typeof target !== "string") return writeJsonl(target);
   checkOutputPath(target);
+  if (isParquetPath(target)) {
+    if (append) throw new UsageError(`Cannot add rows to ${target}: a Parquet file is written whole, at the end of a crawl`);
+    if (options.columns === undefined) throw new UsageError(`Expected the columns of ${target}: Parquet writes them typed`);
+    const schema = Object.fromEntries(options.columns.map((name) => [name, options.types?.[name] ?? "string"]));
+    return writeParquet(target, { schema });
+  }
   if (isCsvPath(target)) return writeCsv(target, { ...(options.columns === undefined ? {} : { columns: options.columns }), append });
   return writeJsonl(target, { append });
 }
 
 /**
  * Throws the usage error {@linkcode writeRows} would for a path it cannot write rows to: an extension other than
- * `.csv`, `.jsonl` or `.ndjson`, a file this process may not write, or a folder where it may not create one. It creates
- * nothing, so a caller can check before it writes anything beside the output (a journal).
+ * `.csv`, `.jsonl`, `.ndjson` or `.parquet`, a file this process may not write, or a folder where it may not create
+ * one. It creates nothing, so a caller can check before it writes anything beside the output (a journal).
  *
  * @example
  * ```ts
@@ -46,11 +60,30 @@ export function writeRows<T extends object>(target: string | Writable, options: 
  * ```
  */
 export function checkOutputPath(path: string): void {
-  if (!/\.(csv|jsonl|ndjson)$/i.test(path)) {
-    throw new UsageError(`Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(path)}`);
+  if (!/\.(csv|jsonl|ndjson|parquet)$/i.test(path)) {
+    throw new UsageError(`Expected the output file to end in .csv, .jsonl or .parquet, got ${JSON.stringify(path)}`);
   }
+  checkWritable(path);
+}
+
+/**
+ * Throws a `UsageError` "Cannot write <path>: <why>" when this process may not write `path`: a file it may not write,
+ * a folder in the way, or a folder where it may not create one. Creates nothing.
+ *
+ * @example
+ * ```ts
+ * import { checkWritable } from "./write_rows.ts";
+ * checkWritable("data/out/site.stats.json");
+ * ```
+ */
+export function checkWritable(path: string): void {
   const reason = unwritable(resolve(path));
   if (reason !== undefined) throw new UsageError(`Cannot write ${path}: ${reason}`);
+}
+
+/** Whether {@linkcode writeRows} writes `path` as Parquet. */
+export function isParquetPath(path: string): boolean {
+  return /\.parquet$/i.test(path);
 }
 
 /** Why `path` cannot be written, or `undefined`: the file itself when it exists, else the nearest folder that does. */

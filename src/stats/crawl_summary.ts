@@ -1,7 +1,8 @@
 // The shape of a finished crawl's statistics: what a pipeline prints at its end, what `--stats file.json` writes and
-// what `--report file.html` draws. Only types live here, so that the report can be made from a stats file alone.
+// what `--report file.html` draws. Only types (and the words for why a crawl ended) live here, so that the report can
+// be made from a stats file alone.
 
-/** Why a crawl ended. */
+/** Why a crawl ended; {@linkcode FINISH_REASONS} says each in words. */
 export type FinishReason =
   /** Nothing was left to fetch. */
   | "done"
@@ -11,6 +12,14 @@ export type FinishReason =
   | "stopped"
   /** A configuration error, an unwritable output or a lost crawl state ended it early. */
   | "failed";
+
+/** What each {@linkcode FinishReason} means, in the words of a summary. */
+export const FINISH_REASONS: Readonly<Record<FinishReason, string>> = {
+  done: "nothing left to fetch",
+  "max-pages": "maxPages reached",
+  stopped: "stopped by a signal",
+  failed: "ended early by an error",
+};
 
 /**
  * A distribution on fixed, logarithmic buckets: `counts[i]` values fell in `[bounds[i - 1], bounds[i])` (from 0 for

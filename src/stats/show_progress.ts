@@ -1,5 +1,6 @@
 import { finalize, type MonoTypeOperatorFunction, defer, tap } from "rxjs";
 import type { CrawlStats } from "./crawl_stats.ts";
+import { summaryLines } from "./summary_lines.ts";
 
 /** Options of {@linkcode showProgress}. */
 export interface ShowProgressOptions {
@@ -15,12 +16,17 @@ export interface ShowProgressOptions {
    * @default whether `stream` is a terminal
    */
   live?: boolean;
+  /**
+   * Whether the summary goes on after its first line with the crawl's details (see `summaryLines`): why it ended,
+   * statuses, errors by code, requests, bytes, depths, peak memory. @default true
+   */
+  details?: boolean;
 }
 
 /**
  * Shows a crawl's progress: on a terminal, one live line (done, queued, in flight, errors, pages/s) redrawn in place;
- * on any stream, a summary with the runtime when the stream completes or is unsubscribed (not when it fails: the
- * error is the report then). Values pass through untouched.
+ * on any stream, a summary when the stream completes or is unsubscribed (not when it fails: the error is the report
+ * then): a first line with the runtime, pages, errors and rate, then the details. Values pass through untouched.
  *
  * @example
  * ```ts
@@ -46,7 +52,9 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
           // A failed run is told by its error line (runPipeline): a summary before it would make two reports, and its
           // note ("wrote out.csv") would claim an output that could not even be created.
           const note = typeof options.note === "function" ? options.note() : options.note;
-          if (!failed) stream.write(`${summary(stats)}${note ? `; ${note}` : ""}\n`);
+          if (failed) return;
+          const details = options.details ?? true ? summaryLines(stats.summary()) : [];
+          stream.write([`${summary(stats)}${note ? `; ${note}` : ""}`, ...details, ""].join("\n"));
         }),
       );
     });

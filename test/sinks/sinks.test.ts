@@ -436,7 +436,7 @@ test("writeRows() rejects any other extension up front, before a file is created
       const file = path.join(dir, name);
       assert.throws(() => writeRows(file), {
         name: "UsageError",
-        message: `Expected the output file to end in .csv or .jsonl, got ${JSON.stringify(file)}`,
+        message: `Expected the output file to end in .csv, .jsonl or .parquet, got ${JSON.stringify(file)}`,
       });
     }
     assert.deepEqual(fs.readdirSync(dir), []);

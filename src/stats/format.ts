@@ -1,4 +1,4 @@
-// How the report writes numbers for people: counts with separators, sizes in binary units, times in the largest unit
+// How the summary and the report write numbers for people: counts with separators, sizes in binary units, times in the largest unit
 // that keeps them short. Every function is pure and locale-independent, so a report reads the same wherever it is
 // made.
 

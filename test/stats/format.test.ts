@@ -10,7 +10,7 @@ import {
   formatPercent,
   formatRange,
   formatTime,
-} from "../../src/report/format.ts";
+} from "../../src/stats/format.ts";
 
 test("formatCount() and formatDecimal() write counts with separators and decimals to about three digits", () => {
   assert.deepEqual([0, 999, 12345, 1234567].map(formatCount), ["0", "999", "12,345", "1,234,567"]);

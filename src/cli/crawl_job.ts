@@ -1,0 +1,162 @@
+import { writeFile } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { identity, type MonoTypeOperatorFunction, pipe } from "rxjs";
+import { type CrawlOptions, crawlConfig } from "../crawl_options.ts";
+import { UsageError } from "../errors.ts";
+import { writeReport } from "../report/write_report.ts";
+import type { ParquetColumnType } from "../sinks/parquet.ts";
+import { checkOutputPath, checkWritable, writeRows } from "../sinks/write_rows.ts";
+import type { CrawlJournal } from "../state/journal.ts";
+import type { RedisCrawlState } from "../state/redis/redis_state.ts";
+import { CrawlStats } from "../stats/crawl_stats.ts";
+import { showProgress } from "../stats/show_progress.ts";
+import { crawlFlags } from "./flags.ts";
+import { describeDifference, openJournal } from "./open_journal.ts";
+import type { Cli } from "./parse_cli.ts";
+import { joinedOptions, sharedState } from "./shared_state.ts";
+import { stopOnSignals } from "./stop_on_signals.ts";
+
+/** What a crawl command brings to {@linkcode openCrawlJob}: its start, its options, and what its rows are. */
+export interface CrawlJobSpec {
+  /** The start URLs; none for a process joining a shared crawl. */
+  start: readonly string[];
+  /** The command's defaults, which flags override. @default {} */
+  defaults?: Partial<CrawlOptions>;
+  /** What the command sets whatever the flags (a pipeline's own extractor, headers). @default {} */
+  fixed?: Partial<CrawlOptions>;
+  /**
+   * The output's columns, in order; or a function of the crawl's options, when they depend on what a process joining
+   * a shared crawl takes from it (the fields of `--extract`).
+   */
+  columns: readonly string[] | ((options: CrawlOptions) => readonly string[]);
+  /** The Parquet types of the columns that are not text. @default {} */
+  types?: Readonly<Record<string, ParquetColumnType>>;
+  /** The output when `--out` is not given; rows go to stdout as JSONL without it. @default stdout */
+  out?: string;
+  /** The report's title. @default "Crawl report" */
+  title?: string;
+}
+
+/** A crawl command's parts, made from its flags: see {@linkcode openCrawlJob}. */
+export interface CrawlJob {
+  /** The options to give `crawl()`. */
+  options: CrawlOptions;
+  /** The output's columns. */
+  columns: readonly string[];
+  /** The files (or stdout) the rows go to: each worker's own with `--redis`. */
+  outputs: readonly string[];
+  /** Writes the rows to every output, in order, and tells a shared crawl they are written; passes them on. */
+  write<T extends object>(): MonoTypeOperatorFunction<T>;
+  /** The live progress line and the summary at the end. */
+  progress<T>(): MonoTypeOperatorFunction<T>;
+  /** Ends the job: the journal closed, the shared crawl left, the `--stats` and `--report` files written. */
+  close(): Promise<void>;
+  /** 130 after SIGINT, 143 after SIGTERM, 0 otherwise. */
+  exitCode(): number;
+}
+
+/**
+ * Makes what every crawl command needs from its flags, checked before anything is fetched or written: the outputs
+ * (`--out`, repeatable: CSV, JSONL or Parquet), the journal of `--resume`, the shared crawl of `--redis`, the sitemaps
+ * of `--sitemap`, the statistics `--stats` and the HTML report `--report` are written from, and the graceful stop on
+ * signals. A command keeps its own pipe chain: `crawl(job.options)`, its rows, `job.write()`, `job.progress()`.
+ *
+ * @example
+ * ```ts
+ * import { lastValueFrom, map } from "rxjs";
+ * import { crawl, pageColumns, pageRow } from "rxcrawl";
+ * import { openCrawlJob, parseCli } from "rxcrawl/cli";
+ * const job = await openCrawlJob(values, { start: positionals, columns: pageColumns() });
+ * try {
+ *   await lastValueFrom(crawl(job.options).pipe(map((page) => pageRow(page)), job.write(), job.progress()), { defaultValue: undefined });
+ * } finally {
+ *   await job.close();
+ * }
+ * process.exitCode = job.exitCode();
+ * ```
+ */
+export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): Promise<CrawlJob> {
+  const given = (values.out as string[] | undefined) ?? (spec.out === undefined ? [] : [spec.out]);
+  for (const out of given) checkOutputPath(out);
+  const statsPath = values.stats as string | undefined;
+  const reportPath = values.report as string | undefined;
+  if (statsPath !== undefined) checkExtension(statsPath, "--stats", ".json");
+  if (reportPath !== undefined) checkExtension(reportPath, "--report", ".html");
+  const resume = values.resume === true;
+  const shared = values.redis !== undefined || values["crawl-id"] !== undefined;
+  if (shared && given.length !== 1) {
+    throw new UsageError("Expected one --out with --redis: each process writes its rows to a file of its own beside it");
+  }
+  if (resume && given.length > 1) throw new UsageError("Expected one --out with --resume: the journal belongs to one output");
+  const flags = crawlFlags(values);
+  const sitemap = values.sitemap === true ? { sitemap: true } : {};
+
+  const state = await sharedState(values, given[0], spec.start.length > 0);
+  let journal: CrawlJournal | undefined;
+  try {
+    const joined = await joinedOptions(state, spec.start);
+    const stats = new CrawlStats();
+    const stop = stopOnSignals();
+    const options: CrawlOptions = {
+      ...spec.defaults,
+      ...joined,
+      ...flags,
+      ...sitemap,
+      ...spec.fixed,
+      start: spec.start,
+      signal: stop.signal,
+      stats,
+      ...(state === undefined ? {} : { state }),
+    };
+    const columns = typeof spec.columns === "function" ? spec.columns(options) : spec.columns;
+    options.columns = columns;
+    if (state !== undefined && spec.start.length === 0) {
+      // A process joining is told what differs in the terms of its command line, before it takes part.
+      const stored = await state.definition();
+      const difference = stored === undefined ? undefined : describeDifference(stored, crawlConfig(options).definition);
+      if (difference !== undefined) throw new UsageError(`Cannot join crawl "${state.crawlId}": ${difference}`);
+    }
+    journal = state === undefined ? await openJournal(given[0], resume, options) : undefined;
+    if (journal !== undefined) options.journal = journal;
+    const outputs = state?.output !== undefined ? [state.output] : given;
+    const append = journal?.resumed ?? false;
+    const opened = journal;
+    return {
+      options,
+      columns,
+      outputs,
+      write<T extends object>(): MonoTypeOperatorFunction<T> {
+        const sinks = outputs.map((out) => writeRows<T>(out, { columns, types: spec.types ?? {}, append }));
+        if (sinks.length === 0) sinks.push(writeRows<T>(process.stdout));
+        return pipe(...(sinks as [MonoTypeOperatorFunction<T>]), state?.acknowledge<T>() ?? identity);
+      },
+      progress<T>(): MonoTypeOperatorFunction<T> {
+        const note = () => (outputs.length === 0 ? "rows on stdout" : `wrote ${outputs.join(", ")}`) + (state === undefined ? "" : `; ${state.calls} Redis calls`);
+        // Rows on a terminal and a live line on the same terminal would run into each other: the summary is enough.
+        return showProgress(stats, { note, live: outputs.length > 0 || process.stdout.isTTY !== true });
+      },
+      async close() {
+        opened?.close();
+        await state?.disconnect();
+        const summary = stats.summary();
+        if (statsPath !== undefined) {
+          mkdirSync(dirname(statsPath), { recursive: true });
+          await writeFile(statsPath, `${JSON.stringify(summary, null, 2)}\n`);
+        }
+        if (reportPath !== undefined) await writeReport(reportPath, summary, { title: spec.title ?? "Crawl report" });
+      },
+      exitCode: () => stop.exitCode(),
+    };
+  } catch (error) {
+    journal?.close();
+    await state?.disconnect();
+    throw error;
+  }
+}
+
+function checkExtension(path: string, flag: string, extension: string): void {
+  if (!path.toLowerCase().endsWith(extension)) throw new UsageError(`Expected ${flag} to end in ${extension}, got ${JSON.stringify(path)}`);
+  checkWritable(path);
+}
+
