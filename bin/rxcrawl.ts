@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { pipeline: string; about: string }> = {
   books: { pipeline: "douban-books", about: "follow Douban's recommended books; --demo crawls the bundled site offline" },
   titles: { pipeline: "titles", about: "fetch a list of URLs and write each page's title" },
   demo: { pipeline: "concurrency-demo", about: "time the same waits run one after another, all at once, and capped" },
+  report: { pipeline: "report", about: "make the HTML report of a crawl from what its --stats wrote (and its output)" },
 };
 
 const HELP = `usage: rxcrawl <command> [options]

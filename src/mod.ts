@@ -64,6 +64,7 @@ export { RedisCrawlState, type RedisCrawlStateOptions } from "./state/redis/redi
 export { SeenSet } from "./state/seen_set.ts";
 
 export { completeRows } from "./sinks/complete_rows.ts";
+export { readRows } from "./sinks/read_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
 export { nullForEmpty, pageColumns, pageRow, type PageRow, type PageRowOptions } from "./sinks/page_row.ts";
@@ -84,4 +85,5 @@ export { type CrawlSummary, FINISH_REASONS, type FinishReason, type Histogram } 
 export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
 
 export { renderReport, type RenderReportOptions } from "./report/render_report.ts";
+export { summaryWithRows } from "./report/summary_with_rows.ts";
 export { writeReport } from "./report/write_report.ts";
