@@ -5,7 +5,7 @@ NODE_BIN := node_modules/.bin
 .PHONY: crawl titles demo test typecheck unit bench soak clean help
 
 help:
-	@echo "make crawl [START=<url>]   crawl Douban-like book pages into data/out/douban-books.csv (the bundled demo site without START)"
+	@echo "make crawl [START=<url>]   crawl Douban-like book pages into data/out/douban-books.{csv,parquet,stats.json,html} (the bundled demo site without START)"
 	@echo "make titles [LIST=<file>]  fetch a URL list, write page titles to data/out/titles.csv (the demo site's list without LIST)"
 	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
 	@echo "make test                  type-check and run the whole test suite"
@@ -17,12 +17,11 @@ node_modules/.package-lock.json: package-lock.json package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The rows as CSV and as typed Parquet, the crawl's statistics as JSON, and an HTML report of them, side by side.
+CRAWL_OUT := data/out/douban-books
 crawl: node_modules/.package-lock.json
-ifdef START
-	./pipelines/douban-books.ts $(START)
-else
-	./pipelines/douban-books.ts --demo
-endif
+	./pipelines/douban-books.ts $(if $(START),$(START),--demo) --out $(CRAWL_OUT).csv --out $(CRAWL_OUT).parquet \
+	  --stats $(CRAWL_OUT).stats.json --report $(CRAWL_OUT).html
 
 titles: node_modules/.package-lock.json
 ifdef LIST

@@ -23,15 +23,28 @@ after(() => rm(TMP, { recursive: true, force: true }));
 /** The columns crawl.ts documents in its --help, in order. */
 const CRAWL_COLUMNS = ["url", "final_url", "status", "content_type", "depth", "title", "error", "fetched_at"];
 const SUMMARY = /^Code runtime: \d+\.\d\d s: (\d+) pages, (\d+) errors, \d+\.\d pages\/s; (.+)$/m;
+/** The summary's lines after its first, in order. */
+const DETAILS = ["ended", "status", "errors", "requests", "received", "depth", "peak memory"];
 
 /** A pipeline that finished normally: exit 0, and stderr is exactly the summary line; returns its note. */
 function assertSummaryOnly(result: Exit, pages: number, errors: number): string {
   assert.equal(result.code, 0, result.stderr);
   const match = SUMMARY.exec(result.stderr);
   assert.ok(match !== null, `no summary on stderr: ${JSON.stringify(result.stderr)}`);
-  assert.equal(result.stderr, `${match[0]}\n`, "stderr holds the summary line and nothing else");
+  const [first, ...details] = result.stderr.slice(0, -1).split("\n");
+  assert.equal(first, match[0], "stderr starts with the summary's first line");
+  assert.deepEqual(
+    details.map((line) => /^ {2}([a-z ]+): /.exec(line)?.[1]),
+    DETAILS,
+    `then the summary's details, and nothing else: ${JSON.stringify(result.stderr)}`,
+  );
   assert.deepEqual([Number(match[1]), Number(match[2])], [pages, errors]);
   return match[3] ?? "";
+}
+
+/** The value of a line of the summary's details, `status` for `  status: 2xx 3`. */
+function detail(result: Exit, name: string): string {
+  return new RegExp(`^  ${name}: (.*)$`, "m").exec(result.stderr)?.[1] ?? "";
 }
 
 /** A usage error: exit 2, nothing on stdout, and exactly one line on stderr, without a stack trace. */
@@ -411,6 +424,8 @@ test(
 
       const lines = toTerminal.split("\r\n");
       assert.equal(lines.pop(), "", "the screen ends with a newline");
+      const details = lines.splice(-DETAILS.length);
+      assert.deepEqual(details.map((line) => /^ {2}([a-z ]+): /.exec(line)?.[1]), DETAILS);
       const summary = lines.pop() ?? "";
       assert.match(summary, /^Code runtime: .* 12 pages, 0 errors, .*; rows on stdout$/);
       assert.equal(lines.length, 12);
@@ -479,7 +494,7 @@ test("every pipeline prints its usage on stdout for --help and exits 0", async (
     assert.ok(result.stdout.startsWith(`usage: ${script}`), result.stdout);
   }
   // The columns crawl.ts documents are the ones it writes.
-  const documented = /^Columns: (.+)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
+  const documented = /^Columns: (.+) \(and lastmod after title with --sitemap\)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
   assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
 });
 
@@ -512,7 +527,11 @@ test("douban-books.ts --demo writes every book of the bundled site with the fiel
   const origin = /^demo site: (http:\/\/127\.0\.0\.1:\d+) \(200 book pages\)$/.exec(siteLine)?.[1];
   assert.ok(origin !== undefined, result.stderr);
   assert.match(summaryLine, /^Code runtime: \d+\.\d\d s: 200 pages, 0 errors, [\d.]+ pages\/s; wrote .*douban-demo\.csv$/);
-  assert.deepEqual(rest, [""], "stderr holds these two lines and nothing else");
+  assert.deepEqual(
+    rest.map((line) => /^ {2}([a-z ]+): /.exec(line)?.[1] ?? line),
+    [...DETAILS, ""],
+    "stderr holds these two lines, the summary's details, and nothing else",
+  );
 
   const { header, rows } = await readCsv(out);
   assert.deepEqual(header, ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"]);

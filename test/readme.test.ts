@@ -2,14 +2,31 @@
 // itself is tested here too: a block it cannot run must fail, never pass unnoticed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { needsPandas } from "./helpers/analysis.ts";
 import { type Block, type Outcome, readBlocks, Sandbox, type Setup } from "./helpers/doctest.ts";
 import { readCsv, ROOT } from "./helpers/pipeline.ts";
+import { freePort, NO_REDIS } from "./helpers/redis.ts";
 
 /** The setups README blocks may name with `<!-- doctest: setup=NAME -->`. */
-const SETUPS: Record<string, Setup> = {};
+const SETUPS: Record<string, Setup> = {
+  // The README's Redis runs at 10.0.0.5:6379 (and 127.0.0.1:6379 in code), keeping its files in /var/lib/rxcrawl;
+  // here, the server its block starts listens on a free port of 127.0.0.1 and keeps them in the sandbox, and is
+  // stopped when the sandbox closes.
+  redis: async (box) => {
+    if (NO_REDIS !== false) throw new Error(NO_REDIS);
+    const port = await freePort();
+    const dir = join(box.dir, "redis");
+    await mkdir(dir);
+    box.replacements.push(["--port 6379", `--port ${port} --bind 127.0.0.1`], ["/var/lib/rxcrawl", dir]);
+    box.replacements.push(["10.0.0.5:6379", `127.0.0.1:${port}`], ["127.0.0.1:6379", `127.0.0.1:${port}`]);
+    box.cleanups.push(async () => {
+      spawnSync("redis-cli", ["-p", String(port), "shutdown", "nosave"], { stdio: "ignore" });
+    });
+  },
+};
 
 const README = readBlocks(await readFile(join(ROOT, "README.md"), "utf8"), "README.md");
 

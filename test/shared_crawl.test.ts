@@ -195,7 +195,7 @@ test("a worker joining with a different --follow is refused with a usage error; 
     const [first] = await Promise.all(workers(1, site.startUrl, flags).map((worker) => worker.exit));
     assert.equal(first!.code, 0, first!.stderr);
     const joined = await start("crawl.ts", [...flags, "--follow", "h1 a"]).exit;
-    assertOneLine(joined, 2, /^crawl\.ts: Cannot continue crawl "c\d+" in redis:\/\/.*: follow differs .* \(see --help\)$/);
+    assertOneLine(joined, 2, /^crawl\.ts: Cannot join crawl "c\d+": --follow was "#db-rec-section dt a", now "h1 a" \(see --help\)$/);
     const id = flags[flags.indexOf("--crawl-id") + 1]!;
     assert.notEqual(redis.cli("KEYS", `rxcrawl:{${id}}:*`).trim(), "");
     const reset = await start("crawl.ts", ["--redis", redis.url, "--crawl-id", id, "--reset"]).exit;

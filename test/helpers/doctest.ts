@@ -8,7 +8,8 @@
 // - Every http(s) URL of another machine in a block (https://example.com/) is rewritten to a local stand-in site of
 //   its own (./stand_in_sites.ts), and so are the URLs in the files of data/: no block reaches the web.
 // - An HTML comment on the line before a block changes how it runs:
-//     <!-- doctest: setup=NAME -->            prepares NAME first (a server, a file); NAMEs are the SETUPS of the test
+//     <!-- doctest: setup=NAME -->            prepares NAME first (a server, a file, addresses to replace in the
+//                                             blocks that follow); NAMEs are the SETUPS of the test
 //     <!-- doctest: exit=2 -->                the block must end with this exit code (an example of a refusal)
 //     <!-- doctest: timeout=120 -->           seconds the block may take (default 60)
 //     <!-- doctest: omit="make test" why="..." -->  runs the block without that line, for a reason said
@@ -110,6 +111,10 @@ export class Sandbox {
   readonly sites: StandInSites;
   /** Variables setups add to the blocks' environment. */
   readonly env: Record<string, string> = {};
+  /** Text setups replace in the blocks that follow (an address the README names, by a local one). */
+  readonly replacements: [string, string][] = [];
+  /** What setups started and the sandbox stops when it closes. */
+  readonly cleanups: (() => Promise<void>)[] = [];
 
   private constructor(dir: string, sites: StandInSites) {
     this.dir = dir;
@@ -167,6 +172,7 @@ export class Sandbox {
       await setup(this);
     }
     let code = await this.sites.rewrite(block.code);
+    for (const [from, to] of this.replacements) code = code.replaceAll(from, to);
     if (block.directive.omit !== undefined) {
       const kept = code.split("\n").filter((line) => !line.trimStart().startsWith(block.directive.omit!));
       if (kept.length === code.split("\n").length) throw new Error(`${block.where}: no line starts with "${block.directive.omit}"`);
@@ -235,6 +241,7 @@ export class Sandbox {
   }
 
   async close(): Promise<void> {
+    for (const cleanup of this.cleanups) await cleanup();
     await this.sites.close();
     await rm(this.dir, { recursive: true, force: true });
   }

@@ -87,7 +87,8 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

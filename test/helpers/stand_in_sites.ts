@@ -1,6 +1,6 @@
 // Local stand-ins for the web hosts that documentation names: a doc test crawls them instead of the real sites, which
 // a test never reaches. book.douban.com gets Douban-like book pages; every other host the small example site below.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { renderDemoPage } from "../../src/demo/demo_site.ts";
 import { type Handler, html, startServer, type TestServer } from "./server.ts";
 
@@ -10,9 +10,12 @@ const BOOKS = 200;
 /**
  * The example site: a home page with a heading, an image and links, two product pages with a `.price` and a
  * `[data-sku]`, an about page, a login page and a sorted listing that a crawl may want to deny, and a link to a page
- * that is gone (a 404). With `prices: false`, no page has a price.
+ * that is gone (a 404); its robots.txt names a sitemap of the home, product and about pages. With `prices: false`, no
+ * page has a price.
  */
 function exampleSite(host: string, prices: boolean): Record<string, Handler> {
+  const origin = (req: IncomingMessage) => `http://${req.headers.host ?? host}`;
+  const listed = ["/", "/products/1", "/products/2", "/about"];
   const page = (title: string, body: string) =>
     html(`<!DOCTYPE html><html><head><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`);
   const product = (n: number) =>
@@ -32,6 +35,15 @@ function exampleSite(host: string, prices: boolean): Record<string, Handler> {
     "/products/2": product(2),
     "/about": page("About", "<p>A site to crawl in tests.</p>"),
     "/login": page("Log in", "<form><input name=user></form>"),
+    "/robots.txt": (req, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`User-agent: *\nAllow: /\nSitemap: ${origin(req)}/sitemap.xml\n`);
+    },
+    "/sitemap.xml": (req, res: ServerResponse) => {
+      const urls = listed.map((path, i) => `<url><loc>${origin(req)}${path}</loc><lastmod>2026-11-0${i + 1}</lastmod></url>`);
+      res
+        .writeHead(200, { "content-type": "application/xml" })
+        .end(`<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls.join("")}</urlset>`);
+    },
     "/logo.png": (_req, res: ServerResponse) => {
       res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     },

@@ -1,7 +1,9 @@
 // The report in a real browser: headless Chromium opens the written file from a file:// URL, as a person would open
 // it from disk. Asserted: no error on the console or the page, no request leaves the file, every chart is drawn on a
-// canvas of a real size with the summary's numbers (read back through Chart.js's own API) and visible pixels, and a
-// full-page screenshot lands in data/out/report.png. Without Chromium the tests are skipped, saying how to install it.
+// canvas of a real size with the summary's numbers (read back through Chart.js's own API) and visible pixels. The report
+// of a real crawl (of the demo site and a site of faults) is drawn too, and its full-page screenshot lands in
+// data/out/report.png (the README's picture, docs/report.png). Without Chromium the tests are skipped, saying how to
+// install it.
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -11,6 +13,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { CrawlSummary } from "../../src/stats/crawl_summary.ts";
 import { writeReport } from "../../src/report/write_report.ts";
+import { lastValueFrom } from "rxjs";
+import { crawl } from "../../src/crawl.ts";
+import { startDemoSite } from "../../src/demo/demo_site.ts";
+import { CrawlStats } from "../../src/stats/crawl_stats.ts";
+import { startFaultSite } from "../helpers/faults.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -115,9 +122,6 @@ test("the report draws every chart with the summary's data in Chromium, from a f
     await writeReport(file, SUMMARY, { title: "book.douban.com, nightly crawl" });
     await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
 
-    mkdirSync(join(ROOT, "data/out"), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-
     const charts = await drawnCharts(page);
     const byId = new Map(charts.map((chart) => [chart.id, chart]));
     assert.deepEqual(
@@ -182,11 +186,48 @@ test("the report draws every chart with the summary's data in Chromium, from a f
     const pdf = await page.pdf({ format: "A4", margin: { top: "12mm", bottom: "12mm", left: "12mm", right: "12mm" } });
     assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
 
-    const png = readFileSync(SCREENSHOT);
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG signature");
-    assert.ok(png.length < 300 * 1024, `the screenshot is ${png.length} bytes`);
     assert.deepEqual(problems, []);
   });
+});
+
+test("the report of a real crawl, with errors and retries, is drawn in Chromium, and its screenshot is a PNG under 300 KB", async (t) => {
+  const demo = await startDemoSite({ pages: 300, bodyKb: 12, latencyMs: 15 });
+  const faults = await startFaultSite();
+  try {
+    const stats = new CrawlStats();
+    const options = { follow: "a[href]", hosts: "any" as const, timeout: 1000, retries: 1, retryDelay: 100, maxBytes: 1024 ** 2 };
+    await lastValueFrom(crawl({ ...options, start: [demo.startUrl, faults.url("/")], maxPages: 400, stats, workers: 0 }), {
+      defaultValue: undefined,
+    });
+    const summary = stats.summary();
+    assert.ok(summary.errors > 5 && summary.retries > 0, `${summary.errors} errors, ${summary.retries} retries`);
+    await withChromium(t, async (page, problems, dir) => {
+      const file = join(dir, "crawl.html");
+      await writeReport(file, summary, { title: "A crawl of the demo site and of a site of faults" });
+      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+      mkdirSync(join(ROOT, "data/out"), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      const charts = new Map((await drawnCharts(page)).map((chart) => [chart.id, chart]));
+      assert.equal(charts.size, 6);
+      for (const chart of charts.values()) assert.ok(chart.inked > 0.01, `${chart.id} is drawn`);
+      assert.equal(sum(charts.get("chart-status")!.datasets[0]!.data), summary.pages);
+      assert.equal(sum(charts.get("chart-depth")!.datasets[0]!.data), summary.pages);
+      assert.equal(sum(charts.get("chart-response")!.datasets[0]!.data), summary.responseMs.count);
+      const hosts = charts.get("chart-hosts")!;
+      assert.equal(sum(hosts.datasets.flatMap((dataset) => dataset.data)), summary.pages);
+      const text = await page.locator("main").innerText();
+      assert.ok(text.includes(summary.pages.toLocaleString("en-US")), "the page count is shown");
+      assert.deepEqual(problems, []);
+
+      const png = readFileSync(SCREENSHOT);
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG signature");
+      assert.ok(png.length < 300 * 1024, `the screenshot is ${png.length} bytes`);
+    });
+  } finally {
+    await demo.close();
+    await faults.close();
+  }
 });
 
 test("the report of an empty crawl opens in Chromium without errors, with a note in place of each chart", async (t) => {

@@ -436,8 +436,8 @@ test("pageParquetSchema() types the crawler's columns, and the rows of a crawl w
     );
     const read = await query(`SELECT status, title, price, author, error, fetched_at FROM ${quoted(file)}`);
     assert.deepEqual(read, [
-      { status: 200, title: "活着 (豆瓣)", price: "20.00元", author: "余华", error: "", fetched_at: new Date("2026-03-01T08:00:00Z") },
-      { status: 0, title: "", price: null, author: null, error: "ECONNRESET", fetched_at: new Date("2026-03-01T08:00:00Z") },
+      { status: 200, title: "活着 (豆瓣)", price: "20.00元", author: "余华", error: null, fetched_at: new Date("2026-03-01T08:00:00Z") },
+      { status: 0, title: null, price: null, author: null, error: "ECONNRESET", fetched_at: new Date("2026-03-01T08:00:00Z") },
     ]);
   });
 });
