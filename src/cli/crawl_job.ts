@@ -85,6 +85,8 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
   if (reportPath !== undefined) checkExtension(reportPath, "--report", ".html");
   const resume = values.resume === true;
   const shared = values.redis !== undefined || values["crawl-id"] !== undefined;
+  // `--reset` without start URLs only removes the shared crawl, and exits.
+  if (shared && values.reset === true && spec.start.length === 0) await sharedState(values, undefined, false);
   if (shared && given.length !== 1) {
     throw new UsageError("Expected one --out with --redis: each process writes its rows to a file of its own beside it");
   }
