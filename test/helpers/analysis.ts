@@ -1,7 +1,7 @@
 // The tools the README tells users to load rxcrawl's output with: DuckDB (its Node package) and pandas (a Python with
 // it). Tests use them as a user does, on the files a pipeline wrote.
-import { spawnSync } from "node:child_process";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 
 /** The Debian package that brings pandas, named in every skip for want of it. */
 export const PANDAS_PACKAGE = "python3-pandas";
@@ -37,26 +37,35 @@ export function runPython(script: string, cwd: string): string {
 }
 
 /**
- * Runs SQL statements in an in-memory DuckDB whose relative file names are read from `dir`, as the DuckDB shell
- * started in `dir` reads them; returns each statement's rows, with numbers as JavaScript numbers.
+ * Runs SQL statements in an in-memory DuckDB started in `dir`, as the DuckDB shell started there would run them: files
+ * named relative to it are read and written there. Returns each statement's rows, with numbers as JavaScript numbers.
+ * It runs in a node process of its own, since a process has one working directory.
  */
 export async function runDuckDb(statements: readonly string[], dir: string): Promise<Record<string, unknown>[][]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
-  try {
-    await connection.run(`SET file_search_path = '${dir.replace(/'/g, "''")}'`);
-    const results: Record<string, unknown>[][] = [];
-    for (const sql of statements) {
-      const reader = await connection.runAndReadAll(sql);
-      results.push(reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)]))));
-    }
-    return results;
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
+  const child = spawn(process.execPath, ["--input-type=module", "-e", DUCKDB_RUNNER, JSON.stringify(statements)], {
+    cwd: dir,
+    env: { ...process.env, NODE_PATH: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const [code] = (await once(child, "close")) as [number | null];
+  if (code !== 0) throw new Error(stderr.trim().split("\n").find((line) => line.includes("Error")) ?? stderr);
+  return JSON.parse(stdout) as Record<string, unknown>[][];
 }
 
-function plain(value: unknown): unknown {
-  return typeof value === "bigint" ? Number(value) : value;
+/** The DuckDB runner's code: its statements come as its argument, its rows go out as JSON. */
+const DUCKDB_RUNNER = `
+import { createRequire } from "node:module";
+const { DuckDBInstance } = await import(createRequire(${JSON.stringify(import.meta.url)}).resolve("@duckdb/node-api"));
+const instance = await DuckDBInstance.create(":memory:");
+const connection = await instance.connect();
+const results = [];
+for (const sql of JSON.parse(process.argv[1])) {
+  const reader = await connection.runAndReadAll(sql);
+  results.push(reader.getRowObjectsJS());
 }
+process.stdout.write(JSON.stringify(results, (_, value) => (typeof value === "bigint" ? Number(value) : value)));
+`;
