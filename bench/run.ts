@@ -36,6 +36,7 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),
+                         rxcrawl-parquet (rows to a Parquet file instead of CSV),
                          crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling)
   --pages N            crawl N pages instead of each scenario's number, for a quick try
   --timeout <s>        seconds one run may take before it is killed and marked TIMEOUT (default: 1800)

@@ -1,8 +1,8 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "csv-parse";
+import { readRows } from "../src/sinks/read_rows.ts";
 import type { Measured } from "./measure.ts";
 import type { RunnerName, Scenario } from "./scenarios.ts";
 
@@ -71,7 +71,8 @@ export const RUNNERS: Readonly<Record<RunnerName, Runner>> = {
   "rxcrawl-w0": rxcrawl("rxcrawl-w0", 0),
   "rxcrawl-w1": rxcrawl("rxcrawl-w1", 1),
   "rxcrawl-w2": rxcrawl("rxcrawl-w2", 2),
-  "rxcrawl-redis": rxcrawl("rxcrawl-redis", undefined, true),
+  "rxcrawl-redis": rxcrawl("rxcrawl-redis", undefined, { redis: true }),
+  "rxcrawl-parquet": rxcrawl("rxcrawl-parquet", undefined, { format: "parquet" }),
   crawlee: {
     name: "crawlee",
     label: "Crawlee CheerioCrawler",
@@ -105,13 +106,15 @@ export function shebangFlags(script: string): string[] {
 
 /**
  * rxcrawl's generic crawler, as a user runs it; `workers` undefined leaves its default (cores - 1). With `redis`, one
- * worker on a crawl shared through Redis (it writes `<name>.w1.csv`).
+ * worker on a crawl shared through Redis (it writes `<name>.w1.csv`); with `format: "parquet"`, its rows go to a
+ * Parquet file instead of CSV.
  */
-function rxcrawl(name: RunnerName, workers: number | undefined, redis = false): Runner {
-  const out = (tmp: string) => join(tmp, `${name}.csv`);
+function rxcrawl(name: RunnerName, workers: number | undefined, { redis = false, format = "csv" } = {}): Runner {
+  const out = (tmp: string) => join(tmp, `${name}.${format}`);
+  const label = redis ? "rxcrawl, one worker on Redis" : format === "parquet" ? "rxcrawl --out x.parquet" : "rxcrawl";
   return {
     name,
-    label: redis ? "rxcrawl, one worker on Redis" : workers === undefined ? "rxcrawl" : `rxcrawl --workers ${workers}`,
+    label: workers === undefined ? label : `rxcrawl --workers ${workers}`,
     timesItself: false,
     redis,
     args: ({ scenario, origin, tmp, redis: url }) => [
@@ -137,18 +140,18 @@ function rxcrawl(name: RunnerName, workers: number | undefined, redis = false): 
   };
 }
 
-/** Rows of a crawl.ts CSV: distinct URLs whose row has status 200 and no error, second rows, error rows. */
+/** Rows of a crawl.ts output (CSV or Parquet): distinct URLs whose row has status 200 and no error, second rows, error rows. */
 async function countCsv(file: string): Promise<Count> {
   const urls = new Set<string>();
   let rows = 0;
   let pages = 0;
   let errors = 0;
-  for await (const row of createReadStream(file).pipe(parse({ columns: true })) as AsyncIterable<Record<string, string>>) {
+  for await (const row of readRows(file)) {
     rows++;
-    const url = row.url ?? "";
+    const url = String(row.url ?? "");
     const first = !urls.has(url);
     urls.add(url);
-    if (row.error !== "" || row.status !== "200") errors++;
+    if ((row.error ?? "") !== "" || Number(row.status) !== 200) errors++;
     else if (first) pages++;
   }
   return { pages, repeats: rows - urls.size, errors };

@@ -1,7 +1,17 @@
 import type { SiteSettings } from "./site_process.ts";
 
 /** The runners a scenario can measure; see `runners.ts`. */
-export const RUNNER_NAMES = ["got", "linkedom", "rxcrawl", "rxcrawl-w0", "rxcrawl-w1", "rxcrawl-w2", "rxcrawl-redis", "crawlee"] as const;
+export const RUNNER_NAMES = [
+  "got",
+  "linkedom",
+  "rxcrawl",
+  "rxcrawl-w0",
+  "rxcrawl-w1",
+  "rxcrawl-w2",
+  "rxcrawl-redis",
+  "rxcrawl-parquet",
+  "crawlee",
+] as const;
 export type RunnerName = (typeof RUNNER_NAMES)[number];
 
 /** One benchmark: a demo site, the concurrency every runner crawls it at, and who runs unless `--refs` says. */
@@ -75,7 +85,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     latencyMs: 0,
     seed: 1,
     concurrency: 64,
-    runners: ["got", "rxcrawl"],
+    runners: ["got", "rxcrawl", "rxcrawl-parquet"],
     warmUp: false,
   },
   cluster: {
