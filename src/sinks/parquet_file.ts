@@ -1,5 +1,6 @@
 // A Parquet file being written with hyparquet-writer: the magic bytes, one row group per call, then the footer.
-import { ByteWriter, ParquetWriter } from "hyparquet-writer";
+import { createRequire } from "node:module";
+import type { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import { mendEmptyRowGroups } from "./parquet_footer.ts";
 import type { ParquetOutput } from "./parquet_output.ts";
 import { type ParquetColumnType, parquetSchemaElement, type ParquetValue } from "./parquet_types.ts";
@@ -23,7 +24,7 @@ import { type ParquetColumnType, parquetSchemaElement, type ParquetValue } from 
 export class ParquetFile {
   readonly #output: ParquetOutput;
   readonly #names: string[];
-  readonly #bytes = new ByteWriter();
+  readonly #bytes: ByteWriter;
   readonly #writer: ParquetWriter;
   #queue: Promise<void> = Promise.resolve();
 
@@ -31,6 +32,8 @@ export class ParquetFile {
     this.#output = output;
     this.#names = columns.map(([name]) => name);
     const schema = [{ name: "root", num_children: columns.length }, ...columns.map(([name, type]) => parquetSchemaElement(name, type))];
+    const { ByteWriter, ParquetWriter } = hyparquetWriter();
+    this.#bytes = new ByteWriter();
     this.#writer = new ParquetWriter({ writer: this.#bytes, schema, createdBy: "rxcrawl" });
   }
 
@@ -78,4 +81,13 @@ export class ParquetFile {
     this.#queue = this.#queue.then(() => this.#output.write(bytes));
     return this.#queue;
   }
+}
+
+const require = createRequire(import.meta.url);
+let loaded: typeof import("hyparquet-writer") | undefined;
+
+/** hyparquet-writer, loaded when the first Parquet file is opened: a crawl that writes none does not pay for it. */
+function hyparquetWriter(): typeof import("hyparquet-writer") {
+  loaded ??= require("hyparquet-writer") as typeof import("hyparquet-writer");
+  return loaded;
 }

@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { parse } from "csv-parse";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import { UsageError } from "../errors.ts";
 import { isCsvPath, isParquetPath } from "./write_rows.ts";
 
@@ -22,6 +21,8 @@ const PARQUET_BATCH = 10_000;
 export async function* readRows(path: string): AsyncGenerator<Record<string, unknown>> {
   try {
     if (isParquetPath(path)) {
+      // Loaded here, not with the module: only a Parquet file needs it.
+      const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
       const file = await asyncBufferFromFile(path);
       const metadata = await parquetMetadataAsync(file);
       const rows = Number(metadata.num_rows);

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { resolve } from "node:path";
-import { createClient } from "@redis/client";
 import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../../errors.ts";
 import type { HostPacer } from "../../fetch/host_pacer.ts";
@@ -460,6 +459,8 @@ async function connectClient(url: string, crawlId: string): Promise<{ client: Cl
   } catch {
     throw new UsageError(`Expected a Redis URL like redis://host:6379/0, got ${JSON.stringify(url)}`);
   }
+  // Loaded here, not with the module: a crawl that shares nothing does not pay for the client.
+  const { createClient } = await import("@redis/client");
   const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 5000 }, disableOfflineQueue: true });
   client.on("error", () => {}); // every failure also rejects the command it breaks, which reports it
   try {
