@@ -48,7 +48,7 @@ export function reportFigures(summary: CrawlSummary): string {
     { label: "Retries", value: formatCount(s.retries), sub: `${formatPercent(s.retries, s.requests)} of requests` },
     { label: "Redirects", value: formatCount(s.redirects), sub: `${formatPercent(s.redirects, s.requests)} of requests` },
     { label: "Robots refusals", value: formatCount(s.robotsRefusals), sub: "no request made" },
-    { label: "On the wire", value: formatBytes(s.bytes.wire), sub: "body bytes received" },
+    { label: "On the wire", value: formatBytes(s.bytes.wire), sub: "read, headers included" },
     {
       label: "Decoded",
       value: formatBytes(s.bytes.decoded),
