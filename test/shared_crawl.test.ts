@@ -157,6 +157,22 @@ test("--rate holds per host across two workers: no two requests to the host clos
   }
 });
 
+test("--per-host holds across two workers: the host never has more requests in flight than it allows", options, async () => {
+  const redis = await startRedis();
+  const site = await startDemoSite({ pages: 60, bodyKb: 1, latencyMs: 60 });
+  try {
+    const { dir, flags } = sharedCrawl(redis, ["--concurrency", "4", "--per-host", "2"]);
+    const results = await Promise.all(workers(2, site.startUrl, flags).map((worker) => worker.exit));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const files = await assertEveryPageOnce(dir, site);
+    for (const [file, rows] of files) assert.ok(rows.length > 0, `${file} has rows: both workers fetched`);
+    assert.equal(site.stats.maxInFlight, 2, "two workers of four requests each, two at a time on the host");
+  } finally {
+    await site.close();
+    await redis.stop();
+  }
+});
+
 test("crawl.ts with an unreachable Redis says so in one line and exits 1", options, async () => {
   const redis = await startRedis();
   const url = redis.url;
