@@ -93,15 +93,15 @@ function siteFlags(scenario: Scenario, origin: string): string[] {
 }
 
 /**
- * The node flags a pipeline's first lines give (`exec node --import <tsx> FLAGS "$0" "$@"`), so that the harness runs
- * it as `./script` would, while it still starts node itself (the process it measures is node, not sh). The harness
- * runs from the repository root, where `--import tsx` finds the same tsx.
+ * The node arguments a pipeline's first lines give (`exec node FLAGS <repository>/bin/run_source.mjs "$0" "$@"`), to
+ * put before the script: the harness runs it as `./script` would, while it still starts node itself (the process it
+ * measures is node, not sh).
  */
 export function shebangFlags(script: string): string[] {
   const [first, second] = readFileSync(join(ROOT, script), "utf8").split("\n", 2);
-  const match = /^':' \/\/; exec node --import "[^\n]*\/node_modules\/tsx\/[^"]+"((?: +--\S+)*) "\$0" "\$@"$/.exec(second ?? "");
+  const match = /^':' \/\/; exec node((?: +--\S+)*) "[^\n]*\/bin\/run_source\.mjs" "\$0" "\$@"$/.exec(second ?? "");
   if (first !== "#!/bin/sh" || match === null) throw new Error(`${script} does not start with the #!/bin/sh lines that run node`);
-  return ["--import", "tsx", ...match[1]!.trim().split(/ +/).filter((flag) => flag !== "")];
+  return [...match[1]!.trim().split(/ +/).filter((flag) => flag !== ""), join(ROOT, "bin", "run_source.mjs")];
 }
 
 /**

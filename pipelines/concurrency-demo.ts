@@ -1,8 +1,8 @@
 #!/bin/sh
-':' //; exec node --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
-// The first two lines are read by sh as well as by TypeScript: sh runs node with this repository's tsx, found from the
-// script's own folder, so the script runs from any working directory (`node --import tsx` would look in the working
-// directory's node_modules); TypeScript sees a string and a comment.
+':' //; exec node "$(cd "$(dirname "$0")/.." && pwd)/bin/run_source.mjs" "$0" "$@"
+// The first two lines are read by sh as well as by TypeScript: sh runs node on this repository's bin/run_source.mjs,
+// found from the script's own folder, so the script runs from any working directory; it runs the script bundled once
+// from its TypeScript sources (see that file). TypeScript sees a string and a comment.
 // The seed's first lesson, in RxJS: the same waits one after another, all at once, and capped. A wait stands for a
 // request: the program does nothing while it waits, so waits can overlap, and a cap (the seed's semaphore) is
 // mergeMap's concurrency argument.

@@ -1,7 +1,8 @@
 #!/bin/sh
-':' //; exec node --import "$(cd "$(dirname "$0")/.." && pwd)/node_modules/tsx/dist/loader.mjs" "$0" "$@"
-// The first two lines are read by sh as well as by TypeScript: sh runs node with this repository's tsx, found from the
-// script's own folder, so the script runs from any working directory; TypeScript sees a string and a comment.
+':' //; exec node "$(cd "$(dirname "$0")/.." && pwd)/bin/run_source.mjs" "$0" "$@"
+// The first two lines are read by sh as well as by TypeScript: sh runs node on this repository's bin/run_source.mjs,
+// found from the script's own folder, so the script runs from any working directory; it runs the script bundled once
+// from its TypeScript sources (see that file). TypeScript sees a string and a comment.
 // The report of a crawl that ran: one self-contained HTML page drawn from the crawl's --stats file, with the pages,
 // statuses, depths, hosts and failing URLs counted from its output when it is given (after --resume, the output holds
 // every run, the stats file the last one).
