@@ -31,7 +31,8 @@ test("run_source.mjs runs a TypeScript script bundled, with its arguments, its o
     });
     const manifest = JSON.parse(readFileSync(join(CACHE, "greet.json"), "utf8")) as { entry: string; bundle: string; inputs: Record<string, string> };
     assert.equal(manifest.entry, script);
-    assert.deepEqual(Object.keys(manifest.inputs).sort(), [script, helper].sort(), "the bundle's inputs, to tell when it is stale");
+    const installed = join(ROOT, "node_modules", ".package-lock.json");
+    assert.deepEqual(Object.keys(manifest.inputs).sort(), [script, helper, installed].sort(), "what tells when the bundle is stale");
 
     // A changed source file makes a new bundle; an unchanged one is reused as it is.
     assert.equal(JSON.parse(run(script, "again").stdout).text, "hello again");
