@@ -12,7 +12,7 @@ import { CrawlStats } from "./stats/crawl_stats.ts";
 export type { CrawlOptions } from "./crawl_options.ts";
 
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
-const IDLE_MS = { first: 10, max: 200 };
+const IDLE_MS = { first: 10, max: 50 };
 
 /**
  * Crawls from the start URLs, following the links that `follow` selects, and emits one {@linkcode PageRecord} per URL
