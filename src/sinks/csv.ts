@@ -1,8 +1,10 @@
 import { statSync } from "node:fs";
-import { stringify } from "csv-stringify";
+import { stringify } from "csv-stringify/sync";
 import { defer, type MonoTypeOperatorFunction } from "rxjs";
 import { UsageError } from "../errors.ts";
-import { sink, type SinkTarget } from "./sink.ts";
+import { type Encoding, sink, type SinkTarget } from "./sink.ts";
+
+const CAST = { object: (value: object) => JSON.stringify(value), boolean: (value: boolean) => String(value) };
 
 /** Options of {@linkcode writeCsv}. */
 export interface WriteCsvOptions {
@@ -43,17 +45,25 @@ export function writeCsv<T extends object>(target: SinkTarget, options: WriteCsv
   }
   return (source) =>
     defer(() => {
-      const columns = options.columns;
       const append = options.append ?? false;
       const fresh = !append || typeof target !== "string" || (statSync(target, { throwIfNoEntry: false })?.size ?? 0) === 0;
-      const encoder = () =>
-        stringify({
-          header: fresh,
-          bom: fresh && (options.bom ?? false),
-          // Without explicit columns csv-stringify takes the first record's keys, as documented above.
-          ...(columns === undefined ? {} : { columns: [...columns] }),
-          cast: { object: (value) => JSON.stringify(value), boolean: (value) => String(value) },
-        });
-      return source.pipe(sink(target, (row: T) => row, encoder, append));
+      const encoding = (): Encoding<T> => {
+        // Without explicit columns, the first row's keys, as documented above.
+        let columns = options.columns === undefined ? undefined : [...options.columns];
+        let header = fresh;
+        const text = (rows: T[], names: string[]): string => {
+          const line = stringify(rows, { header, bom: header && (options.bom ?? false), columns: names, cast: CAST });
+          header = false;
+          return line;
+        };
+        return {
+          row(row) {
+            columns ??= Object.keys(row);
+            return text([row], columns);
+          },
+          end: () => (header && columns !== undefined ? text([], columns) : undefined),
+        };
+      };
+      return source.pipe(sink(target, encoding, append));
     });
 }

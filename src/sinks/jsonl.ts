@@ -20,5 +20,5 @@ export interface WriteJsonlOptions {
  * ```
  */
 export function writeJsonl<T>(target: SinkTarget, options: WriteJsonlOptions = {}): MonoTypeOperatorFunction<T> {
-  return sink(target, (row: T) => `${JSON.stringify(row)}\n`, undefined, options.append ?? false);
+  return sink(target, () => ({ row: (row: T) => `${JSON.stringify(row)}\n` }), options.append ?? false);
 }
