@@ -24,9 +24,11 @@ export interface Running {
 export interface StartOptions {
   /** The working directory. @default the repository root */
   cwd?: string;
-  /** Run as this user and group (the test runs as root): what a user without root's rights sees. */
-  uid?: number;
-  gid?: number;
+  /**
+   * Run without the rights by which root writes a read-only file (util-linux's setpriv drops them from the process's
+   * capability bounding set), so that a test run as root sees what any other user sees. @default false
+   */
+  withoutOverride?: boolean;
   /** Killed if it outlives this. @default 45000 */
   ms?: number;
 }
@@ -41,13 +43,12 @@ export function start(script: string, args: readonly string[], options: StartOpt
   // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
   delete env.RXCRAWL_DEBUG;
   delete env.NODE_TEST_CONTEXT;
-  const child = spawn(join(ROOT, "pipelines", script), args, {
-    cwd,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    ...(options.uid === undefined ? {} : { uid: options.uid }),
-    ...(options.gid === undefined ? {} : { gid: options.gid }),
-  });
+  const path = join(ROOT, "pipelines", script);
+  const [command, argv] =
+    options.withoutOverride === true && process.getuid?.() === 0
+      ? ["setpriv", ["--bounding-set=-dac_override,-dac_read_search", "--", path, ...args]]
+      : [path, args];
+  const child = spawn(command, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
