@@ -45,7 +45,11 @@ async function assertEveryPageOnce(dir: string, site: DemoSite): Promise<Map<str
   const urls = [...files.values()].flat().map((row) => row.url!);
   const repeated = urls.filter((url, i) => urls.indexOf(url) !== i);
   assert.deepEqual(repeated, [], "no page twice");
-  assert.deepEqual(urls.sort(), site.urls().sort(), "every page");
+  const found = new Set(urls);
+  const expected = new Set(site.urls());
+  const missing = [...expected].filter((url) => !found.has(url));
+  const extra = [...found].filter((url) => !expected.has(url));
+  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `every page: ${found.size} found of ${expected.size}`);
   for (const row of [...files.values()].flat()) assert.equal(row.error, "", row.url);
   return files;
 }
