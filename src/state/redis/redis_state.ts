@@ -196,20 +196,13 @@ export class RedisCrawlState implements CrawlState {
     const heartbeat = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#leaseMs / 3)));
     heartbeat.unref();
     this.#timers.push(heartbeat);
-    const { counts } = await this.lease(0);
+    // The counts only: records taken over from a dead process go out with a lease of the crawl, so none here.
+    const { counts } = await this.#lease(0);
     return { continued: created === 0, counts: counts! };
   }
 
   async lease(max: number): Promise<LeaseBatch> {
-    const k = this.#keys;
-    const reply = (await this.#script(
-      scripts.LEASE,
-      [k.queue, k.leases, k.leased, k.token, k.counts, k.held(this.worker)],
-      [max, this.#leaseMs],
-    )) as [number, number, number, number, number, string[]];
-    const [queued, leased, admitted, done, errors, out] = reply;
-    const leases = this.#leases(out);
-    const batch: LeaseBatch = { leases, over: queued === 0 && leased === 0, counts: { admitted, done, errors, queued, leased } };
+    const batch = await this.#lease(max);
     // A dead process on this machine may have committed records its output lacks. Looked for once a second, and
     // whenever the crawl looks over: it is not over for this process until they are taken over.
     if (batch.over || Date.now() - this.#lastTakeOver >= TAKE_OVER_MS) {
@@ -223,13 +216,26 @@ export class RedisCrawlState implements CrawlState {
     return batch;
   }
 
+  async #lease(max: number): Promise<LeaseBatch> {
+    const k = this.#keys;
+    const reply = (await this.#script(
+      scripts.LEASE,
+      [k.queue, k.leases, k.leased, k.token, k.counts, k.held(this.worker)],
+      [max, this.#leaseMs],
+    )) as [number, number, number, number, number, string[]];
+    const [queued, leased, admitted, done, errors, out] = reply;
+    return { leases: this.#leases(out), over: queued === 0 && leased === 0, counts: { admitted, done, errors, queued, leased } };
+  }
+
   async claim(url: string): Promise<boolean> {
     const { key, member } = this.#keys.seen(url);
     return Number(await this.#script(scripts.CLAIM, [key], [member])) === 1;
   }
 
   async commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
-    await this.#gate;
+    // Checked again after each wait, and not awaited when open: from here to `#committing` nothing yields, so a
+    // take-over that starts meanwhile sees this commit.
+    while (this.#gate !== undefined) await this.#gate;
     const k = this.#keys;
     const seen = found.map((request) => ({ request, ...k.seen(request.url) }));
     const { links: _links, found: _found, ...kept } = record;

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CrawlPlan } from "../../../src/state/crawl_state.ts";
 import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
@@ -221,6 +227,44 @@ test("RedisCrawlState.connect() names a server that cannot be reached, and a URL
     message: 'Expected a Redis URL like redis://host:6379/0, got "http://127.0.0.1/"',
   });
   await assert.rejects(RedisCrawlState.connect({ url: redis.url, crawlId: "a b" }), { name: "UsageError" });
+});
+
+test("a process that opens a crawl after one died hands the dead one's unwritten records out with its first lease", options, async () => {
+  const id = `t${++crawls}`;
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-take-over-"));
+  try {
+    // A real process commits a page and dies (SIGKILL) before it writes the row: its file stays empty.
+    const script = join(dir, "dies.mts");
+    const module = fileURLToPath(new URL("../../../src/state/redis/redis_state.ts", import.meta.url));
+    writeFileSync(
+      script,
+      `import { RedisCrawlState } from ${JSON.stringify(module)};
+const state = await RedisCrawlState.connect({ url: ${JSON.stringify(redis.url)}, crawlId: ${JSON.stringify(id)}, output: ${JSON.stringify(join(dir, "pages.csv"))} });
+const plan = { start: [{ url: "http://a.test/", depth: 0 }], maxPages: Infinity, definition: ${JSON.stringify(DEFINITION)} };
+await state.open({ ...plan, politeness: { perHost: Infinity, rate: Infinity, slotMs: 40_000 } });
+const [lease] = (await state.lease(1)).leases;
+await state.commit(lease!, ${JSON.stringify(record("http://a.test/"))}, [], 0);
+process.kill(process.pid, "SIGKILL");
+`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "ignore", "inherit"] });
+    const [, signal] = (await once(child, "exit")) as [number | null, string | null];
+    assert.equal(signal, "SIGKILL");
+    const state = await RedisCrawlState.connect({ url: redis.url, crawlId: id, output: join(dir, "pages.csv") });
+    try {
+      const opened = await state.open(plan({ start: [] }));
+      assert.deepEqual(opened.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0 });
+      const batch = await state.lease(4);
+      assert.deepEqual(batch.records?.map((taken) => taken.url), ["http://a.test/"], "the dead process's record, to write");
+      assert.equal(batch.over, false, "not over before that record is written");
+      assert.equal(redis.cli("LLEN", crawlKeys(id).log(state.worker)).trim(), "1", "now in this process's log");
+    } finally {
+      await state.close();
+      await state.disconnect();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("RedisCrawlState.remove() deletes every key of one crawl and no other", options, async () => {
