@@ -19,6 +19,28 @@ function script(name: string, body: string): Script {
 const NOW = `local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end`;
 
 /**
+ * Leases up to `max` requests from the front of the queue to a worker for `ms` milliseconds, each with a new fencing
+ * token, and returns { token, line, token, line, ... }. Part of LEASE and COMMIT.
+ */
+const LEASE_NEXT = `
+local function leaseNext(queue, leases, leased, counter, held, max, ms)
+  local out = {}
+  if max <= 0 then return out end
+  local lines = redis.call('LPOP', queue, max)
+  if not lines then return out end
+  local deadline = now() + ms
+  for _, line in ipairs(lines) do
+    local token = redis.call('INCR', counter)
+    redis.call('ZADD', leases, deadline, token)
+    redis.call('HSET', leased, token, line)
+    redis.call('SADD', held, token)
+    out[#out + 1] = tostring(token)
+    out[#out + 1] = line
+  end
+  return out
+end`;
+
+/**
  * Creates the crawl or finds it. KEYS: meta, queue, counts, then the seen-set bucket of each start request.
  * ARGV: definition, bucket bits, maxPages, perHost, rate (each "inf" or a number), then member and line of each
  * start request. Returns { 1 = created | 0 = found, definition, bits, maxPages, perHost, rate } as stored, or {-1}
@@ -61,7 +83,7 @@ return {1, s[1], s[2], s[3], s[4], s[5]}
  */
 export const LEASE = script(
   "lease",
-  `
+  `${LEASE_NEXT}
 local time = now()
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', time, 'LIMIT', 0, 1000)
 for _, token in ipairs(expired) do
@@ -70,22 +92,7 @@ for _, token in ipairs(expired) do
   redis.call('ZREM', KEYS[2], token)
   redis.call('HDEL', KEYS[3], token)
 end
-local out = {}
-local max = tonumber(ARGV[1])
-if max > 0 then
-  local lines = redis.call('LPOP', KEYS[1], max)
-  if lines then
-    local deadline = time + tonumber(ARGV[2])
-    for _, line in ipairs(lines) do
-      local token = redis.call('INCR', KEYS[4])
-      redis.call('ZADD', KEYS[2], deadline, token)
-      redis.call('HSET', KEYS[3], token, line)
-      redis.call('SADD', KEYS[6], token)
-      out[#out + 1] = tostring(token)
-      out[#out + 1] = line
-    end
-  end
-end
+local out = leaseNext(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], tonumber(ARGV[1]), tonumber(ARGV[2]))
 local c = redis.call('HMGET', KEYS[5], 'admitted', 'done', 'errors')
 return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), tonumber(c[1] or 0), tonumber(c[2] or 0), tonumber(c[3] or 0), out}
 `,
@@ -101,7 +108,7 @@ return {redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), tonumber(c[1]
  */
 export const COMMIT = script(
   "commit",
-  `
+  `${LEASE_NEXT}
 local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not deadline or tonumber(deadline) < now() then return {0} end
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -124,22 +131,7 @@ if added > 0 then redis.call('HINCRBY', KEYS[4], 'admitted', added) end
 local done = redis.call('HINCRBY', KEYS[4], 'done', 1)
 local errors = ARGV[3] == '1' and redis.call('HINCRBY', KEYS[4], 'errors', 1) or tonumber(redis.call('HGET', KEYS[4], 'errors') or 0)
 redis.call('RPUSH', KEYS[6], ARGV[2])
-local out = {}
-local want = tonumber(ARGV[4])
-if want > 0 then
-  local lines = redis.call('LPOP', KEYS[3], want)
-  if lines then
-    local deadline = now() + tonumber(ARGV[5])
-    for _, line in ipairs(lines) do
-      local token = redis.call('INCR', KEYS[8])
-      redis.call('ZADD', KEYS[1], deadline, token)
-      redis.call('HSET', KEYS[2], token, line)
-      redis.call('SADD', KEYS[7], token)
-      out[#out + 1] = tostring(token)
-      out[#out + 1] = line
-    end
-  end
-end
+local out = leaseNext(KEYS[3], KEYS[1], KEYS[2], KEYS[8], KEYS[7], tonumber(ARGV[4]), tonumber(ARGV[5]))
 return {1, added, admitted, done, errors, redis.call('LLEN', KEYS[3]), redis.call('ZCARD', KEYS[1]), out}
 `,
 );
