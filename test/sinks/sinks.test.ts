@@ -238,7 +238,8 @@ for (const [name, sink, read, extension] of [
       });
       rows.next({ i: 1, title: "活着" });
       rows.next({ i: 2, title: "围城, 第二版" });
-      await waitFor(() => hasRows(() => read(file), 2), "the first two rows in the file");
+      // A row is passed on from its write's callback, which comes just after the file has it.
+      await waitFor(() => hasRows(() => read(file), 2) && passed.length === 2, "the first two rows in the file, and passed on");
       assert.equal(completed, false);
       assert.deepEqual(passed, [1, 2]);
       rows.next({ i: 3, title: "三体" });
