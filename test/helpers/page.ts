@@ -1,4 +1,4 @@
-import type { FetchedPage } from "../../src/records.ts";
+import type { FetchedPage, PageRecord } from "../../src/records.ts";
 
 /**
  * A fetched page as the fetcher would emit it: status 200, `text/html; charset=utf-8`, the body as UTF-8 bytes (or
@@ -29,4 +29,19 @@ export function fetchedPage(url: string, body: string | Uint8Array, overrides: P
     fetchedAt: "2024-05-01T08:00:00.000Z",
     ...overrides,
   };
+}
+
+/**
+ * A page's record as the crawl emits it: {@linkcode fetchedPage}'s fields without the body, an empty title, no field,
+ * no link, UTF-8; `overrides` changes any field.
+ *
+ * @example
+ * ```ts
+ * import { pageRecord } from "./page.ts";
+ * const record = pageRecord("https://example.com/", { title: "Hi", links: ["https://example.com/a"] });
+ * ```
+ */
+export function pageRecord(url: string, overrides: Partial<PageRecord> = {}): PageRecord {
+  const { body: _body, ...fetched } = fetchedPage(url, "");
+  return { ...fetched, bytes: 0, title: "", fields: {}, links: [], charset: "utf-8", ...overrides };
 }

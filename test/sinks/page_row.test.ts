@@ -2,27 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { PageRecord } from "../../src/records.ts";
 import { nullForEmpty, pageColumns, pageRow } from "../../src/sinks/page_row.ts";
+import { pageRecord } from "../helpers/page.ts";
 
-const RECORD: PageRecord = {
-  url: "https://book.douban.com/subject/1/",
+const RECORD = pageRecord("https://book.douban.com/subject/1/", {
   finalUrl: "https://book.douban.com/subject/1/?r=1",
   depth: 2,
-  status: 200,
-  contentType: "text/html; charset=utf-8",
-  error: "",
-  errorCode: "",
-  attempts: 1,
-  retries: 0,
-  redirects: 0,
-  wireBytes: 0,
-  responseMs: 0,
-  bytes: 0,
-  fetchedAt: "2024-05-01T08:00:00.000Z",
   title: "活着 (豆瓣)",
   fields: { isbn: "9787506365437", rating: 9.4, missing: null, unused: true },
   links: ["https://book.douban.com/subject/2/"],
-  charset: "utf-8",
-};
+});
 
 test("pageColumns() without fields lists the page columns in order", () => {
   assert.deepEqual(pageColumns(), [

@@ -12,6 +12,7 @@ import { UsageError } from "../../src/errors.ts";
 import type { PageRecord } from "../../src/records.ts";
 import { pageRow } from "../../src/sinks/page_row.ts";
 import { type InvalidParquetValue, pageParquetSchema, type ParquetSchema, writeParquet } from "../../src/sinks/parquet.ts";
+import { pageRecord } from "../helpers/page.ts";
 
 // Files are read back the way a user would check them: with DuckDB.
 let duckdb: DuckDBInstance;
@@ -402,27 +403,14 @@ test("pageParquetSchema() types the crawler's columns, and the rows of a crawl w
     ["error", "string"],
     ["fetched_at", "timestamp"],
   ]);
-  const page = (overrides: Partial<PageRecord>): PageRecord => ({
-    url: "https://book.example.com/subject/1/",
-    finalUrl: "https://book.example.com/subject/1/",
-    depth: 1,
-    status: 200,
-    contentType: "text/html; charset=utf-8",
-    error: "",
-    errorCode: "",
-    attempts: 1,
-    retries: 0,
-    redirects: 0,
-    wireBytes: 0,
-    responseMs: 0,
-    bytes: 0,
-    fetchedAt: "2026-03-01T08:00:00.000Z",
-    title: "活着 (豆瓣)",
-    fields: { price: "20.00元", author: "余华" },
-    links: [],
-    charset: "utf-8",
-    ...overrides,
-  });
+  const page = (overrides: Partial<PageRecord>): PageRecord =>
+    pageRecord("https://book.example.com/subject/1/", {
+      depth: 1,
+      fetchedAt: "2026-03-01T08:00:00.000Z",
+      title: "活着 (豆瓣)",
+      fields: { price: "20.00元", author: "余华" },
+      ...overrides,
+    });
   const pages = [
     page({}),
     page({ url: "https://book.example.com/gone", status: 0, contentType: "", title: "", fields: {}, error: "ECONNRESET" }),

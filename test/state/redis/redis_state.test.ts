@@ -13,6 +13,7 @@ import { crawlKeys } from "../../../src/state/redis/keys.ts";
 import { RedisCrawlState } from "../../../src/state/redis/redis_state.ts";
 import { UsageError } from "../../../src/errors.ts";
 import type { PageRecord } from "../../../src/records.ts";
+import { pageRecord } from "../../helpers/page.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
 
 let redis: TestRedis;
@@ -46,26 +47,18 @@ function plan(overrides: Partial<CrawlPlan> = {}): CrawlPlan {
 }
 
 function record(url: string, depth = 0, error = ""): PageRecord {
-  return {
-    url,
-    finalUrl: url,
+  return pageRecord(url, {
     depth,
     status: error === "" ? 200 : 500,
     contentType: "text/html",
     error,
     errorCode: error === "" ? "" : "EHTTP",
-    attempts: 1,
-    retries: 0,
-    redirects: 0,
     wireBytes: 100,
     responseMs: 5,
     bytes: 1000,
     fetchedAt: "2026-11-25T00:00:00.000Z",
     title: "t",
-    fields: {},
-    links: [],
-    charset: "utf-8",
-  };
+  });
 }
 
 /** Two or more states sharing a new crawl, each opened in turn; all closed after `body`. */
