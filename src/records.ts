@@ -9,6 +9,42 @@ export interface CrawlRequest {
   kind?: "sitemap";
   /** The `<lastmod>` a sitemap gave for this URL, as written there. */
   lastmod?: string;
+  /**
+   * A fetch under way: set when the request went back to the frontier between two of its HTTP requests (a retry, a
+   * redirect, its origin's robots.txt first), so that every request to a host waits for that host's turn.
+   */
+  progress?: FetchProgress;
+}
+
+/**
+ * How far the fetch of one URL has come, carried by its request from one HTTP request to the next: plain data, so that
+ * a shared frontier can hold it between two processes.
+ */
+export interface FetchProgress {
+  /** The redirect targets followed so far, in order; the next request goes to the last, or to the URL itself. */
+  redirects: string[];
+  /** Requests made so far for the URL, retries and redirects included (its robots.txt is not counted). */
+  requests: number;
+  /** How many of those were retries. */
+  retries: number;
+  /** Bytes read from the network so far, headers included. */
+  wireBytes: number;
+  /** Failed tries of the next request's URL so far: its retries' count and backoff start from it. */
+  tries: number;
+}
+
+/**
+ * The URL the next HTTP request of `request` goes to: its last redirect target, or its own URL. Its host is the host
+ * the request waits for.
+ *
+ * @example
+ * ```ts
+ * import { nextUrl } from "./records.ts";
+ * nextUrl({ url: "http://a.test/", depth: 0 }); // "http://a.test/"
+ * ```
+ */
+export function nextUrl(request: CrawlRequest): string {
+  return request.progress?.redirects.at(-1) ?? request.url;
 }
 
 /** The outcome of fetching one URL: plain data, safe to send to a worker thread or write as a row. */
