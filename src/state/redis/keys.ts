@@ -1,88 +1,115 @@
 import { hash64Parts } from "../seen_set.ts";
 
 /**
- * Bits of a URL's 64-bit hash that pick its seen-set bucket. The rest, 48 bits, is the member stored in that bucket:
- * an integer, so Redis keeps each bucket as an intset (8 bytes a member) while it holds at most 512 members
- * (`set-max-intset-entries`). 2^16 buckets keep about 33 million URLs that way; past that, full buckets turn into
- * hash tables and cost more, but stay exact.
+ * The version of the layout below. A crawl made with another one is refused rather than misread.
+ *
+ * 1: one queue LIST and a seen set of 2^16 buckets. 2: per-host queues, shards, a seen set that splits its buckets.
  */
-export const SEEN_BUCKET_BITS = 16;
+export const LAYOUT = 2;
 
-/** The Redis keys of one crawl. They share the hash tag `{id}`, so that a Redis Cluster keeps them in one slot. */
+/**
+ * The crawl-wide keys of crawl `id`, tagged `{id}`: what defines the crawl and who works on it.
+ *
+ * - `meta` HASH: definition, layout, shards, maxPages, perHost, intervalMs, state (opening | open), allotted (the
+ *   pages granted to shards so far, when several shards share a finite maxPages), v (bumped by every change).
+ * - `worker-count` STRING, `workers` HASH (worker → what it told about itself, JSON), `status` HASH (worker →
+ *   running | done | taking <worker>).
+ * - `grants` HASH (shard:seq → pages) and `grants-at` ZSET (shard:seq → when): pages granted to a shard and not yet
+ *   settled; `grant-seq` HASH (shard → the last grant's number).
+ *
+ * Each shard has its own keys under {@linkcode shardPrefix}, all built by the Lua scripts from that prefix (the keys
+ * a step touches depend on the hosts it chooses, inside the script; they share the shard's tag, so one slot):
+ *
+ * - `counts` HASH: admitted, done, errors, queued, leased, budget (pages granted and not used), v (bumped by every
+ *   change).
+ * - `ready` ZSET host → its next start (ms, the shard's clock): the hosts with requests waiting and room under
+ *   perHost. `h:<host>` HASH: n (waiting), l (leased), next, last (start), pace (its own interval);
+ *   `h:<host>:d` ZSET of the depths waiting, `h:<host>:q:<depth>` LIST of request lines (depth -1: fetches under way).
+ * - `delayed` ZSET "host line" → not before: fetches that go on after a delay.
+ * - `leases` ZSET token → deadline, `leased` HASH token → "worker host line", `held:<worker>` SET of its tokens,
+ *   `token` STRING.
+ * - `s:<level>:<prefix>` SET of integers, `splits` bitmap, `seen` HASH: the seen set (see `seen_lua.ts`).
+ * - `held-back` LIST and `held-back-set` HASH: new requests found beyond maxPages, for a run with a larger one.
+ * - `outbox` HASH id → payload, `outbox-at` ZSET id → when, `out-seq` HASH target → last number: what this shard's
+ *   commits found for other shards, until it is applied there; `inbox` HASH source → the last number applied in
+ *   order, `inbox:<source>` SET of numbers applied out of order.
+ * - `log:<worker>` HASH url → record, `acked` HASH worker → records acknowledged: the records committed here.
+ * - `robots` HASH origin → its robots.txt response, `robots-lock:<origin>` STRING.
+ */
 export interface CrawlKeys {
-  /** Every key of the crawl starts with this. */
+  /** Every crawl-wide key starts with this. */
   prefix: string;
-  /** HASH: the definition, maxPages, the seen set's bucket bits. */
   meta: string;
-  /** LIST: requests waiting, one line each (`encodeRequest`). */
-  queue: string;
-  /** ZSET: lease token → deadline (ms, Redis clock). */
-  leases: string;
-  /** HASH: lease token → the request's line. */
-  leased: string;
-  /** STRING: the last lease token handed out. */
-  token: string;
-  /** HASH: admitted, done, errors. */
-  counts: string;
-  /** STRING: the last worker number handed out. */
   workerCount: string;
-  /** HASH: worker → what it told about itself (host, pid, output). */
   workers: string;
-  /** HASH: worker → running | done | taken. */
   status: string;
-  /** ZSET: worker → last heartbeat (ms, Redis clock). */
-  alive: string;
-  /** HASH: worker → records it acknowledged as written (and dropped from its log). */
-  acked: string;
-  /** HASH: origin → its robots.txt response, as JSON. */
-  robots: string;
-  /** The seen-set bucket of a URL, and the member that stands for the URL in it. */
-  seen(url: string): { key: string; member: string };
-  /** LIST: the records a worker committed and has not acknowledged yet. */
-  log(worker: string): string;
-  /** SET: the lease tokens a worker holds. */
-  held(worker: string): string;
-  /** STRING: held by the process fetching an origin's robots.txt for the crawl. */
-  robotsLock(origin: string): string;
-  /** STRING: when the next request to a host may start; ZSET: the requests to it in flight. */
-  host(host: string): { next: string; busy: string };
+  grants: string;
+  grantsAt: string;
+  grantSeq: string;
 }
 
 /**
- * The keys of crawl `id`.
+ * The crawl-wide keys of crawl `id`.
  *
  * @example
  * ```ts
  * import { crawlKeys } from "./keys.ts";
- * crawlKeys("books").queue; // "rxcrawl:{books}:queue"
+ * crawlKeys("books").meta; // "rxcrawl:{books}:meta"
  * ```
  */
 export function crawlKeys(id: string): CrawlKeys {
-  const prefix = `rxcrawl:{${id}}:`;
-  const memberBits = 32 - SEEN_BUCKET_BITS;
+  const prefix = shardPrefix(id);
   return {
     prefix,
     meta: `${prefix}meta`,
-    queue: `${prefix}queue`,
-    leases: `${prefix}leases`,
-    leased: `${prefix}leased`,
-    token: `${prefix}token`,
-    counts: `${prefix}counts`,
     workerCount: `${prefix}worker-count`,
     workers: `${prefix}workers`,
     status: `${prefix}status`,
-    alive: `${prefix}alive`,
-    acked: `${prefix}acked`,
-    robots: `${prefix}robots`,
-    seen(url) {
-      const [hi, lo] = hash64Parts(url);
-      // 48 bits fit a double exactly, so the member is the same integer in JavaScript, Lua and Redis.
-      const member = (hi & ((1 << memberBits) - 1)) * 2 ** 32 + lo;
-      return { key: `${prefix}seen:${hi >>> memberBits}`, member: String(member) };
-    },
-    log: (worker) => `${prefix}log:${worker}`,
-    held: (worker) => `${prefix}held:${worker}`,
-    robotsLock: (origin) => `${prefix}robots-lock:${origin}`,
-    host: (host) => ({ next: `${prefix}host:${host}:next`, busy: `${prefix}host:${host}:busy` }),
+    grants: `${prefix}grants`,
+    grantsAt: `${prefix}grants-at`,
+    grantSeq: `${prefix}grant-seq`,
   };
+}
+
+/**
+ * The prefix of every key of the shard tagged `tag` (see `shardTags`).
+ *
+ * @example
+ * ```ts
+ * import { shardPrefix } from "./keys.ts";
+ * shardPrefix("books/3.1"); // "rxcrawl:{books/3.1}:"
+ * ```
+ */
+export function shardPrefix(tag: string): string {
+  return `rxcrawl:{${tag}}:`;
+}
+
+/**
+ * The glob that matches every key of crawl `id`, crawl-wide and of every shard, and of no other crawl (a crawl id
+ * holds no `/` or `}`).
+ *
+ * @example
+ * ```ts
+ * import { crawlPattern } from "./keys.ts";
+ * crawlPattern("books"); // "rxcrawl:{books[}/]*"
+ * ```
+ */
+export function crawlPattern(id: string): string {
+  return `rxcrawl:{${id.replace(/[*?[\]\\]/g, "\\$&")}[}/]*`;
+}
+
+/**
+ * How a URL stands in the seen set: the top 12 bits of its 64-bit hash pick its bucket among the first 4,096, and the
+ * other 52 are the integer stored (exact in a Lua number, and in a Redis intset as 8 bytes); deeper buckets take
+ * more of those bits. The two together are the whole hash, so the set is exact to 64 bits.
+ *
+ * @example
+ * ```ts
+ * import { seenEntry } from "./keys.ts";
+ * seenEntry("https://example.com/"); // { top: 0..4095, low: "<a 52-bit integer>" }
+ * ```
+ */
+export function seenEntry(url: string): { top: number; low: string } {
+  const [hi, lo] = hash64Parts(url);
+  return { top: hi >>> 20, low: String((hi & 0xfffff) * 2 ** 32 + lo) };
 }

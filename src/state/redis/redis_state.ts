@@ -1,74 +1,93 @@
-import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { resolve } from "node:path";
-import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../../errors.ts";
-import type { HostPacer } from "../../fetch/host_pacer.ts";
 import type { RobotsFetch } from "../../fetch/robots.ts";
-import type { CrawlRequest, PageRecord } from "../../records.ts";
-import { completeRows } from "../../sinks/complete_rows.ts";
+import { type CrawlRequest, nextUrl, type PageRecord } from "../../records.ts";
+import { hostOf } from "../../url.ts";
 import { positiveInteger } from "../../validate.ts";
 import { checkSameCrawl, type CrawlDefinition } from "../crawl_definition.ts";
-import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl } from "../crawl_state.ts";
+import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "../crawl_state.ts";
 import { decodeRequest, encodeRequest } from "../request_line.ts";
-import { type CrawlKeys, crawlKeys, SEEN_BUCKET_BITS } from "./keys.ts";
-import { RedisPacer, type SharedLimits } from "./redis_pacer.ts";
-import { type CommandSender, runScript } from "./script_runner.ts";
-import * as scripts from "./scripts.ts";
+import { Budget } from "./budget.ts";
+import { connectRedis, type RedisConnection } from "./connection.ts";
+import { crawlIsOver } from "./crawl_end.ts";
+import { CrawlShards, limit } from "./crawl_shards.ts";
+import { type CrawlKeys, crawlKeys, crawlPattern, LAYOUT, seenEntry } from "./keys.ts";
+import { leaseQuotas, staleShards } from "./lease_plan.ts";
+import { deliver, pairs, redeliver, routeFound, STALE_MS } from "./outbox.ts";
+import { CRAWL_STATUS, MARK_OPEN, REGISTER } from "./scripts/crawl_scripts.ts";
+import { runScript } from "./scripts/run_script.ts";
+import { ADMIT, CLAIM, COMMIT, HEARTBEAT, LEASE, OPEN, PACE, RELEASE, RESERVE, SENT, STATUS } from "./scripts/shard_scripts.ts";
 import { sharedRobots } from "./shared_robots.ts";
-import { isGone, thisWorker, type WorkerInfo, workerOutput } from "./worker_process.ts";
+import { WorkerRecords } from "./worker_records.ts";
 
 /** Options of {@linkcode RedisCrawlState.connect}. */
 export interface RedisCrawlStateOptions {
-  /** The server: `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  /**
+   * The server, `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS); or any node of a Redis
+   * Cluster, through which the crawl finds the whole cluster.
+   */
   url: string;
   /** The crawl's name: every process connected with the same name shares the crawl. */
   crawlId: string;
   /**
-   * The output this process writes rows to, CSV or JSONL. Each process writes its own file beside it, named with its
-   * worker id (`books.csv` → `books.w3.csv`, see {@linkcode RedisCrawlState.output}), and a process on the same machine
-   * completes the file of one that died. @default none: the records are only emitted
-   */
-  output?: string;
-  /**
    * How long a lease lasts without a heartbeat, in milliseconds: a request held by a process that stops answering
-   * (on another machine: a machine that dies, a pulled cable) goes back to the queue after that. Heartbeats come three
-   * times per lease. @default 30000
+   * (on another machine: a machine that dies, a pulled cable) goes back to its host's queue after that. Heartbeats
+   * come three times per lease. @default 30000
    */
   leaseMs?: number;
+  /**
+   * The shards a new crawl is spread over, by host: each shard's keys share a hash tag, so a Redis Cluster spreads
+   * the shards over its masters. Fixed when the crawl is created; a process that joins takes the crawl's.
+   * @default 16 on a Redis Cluster, 1 on one server
+   */
+  shards?: number;
+  /**
+   * Keeps each committed page's record in Redis until this process's output acknowledges it written (see
+   * `SharedOutput`), so that the output of a process that dies can be completed. @default false
+   */
+  keepRecords?: boolean;
 }
 
-/** The most records acknowledged in one call, and how long an acknowledgement may wait to be sent. */
-const ACK_BATCH = 256;
-const ACK_MS = 200;
-/** How often, at most, a process looks for dead processes on its machine whose output it must complete. */
-const TAKE_OVER_MS = 1000;
+/** How late a request may leave after its lease before its host's next start is moved (see {@linkcode sent}). */
+const LATE_MS = 5;
+
+/** What this process knows of a lease it holds. */
+interface Held {
+  shard: number;
+  host: string;
+  /** When the call that leased it was sent (`performance.now()`), and its grant on the shard's clock. */
+  asked: number;
+  at: number;
+  /** Its host's interval, ms. */
+  interval: number;
+}
 
 /**
- * A crawl state in Redis, shared by every process and machine connected with the same crawl id: they fetch from one
- * frontier, never fetch a URL twice, hold per-host limits and robots.txt together, and each finishes when the whole
- * crawl is over. Every change goes through one Lua script, so each step is atomic:
+ * A crawl state in Redis, shared by every process and machine connected with the same crawl id: they lease from one
+ * frontier, never fetch a URL twice, keep every host's pace together, fetch each robots.txt once, and each finishes
+ * when the whole crawl is over. Every change is one Lua script, so each step is atomic:
  *
+ * - the frontier is per host: a host's requests wait in its own queues (a fetch under way first, then shallower
+ *   pages, then first come), and the hosts wait in a sorted set by their next start on Redis's clock; a lease takes
+ *   the hosts ready now in turn, so no host takes every slot;
  * - requests are **leased**, not popped: a lease has a deadline, kept alive by the holder's heartbeat, and a fencing
- *   token; a lease whose holder stops answering goes back to the queue, and a commit with a lease taken back is refused;
- * - a page's record is **committed** in the same step that checks its lease and admits its links, into its process's
- *   log; the process writes the record to its output and acknowledges it ({@linkcode acknowledge}), after which the log
- *   forgets it. When a process dies, another process on its machine counts the rows its file holds, cuts a torn last
- *   row, and takes over the records the file lacks: they reach the taker's output. So once every process has exited,
- *   the outputs together hold every page exactly once;
- * - the seen set keeps 48 bits of each URL's 64-bit hash in 2^16 buckets of integers (Redis intsets), about 9 bytes a
- *   URL, exact to 64 bits.
+ *   token; a lease whose holder stops answering goes back to the front of its host, and a commit with a lease taken
+ *   back is refused;
+ * - a page's record is **committed** in the step that checks its lease and admits its links, and kept (with
+ *   `keepRecords`) until its process's output says it is written: see `SharedOutput`;
+ * - the crawl is spread over **shards** by host, each one hash tag (a Redis Cluster spreads them over its masters);
+ *   a page's links to hosts of other shards leave through an outbox in its own shard and are applied to theirs once
+ *   each, and `maxPages` is shared out by grants (see `budget.ts`);
+ * - the **seen set** keeps each URL's 64-bit hash as an integer in buckets that split before they outgrow an intset:
+ *   about 9 bytes a URL at any size, exact.
  *
  * @example
  * ```ts
- * import { lastValueFrom, map } from "rxjs";
- * import { crawl, pageRow, RedisCrawlState, writeCsv } from "rxcrawl";
- * const state = await RedisCrawlState.connect({ url: "redis://127.0.0.1:6379/0", crawlId: "books", output: "data/out/books.csv" });
+ * import { lastValueFrom } from "rxjs";
+ * import { crawl, RedisCrawlState } from "rxcrawl";
+ * const state = await RedisCrawlState.connect({ url: "redis://127.0.0.1:6379/0", crawlId: "books" });
  * try {
- *   await lastValueFrom(
- *     crawl({ start: "https://example.com/", state }).pipe(map((page) => pageRow(page)), writeCsv(state.output!), state.acknowledge()),
- *     { defaultValue: undefined },
- *   );
+ *   await lastValueFrom(crawl({ start: "https://example.com/", state }), { defaultValue: undefined });
  * } finally {
  *   await state.disconnect();
  * }
@@ -79,77 +98,61 @@ export class RedisCrawlState implements CrawlState {
   readonly worker: string;
   /** The crawl's name. */
   readonly crawlId: string;
-  /** Commands this process sent to Redis so far: its round trips, as pipelined commands each count. */
-  get calls(): number {
-    return this.#calls;
-  }
   /** The server, as the messages name it (its password hidden). */
   readonly where: string;
-  /** The file this process writes to, `undefined` when it was given no output. */
-  readonly output: string | undefined;
-  readonly pacer: HostPacer;
-  readonly #client: Client;
-  /** The client as the scripts see it: counting the calls. */
-  readonly #sender: CommandSender;
-  #calls = 0;
+  /** What this process's output needs of the crawl: its records, and the workers that died (see `SharedOutput`). */
+  readonly records: WorkerRecords;
+  readonly #connection: RedisConnection;
   readonly #keys: CrawlKeys;
   readonly #leaseMs: number;
-  /** Lease tokens this process holds. */
-  readonly #held = new Set<string>();
-  #limits: SharedLimits = { perHost: Infinity, rate: Infinity, slotMs: 60_000 };
+  readonly #shardsWanted: number | undefined;
+  readonly #keepRecords: boolean;
+  #shards: CrawlShards | undefined;
+  #budget: Budget | undefined;
+  readonly #held = new Map<string, Held>();
   #timers: NodeJS.Timeout[] = [];
-  /** Commits sent and not answered yet. */
-  readonly #committing = new Set<Promise<unknown>>();
-  /** While a take-over runs, commits wait for it: see {@linkcode lease}. */
-  #gate: Promise<void> | undefined;
-  #lastTakeOver = 0;
-  #lost: Error | undefined;
+  #turn = 0;
   #disconnected = false;
 
-  private constructor(client: Client, crawlId: string, where: string, worker: string, output: string | undefined, leaseMs: number) {
-    const keys = crawlKeys(crawlId);
-    this.#client = client;
-    this.#sender = { sendCommand: (args) => (this.#calls++, client.sendCommand(args)) };
-    this.#keys = keys;
-    this.crawlId = crawlId;
-    this.where = where;
+  private constructor(connection: RedisConnection, options: RedisCrawlStateOptions, worker: string) {
+    this.#connection = connection;
+    this.#keys = crawlKeys(options.crawlId);
+    this.crawlId = options.crawlId;
+    this.where = connection.where;
     this.worker = worker;
-    this.output = output;
-    this.#leaseMs = leaseMs;
-    this.pacer = new RedisPacer(this.#sender, keys, worker, () => this.#limits);
+    this.#leaseMs = positiveInteger("leaseMs", options.leaseMs ?? 30_000);
+    this.#shardsWanted = options.shards;
+    this.#keepRecords = options.keepRecords ?? false;
+    this.records = new WorkerRecords(connection, this.#keys, worker, () => this.#shards);
+  }
+
+  /** Commands this process sent to Redis so far: its round trips, as pipelined commands each count. */
+  get calls(): number {
+    return this.#connection.calls;
   }
 
   /**
-   * Connects to the server and joins crawl `crawlId` as a new worker. A server that cannot be reached is an error
-   * naming it; the crawl itself is created or checked by `crawl()`, when it opens the state.
+   * Connects to the server, or the cluster, and joins crawl `crawlId` as a new worker. A server that cannot be
+   * reached is an error naming it; the crawl itself is created or checked by `crawl()`, when it opens the state.
    */
   static async connect(options: RedisCrawlStateOptions): Promise<RedisCrawlState> {
-    const { client, where } = await connectClient(options.url, options.crawlId);
-    const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? 30_000);
-    const keys = crawlKeys(options.crawlId);
+    checkCrawlId(options.crawlId);
+    positiveInteger("leaseMs", options.leaseMs ?? 30_000);
+    if (options.shards !== undefined) positiveInteger("shards", options.shards);
+    const connection = await connectRedis(options.url);
     try {
-      const template = options.output;
-      if (template !== undefined && !/\.(csv|jsonl|ndjson)$/i.test(template)) {
-        throw new UsageError(
-          `Expected the output of a shared crawl to end in .csv or .jsonl, got ${JSON.stringify(template)}: a process that dies must leave a file another can complete`,
-        );
-      }
-      // The output's path around the worker id, which the registration hands out: resolved, for a taker to find it.
-      const [before, after] = template === undefined ? ["", ""] : workerOutput(resolve(template), "\0").split("\0") as [string, string];
-      const worker = String(
-        await runScript(
-          client,
-          scripts.REGISTER,
-          [keys.workerCount, keys.workers, keys.status, keys.alive],
-          [JSON.stringify(thisWorker()), before, after],
-        ),
-      );
-      const output = template === undefined ? undefined : workerOutput(template, worker);
-      return new RedisCrawlState(client, options.crawlId, where, worker, output, leaseMs);
+      const keys = crawlKeys(options.crawlId);
+      const worker = String(await runScript(connection, REGISTER, [keys.workerCount, keys.workers, keys.status], ["{}"]));
+      return new RedisCrawlState(connection, options, worker);
     } catch (error) {
-      client.destroy();
-      throw error instanceof UsageError ? error : lost(where, error);
+      await connection.close();
+      throw error;
     }
+  }
+
+  /** Whether the server is a Redis Cluster. */
+  get cluster(): boolean {
+    return this.#connection.cluster;
   }
 
   /**
@@ -160,7 +163,7 @@ export class RedisCrawlState implements CrawlState {
   async definition(waitMs = 0): Promise<CrawlDefinition | undefined> {
     const until = Date.now() + waitMs;
     for (;;) {
-      const stored = (await this.#call(() => this.#sender.sendCommand(["HGET", this.#keys.meta, "definition"]))) as string | null;
+      const stored = (await this.#connection.send(this.#keys.meta, ["HGET", this.#keys.meta, "definition"])) as string | null;
       if (stored !== null) return JSON.parse(stored) as CrawlDefinition;
       if (Date.now() >= until) return undefined;
       await sleep(Math.min(100, until - Date.now()));
@@ -168,169 +171,192 @@ export class RedisCrawlState implements CrawlState {
   }
 
   async open(plan: CrawlPlan): Promise<OpenedCrawl> {
-    const starts = plan.start.map((request) => ({ request, seen: this.#keys.seen(request.url) }));
-    const limit = (value: number) => (value === Infinity ? "inf" : String(value));
-    const reply = (await this.#script(
-      scripts.OPEN,
-      [this.#keys.meta, this.#keys.queue, this.#keys.counts, ...starts.map(({ seen }) => seen.key)],
-      [
-        JSON.stringify(plan.definition),
-        SEEN_BUCKET_BITS,
-        limit(plan.maxPages),
-        limit(plan.politeness.perHost),
-        limit(plan.politeness.rate),
-        ...starts.flatMap(({ request, seen }) => [seen.member, encodeRequest(request)]),
-      ],
-    )) as [number, string, string, string, string, string];
-    const [created, definition, bits, , perHost, rate] = reply;
     const where = `crawl "${this.crawlId}" in ${this.where}`;
+    const wanted = this.#shardsWanted ?? (this.#connection.cluster ? 16 : 1);
+    const { perHost, intervalMs } = plan.politeness;
+    const splitAt = await this.#intsetSize();
+    // The crawl's own tag is shard 0's of a crawl of one shard: there its start requests go in the step that creates it.
+    const crawlTag = new CrawlShards(this.#connection, this.crawlId, 1, this.worker, { perHost, intervalMs, budget: "local", splitAt });
+    const starts = wanted === 1 ? plan.start.flatMap((request) => admission(request)) : [];
+    const reply = (await crawlTag.run(0, OPEN, [
+      JSON.stringify(plan.definition),
+      LAYOUT,
+      wanted,
+      limit(plan.maxPages),
+      limit(perHost),
+      Math.ceil(intervalMs),
+      splitAt,
+      plan.start.length,
+      ...starts,
+    ])) as [number, string, string, string, string, string, string, string, string, number[]];
+    const [created, definition, layout, shards, maxPages, storedPerHost, storedInterval, storedSplitAt, state, summary] = reply;
     if (created === -1) throw new UsageError(`No ${where}: the first process of a crawl must give its start URLs`);
-    if (created === 0) {
-      checkSameCrawl(JSON.parse(definition) as CrawlDefinition, plan.definition, where);
-      if (Number(bits) !== SEEN_BUCKET_BITS) {
-        throw new UsageError(`Cannot continue the ${where}: its seen set has ${bits}-bit buckets, this version ${SEEN_BUCKET_BITS}`);
-      }
+    if (Number(layout) !== LAYOUT) {
+      throw new UsageError(`Cannot continue the ${where}: it was made by another version of rxcrawl (layout ${layout ?? 1}); remove it with --reset`);
     }
+    if (created === 0) checkSameCrawl(JSON.parse(definition) as CrawlDefinition, plan.definition, where);
+    const count = Number(shards);
+    if (created === 0 && count > 1 && maxPages === "inf" && plan.maxPages !== Infinity) {
+      throw new UsageError(`Cannot set maxPages on the ${where}: it is spread over ${count} shards without one, which admit on their own`);
+    }
+    const budget = count === 1 ? "local" : maxPages === "inf" ? "none" : "granted";
     const number = (value: string) => (value === "inf" ? Infinity : Number(value));
-    this.#limits = { perHost: number(perHost), rate: number(rate), slotMs: plan.politeness.slotMs };
+    const limits = { perHost: number(storedPerHost), intervalMs: Number(storedInterval), budget, splitAt: Number(storedSplitAt) } as const;
+    const crawlShards = new CrawlShards(this.#connection, this.crawlId, count, this.worker, limits);
+    this.#shards = crawlShards;
+    this.#budget = new Budget(this.#connection, this.#keys, crawlShards);
+    if (count === 1) crawlShards.note(0, summary);
+    else await this.#openShards(plan, created === 1 || state === "opening");
     const heartbeat = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#leaseMs / 3)));
     heartbeat.unref();
     this.#timers.push(heartbeat);
-    // The counts only: records taken over from a dead process go out with a lease of the crawl, so none here.
-    const { counts } = await this.#lease(0);
-    return { continued: created === 0, counts: counts! };
+    return { continued: created === 0, counts: crawlShards.counts() };
+  }
+
+  /** Places the start requests of a crawl of several shards, if it is opening, and admits what maxPages now allows. */
+  async #openShards(plan: CrawlPlan, opening: boolean): Promise<void> {
+    const shards = this.#shards!;
+    if (opening && plan.start.length > 0) {
+      const byShard = new Map<number, string[]>();
+      for (const request of plan.start) {
+        const shard = shards.of(hostOf(request.url));
+        byShard.set(shard, [...(byShard.get(shard) ?? []), ...admission(request)]);
+      }
+      await Promise.all([...byShard].map(([shard, args]) => shards.step(shard, ADMIT, args)));
+      await Promise.all([...byShard.keys()].map((shard) => this.#budget!.fund(shard, true)));
+      await runScript(this.#connection, MARK_OPEN, [this.#keys.meta], []);
+    }
+    await Promise.all(Array.from({ length: shards.count }, (_, shard) => shards.step(shard, STATUS, [])));
+    if (plan.maxPages !== Infinity) {
+      for (let shard = 0; shard < shards.count; shard++) await this.#budget!.fund(shard, true);
+    }
   }
 
   async lease(max: number): Promise<LeaseBatch> {
-    const batch = await this.#lease(max);
-    // A dead process on this machine may have committed records its output lacks. Looked for once a second, and
-    // whenever the crawl looks over: it is not over for this process until they are taken over.
-    if (batch.over || Date.now() - this.#lastTakeOver >= TAKE_OVER_MS) {
-      this.#lastTakeOver = Date.now();
-      const records = await this.#takeOverDead();
-      if (records !== undefined) {
-        batch.over = false;
-        if (records.length > 0) batch.records = records;
-      }
-    }
-    return batch;
+    const shards = this.#open();
+    const leases = shards.count === 1 ? await this.#leaseFrom(0, max) : await this.#leaseAcross(max);
+    return { leases, over: leases.length === 0 && (await this.#over()), readyIn: leases.length >= max ? 0 : this.#readyIn(), counts: shards.counts() };
   }
 
-  async #lease(max: number): Promise<LeaseBatch> {
-    const k = this.#keys;
-    const reply = (await this.#script(
-      scripts.LEASE,
-      [k.queue, k.leases, k.leased, k.token, k.counts, k.held(this.worker)],
-      [max, this.#leaseMs],
-    )) as [number, number, number, number, number, string[]];
-    const [queued, leased, admitted, done, errors, out] = reply;
-    return { leases: this.#leases(out), over: queued === 0 && leased === 0, counts: { admitted, done, errors, queued, leased } };
-  }
-
-  async claim(url: string): Promise<boolean> {
-    const { key, member } = this.#keys.seen(url);
-    return Number(await this.#script(scripts.CLAIM, [key], [member])) === 1;
-  }
-
-  async commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
-    // Checked again after each wait, and not awaited when open: from here to `#committing` nothing yields, so a
-    // take-over that starts meanwhile sees this commit.
-    while (this.#gate !== undefined) await this.#gate;
-    const k = this.#keys;
-    const seen = found.map((request) => ({ request, ...k.seen(request.url) }));
-    const { links: _links, found: _found, ...kept } = record;
-    const sent = this.#script(
-      scripts.COMMIT,
-      [k.leases, k.leased, k.queue, k.counts, k.meta, k.log(this.worker), k.held(this.worker), k.token, ...seen.map(({ key }) => key)],
-      [
-        lease.token,
-        JSON.stringify(kept),
-        record.error === "" ? "0" : "1",
-        next,
-        this.#leaseMs,
-        ...seen.flatMap(({ request, member }) => [member, encodeRequest(request)]),
-      ],
-    );
-    this.#committing.add(sent);
-    const reply = (await sent.finally(() => this.#committing.delete(sent))) as unknown[];
-    this.#held.delete(lease.token);
-    if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [] };
-    const [, added, admitted, done, errors, queued, leased, out] = reply as [number, number, number, number, number, number, number, string[]];
-    return { accepted: true, admitted: added, leases: this.#leases(out), counts: { admitted, done, errors, queued, leased } };
-  }
-
-  /** The leases of a script's answer, { token, line, ... }, now held by this process. */
-  #leases(out: readonly string[]): Lease[] {
+  /**
+   * Leases from the shards whose hosts are ready, as their last answers say, hearing meanwhile from those not heard
+   * from lately; then, if fewer came than asked for, once more from what the answers say now.
+   */
+  async #leaseAcross(max: number): Promise<Lease[]> {
+    const shards = this.#open();
     const leases: Lease[] = [];
-    for (let i = 0; i < out.length; i += 2) {
-      const request = decodeRequest(out[i + 1]!);
-      if (request === undefined) continue;
-      this.#held.add(out[i]!);
-      leases.push({ ...request, token: out[i]! });
+    for (let round = 0; round < 2 && leases.length < max; round++) {
+      const now = performance.now();
+      const quotas = leaseQuotas(shards.summaries, max - leases.length, now, this.#turn++ % shards.count);
+      const stale = staleShards(shards.summaries, now).filter((shard) => quotas[shard] === 0);
+      if (round > 0 && quotas.every((quota) => quota === 0)) break;
+      const [got] = await Promise.all([
+        Promise.all(quotas.map((quota, shard) => (quota > 0 ? this.#leaseFrom(shard, quota) : []))),
+        Promise.all(stale.map((shard) => shards.step(shard, STATUS, []))),
+      ]);
+      leases.push(...got.flat());
     }
     return leases;
   }
 
-  async release(leases: readonly Lease[]): Promise<void> {
-    if (leases.length === 0) return;
-    const k = this.#keys;
-    for (const lease of leases) this.#held.delete(lease.token);
-    await this.#script(scripts.RELEASE, [k.leases, k.leased, k.queue, k.held(this.worker)], leases.map((lease) => lease.token));
+  async #leaseFrom(shard: number, max: number): Promise<Lease[]> {
+    const asked = performance.now();
+    const [out, time] = (await this.#open().step(shard, LEASE, [max, this.#leaseMs])) as [(string | number)[], number];
+    return this.#take(shard, out, Number(time), asked);
   }
 
-  shareRobots(fetch: RobotsFetch): RobotsFetch {
-    return sharedRobots(this.#sender, this.#keys, this.worker)(fetch);
+  async claim(url: string): Promise<boolean> {
+    const shards = this.#open();
+    const { top, low } = seenEntry(url);
+    return Number(await shards.run(shards.of(hostOf(url)), CLAIM, [top, low])) === 1;
+  }
+
+  async commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult> {
+    const shards = this.#open();
+    const shard = this.#held.get(lease.token)?.shard ?? Number(lease.token.split(".")[0]);
+    this.#held.delete(lease.token);
+    const finished = "record" in outcome;
+    const again = finished ? undefined : { request: outcome.again, delayMs: outcome.delayMs };
+    const { local, outgoing } = routeFound(shards, shard, outcome.found ?? [], again);
+    const pace = outcome.pace;
+    const paceHere = pace !== undefined && shards.of(pace.host) === shard;
+    const ending = finished ? this.#finishedArgs(outcome.record) : continuedArgs(shards.of.bind(shards), shard, outcome.again, outcome.delayMs);
+    const asked = performance.now();
+    const reply = await shards.step(shard, COMMIT, [
+      lease.token,
+      next,
+      this.#leaseMs,
+      finished ? "f" : "c",
+      paceHere ? pace.host : "",
+      paceHere ? Math.ceil(pace.intervalMs) : 0,
+      ...ending,
+      local.length / 5,
+      ...local,
+      outgoing.size,
+      ...[...outgoing].flatMap(([target, lines]) => [target, lines.join("\n")]),
+    ]);
+    if (pace !== undefined && !paceHere) await shards.run(shards.of(pace.host), PACE, [pace.host, Math.ceil(pace.intervalMs)]);
+    if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [], counts: shards.counts() };
+    const [, admittedHere, entries, out, time] = reply as [number, number, string[], (string | number)[], number];
+    const leases = this.#take(shard, out, Number(time), asked);
+    let admitted = Number(admittedHere) + (await deliver(shards, shard, pairs(entries)));
+    for (const touched of [shard, ...outgoing.keys()]) {
+      if (this.#budget!.wants(touched)) admitted += await this.#budget!.fund(touched);
+    }
+    // The page's shard may have no host ready: the slots it frees are filled from the others.
+    if (shards.count > 1 && leases.length < next) leases.push(...(await this.#leaseAcross(next - leases.length)));
+    if (finished && this.#keepRecords) this.records.committed(outcome.record.url, shard);
+    return { accepted: true, admitted, leases, counts: shards.counts() };
+  }
+
+  /** The commit arguments of a finished page: its URL, its record to keep ("" for none), whether it failed. */
+  #finishedArgs(record: PageRecord): string[] {
+    const { links: _links, found: _found, ...kept } = record;
+    return [record.url, this.#keepRecords ? JSON.stringify(kept) : "", record.error === "" ? "0" : "1"];
+  }
+
+  async release(leases: readonly Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    const shards = this.#open();
+    const byShard = new Map<number, string[]>();
+    for (const { token } of leases) {
+      const shard = this.#held.get(token)?.shard ?? Number(token.split(".")[0]);
+      this.#held.delete(token);
+      byShard.set(shard, [...(byShard.get(shard) ?? []), token]);
+    }
+    await Promise.all([...byShard].map(([shard, tokens]) => shards.step(shard, RELEASE, tokens)));
   }
 
   /**
-   * Passes values on untouched and tells Redis, in batches, that that many more of this process's records are
-   * written: put it right after the sink that writes every record of the crawl, one row each, in the order the crawl
-   * emits them. Redis then forgets those records; without it they stay in the log until the crawl is removed.
+   * A lease's host had its next start set one interval after the grant, on the shard's clock. The request leaves
+   * later than that (the call's answer, a busy event loop): when it is late by more than a few ms, the next start
+   * moves to one interval after it left, so two requests never reach a host closer than its interval. How late is
+   * bounded by the time since the lease was asked for.
    */
-  acknowledge<T>(): MonoTypeOperatorFunction<T> {
-    return (source) =>
-      new Observable<T>((subscriber) => {
-        let pending = 0;
-        let timer: NodeJS.Timeout | undefined;
-        let sending = Promise.resolve();
-        const send = () => {
-          clearTimeout(timer);
-          timer = undefined;
-          const count = pending;
-          pending = 0;
-          if (count === 0) return sending;
-          const k = this.#keys;
-          sending = sending.then(() =>
-            this.#script(scripts.ACKNOWLEDGE, [k.log(this.worker), k.acked], [this.worker, count]).then(() => {}),
-          );
-          return sending;
-        };
-        const subscription = source
-          .pipe(
-            map((value) => {
-              pending++;
-              if (pending >= ACK_BATCH) void send().catch((error: unknown) => subscriber.error(error));
-              else timer ??= setTimeout(() => void send().catch((error: unknown) => subscriber.error(error)), ACK_MS);
-              return value;
-            }),
-          )
-          .subscribe({
-            next: (value) => subscriber.next(value),
-            error: (error: unknown) => subscriber.error(error),
-            complete: () =>
-              send().then(
-                () => subscriber.complete(),
-                (error: unknown) => subscriber.error(error),
-              ),
-          });
-        return () => {
-          subscription.unsubscribe();
-          clearTimeout(timer);
-        };
-      });
+  sent(lease: Lease): void {
+    const held = this.#held.get(lease.token);
+    if (held === undefined || held.interval <= 0) return;
+    const late = Math.ceil(performance.now() - held.asked);
+    if (late <= LATE_MS) return;
+    this.#open()
+      .run(held.shard, SENT, [held.host, held.at + late])
+      .catch(() => {}); // a lost connection is reported by the next lease or commit
   }
 
-  /** Stops the heartbeat; the connection stays open for the last acknowledgements until {@linkcode disconnect}. */
+  async reserve(host: string): Promise<number> {
+    const shards = this.#open();
+    return Number(await shards.run(shards.of(host), RESERVE, [host]));
+  }
+
+  shareRobots(fetch: RobotsFetch): RobotsFetch {
+    const robotsKey = (origin: string) => {
+      const shards = this.#open();
+      return `${shards.prefixes[shards.of(hostOf(origin))]}robots`;
+    };
+    return sharedRobots(this.#connection, robotsKey, this.worker)(fetch);
+  }
+
+  /** Stops the heartbeat; the connection stays open for the output's last acknowledgements until {@linkcode disconnect}. */
   close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
@@ -339,27 +365,20 @@ export class RedisCrawlState implements CrawlState {
 
   /**
    * Leaves the crawl and closes the connection: the worker is marked done when Redis holds nothing of it any more
-   * (its records acknowledged, its leases given back); otherwise it stays, for another process on this machine to
-   * complete its output. Safe to call twice.
+   * (its records acknowledged, its leases given back); otherwise it stays, for a process on this machine to complete
+   * its output. Safe to call twice.
    */
   async disconnect(): Promise<void> {
     if (this.#disconnected) return;
     this.#disconnected = true;
     await this.close();
-    const k = this.#keys;
-    try {
-      if (this.#lost === undefined) {
-        await runScript(this.#sender, scripts.LEAVE, [k.status, k.alive, k.log(this.worker), k.held(this.worker)], [this.worker]);
-      }
-      await this.#client.close();
-    } catch {
-      this.#client.destroy();
-    }
+    await this.records.leave().catch(() => {});
+    await this.#connection.close();
   }
 
   /**
-   * Removes every key of crawl `crawlId`: its frontier, seen set, counts, logs and workers. Resolves with the number
-   * of keys removed.
+   * Removes every key of crawl `crawlId`, on every master of a cluster: its frontier, seen set, counts, records and
+   * workers. Resolves with the number of keys removed.
    *
    * @example
    * ```ts
@@ -368,134 +387,116 @@ export class RedisCrawlState implements CrawlState {
    * ```
    */
   static async remove(url: string, crawlId: string): Promise<number> {
-    const { client, where } = await connectClient(url, crawlId);
+    checkCrawlId(crawlId);
+    const connection = await connectRedis(url);
     try {
-      const keys = crawlKeys(crawlId);
       let removed = 0;
-      let cursor = "0";
-      do {
-        const [next, found] = (await client.sendCommand(["SCAN", cursor, "MATCH", `${escapeGlob(keys.prefix)}*`, "COUNT", "1000"])) as [string, string[]];
-        cursor = next;
-        if (found.length > 0) removed += Number(await runScript(client, scripts.REMOVE, found, []));
-      } while (cursor !== "0");
+      for (const master of await connection.masters()) {
+        let cursor = "0";
+        do {
+          const [next, found] = (await master(["SCAN", cursor, "MATCH", crawlPattern(crawlId), "COUNT", "1000"])) as [string, string[]];
+          cursor = next;
+          const gone = await Promise.all(found.map((key) => connection.send(key, ["UNLINK", key])));
+          removed += gone.reduce<number>((sum, count) => sum + Number(count), 0);
+        } while (cursor !== "0");
+      }
       return removed;
-    } catch (error) {
-      throw lost(where, error);
     } finally {
-      await client.close().catch(() => client.destroy());
+      await connection.close();
     }
   }
 
-  #heartbeat(): void {
-    const k = this.#keys;
-    this.#script(scripts.HEARTBEAT, [k.leases, k.alive, k.status], [this.worker, this.#leaseMs, ...this.#held]).catch(() => {
-      // A lost connection is reported by the next lease or commit.
-    });
+  /** The shards, once the crawl is open. */
+  #open(): CrawlShards {
+    if (this.#shards === undefined) throw new Error("RedisCrawlState: open() the crawl first");
+    return this.#shards;
+  }
+
+  /** The leases of a script's answer, { token, line, interval, ... }, now held by this process. */
+  #take(shard: number, out: readonly (string | number)[], at: number, asked: number): Lease[] {
+    const leases: Lease[] = [];
+    for (let i = 0; i + 2 < out.length; i += 3) {
+      const token = String(out[i]);
+      const request = decodeRequest(String(out[i + 1]));
+      if (request === undefined) continue;
+      this.#held.set(token, { shard, host: hostOf(nextUrl(request)), asked, at, interval: Number(out[i + 2]) });
+      leases.push({ ...request, token });
+    }
+    return leases;
+  }
+
+  /** When a request waiting in any shard may start, in ms from now; `Infinity` when none waits. */
+  #readyIn(): number {
+    const now = performance.now();
+    const soonest = Math.min(...this.#open().summaries.map((summary) => summary.readyAt));
+    return soonest === Infinity ? Infinity : Math.max(0, Math.ceil(soonest - now));
   }
 
   /**
-   * Completes the output of every dead process on this machine: counts the rows its file holds (cutting a torn last
-   * one), and takes over the records it committed that the file lacks, and its leases. Resolves with those records,
-   * or `undefined` when no dead process was found.
-   *
-   * Records reach this process's output in the order they entered its log, which `acknowledge` relies on. So while a
-   * take-over runs, commits wait (the gate), and it starts only once the commits in flight are answered and their
-   * records emitted; the records it takes go out with the lease that ran it, before any later commit's answer.
+   * Whether the crawl is over, once a lease found nothing. Not while a shard is known to hold requests; the shards
+   * last seen with leases or outbox entries are heard from again (their holders may have finished); when all look
+   * idle, every shard is read (see `crawlIsOver`).
    */
-  async #takeOverDead(): Promise<PageRecord[] | undefined> {
-    const k = this.#keys;
-    const running = (await this.#script(scripts.RUNNING, [k.status, k.workers, k.alive], [])) as (string | number)[];
-    const dead: [string, WorkerInfo][] = [];
-    for (let i = 0; i < running.length; i += 3) {
-      const worker = String(running[i]);
-      const info = JSON.parse(String(running[i + 1])) as WorkerInfo;
-      if (worker !== this.worker && isGone(info)) dead.push([worker, info]);
+  async #over(): Promise<boolean> {
+    const shards = this.#open();
+    const idle = (shard: number) => {
+      const { counts, outbox } = shards.summaries[shard]!;
+      return counts.queued === 0 && counts.leased === 0 && outbox === 0;
+    };
+    if (shards.count === 1) return idle(0);
+    const all = Array.from({ length: shards.count }, (_, shard) => shard);
+    for (const shard of all) {
+      if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await redeliver(shards, shard);
     }
-    if (dead.length === 0) return undefined;
-    let open!: () => void;
-    this.#gate = new Promise((resolve) => (open = resolve));
-    try {
-      await Promise.allSettled([...this.#committing]);
-      const taken: PageRecord[] = [];
-      for (const [worker, info] of dead) {
-        const rows = info.output !== null && existsSync(info.output) ? await completeRows(info.output) : 0;
-        const records = (await this.#script(
-          scripts.TAKE_OVER,
-          [k.status, k.alive, k.acked, k.log(worker), k.log(this.worker), k.held(worker), k.leases, k.leased, k.queue],
-          [worker, this.worker, rows, 0],
-        )) as string[] | null;
-        for (const record of records ?? []) taken.push({ ...(JSON.parse(record) as Omit<PageRecord, "links">), links: [] });
-      }
-      return taken;
-    } finally {
-      this.#gate = undefined;
-      open();
-    }
+    if (shards.summaries.some(({ counts }) => counts.queued > 0)) return false;
+    await Promise.all(all.filter((shard) => !idle(shard)).map((shard) => shards.step(shard, STATUS, [])));
+    if (!all.every(idle)) return false;
+    return crawlIsOver(this.#connection, this.#keys, shards, this.#budget!);
   }
 
-  #script(script: scripts.Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return this.#call(() => runScript(this.#sender, script, keys, args));
+  /** Keeps this process's leases alive, and takes up the crawl's limits should a process have changed them. */
+  #heartbeat(): void {
+    const shards = this.#shards;
+    if (shards === undefined) return;
+    const byShard = new Map<number, string[]>();
+    for (const [token, { shard }] of this.#held) byShard.set(shard, [...(byShard.get(shard) ?? []), token]);
+    const beats = [...byShard].map(([shard, tokens]) => shards.run(shard, HEARTBEAT, [this.#leaseMs, ...tokens]));
+    const status = runScript(this.#connection, CRAWL_STATUS, [this.#keys.meta, this.#keys.grantsAt], []).then(async (reply) => {
+      const [, , , oldestGrant, , perHost, intervalMs] = reply as [number, string, number, number, string, string, string];
+      shards.limits = { ...shards.limits, perHost: perHost === "inf" ? Infinity : Number(perHost), intervalMs: Number(intervalMs) };
+      if (Number(oldestGrant) > STALE_MS) await this.#budget!.settleStale();
+    });
+    Promise.all([...beats, status]).catch(() => {}); // a lost connection is reported by the next lease or commit
   }
 
-  async #call<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#lost !== undefined) throw this.#lost;
+  /** The server's `set-max-intset-entries`, which the seen set's buckets stay within; 512 where it cannot be read. */
+  async #intsetSize(): Promise<number> {
     try {
-      return await call();
+      const [, value] = (await this.#connection.send(this.#keys.meta, ["CONFIG", "GET", "set-max-intset-entries"])) as [string, string];
+      const size = Number(value);
+      return Number.isInteger(size) && size >= 16 ? size : 512;
     } catch (error) {
-      if (isReplyError(error)) throw error;
-      this.#lost ??= lost(this.where, error);
-      throw this.#lost;
+      if (error instanceof Error && error.message.startsWith("Lost")) throw error;
+      return 512;
     }
   }
 }
 
-type Client = CommandSender & { close(): Promise<void>; destroy(): void };
+/** A request as the scripts admit it: top, low, host, depth, line. */
+function admission(request: CrawlRequest): string[] {
+  const { top, low } = seenEntry(request.url);
+  return [String(top), low, hostOf(request.url), String(request.depth), encodeRequest(request)];
+}
 
-/** Connects, failing at once when the server cannot be reached or the connection drops (no silent reconnecting). */
-async function connectClient(url: string, crawlId: string): Promise<{ client: Client; where: string }> {
+/** The commit arguments of a fetch that goes on: its next host, its line, its delay, and whether it stays in `shard`. */
+function continuedArgs(shardOf: (host: string) => number, shard: number, again: CrawlRequest, delayMs: number): string[] {
+  const host = hostOf(nextUrl(again));
+  return [host, encodeRequest(again), String(Math.max(0, Math.ceil(delayMs))), shardOf(host) === shard ? "1" : "0"];
+}
+
+function checkCrawlId(crawlId: string): void {
   if (!/^[\w.:-]+$/.test(crawlId)) {
     throw new UsageError(`Expected the crawl id to be letters, digits, ".", "_", ":" or "-", got ${JSON.stringify(crawlId)}`);
   }
-  let where: string;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new Error("not redis");
-    parsed.password = parsed.password === "" ? "" : "***";
-    where = parsed.href;
-  } catch {
-    throw new UsageError(`Expected a Redis URL like redis://host:6379/0, got ${JSON.stringify(url)}`);
-  }
-  // Loaded here, not with the module: a crawl that shares nothing does not pay for the client.
-  const { createClient } = await import("@redis/client");
-  const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 5000 }, disableOfflineQueue: true });
-  client.on("error", () => {}); // every failure also rejects the command it breaks, which reports it
-  try {
-    await client.connect();
-  } catch (error) {
-    client.destroy();
-    throw new Error(`Cannot reach Redis at ${where}: ${reason(error)}`, { cause: error });
-  }
-  return { client: client as unknown as Client, where };
 }
 
-function lost(where: string, error: unknown): Error {
-  return new Error(
-    `Lost the connection to Redis at ${where}: ${reason(error)}. What was committed is kept; run the same command again to continue`,
-    { cause: error },
-  );
-}
-
-function reason(error: unknown): string {
-  if (error instanceof AggregateError) return error.errors.map(reason).join("; ");
-  const { code, message } = error as { code?: string; message?: string };
-  return code ?? message ?? String(error);
-}
-
-/** An error the server answered with (a script's, a wrong type): not a lost connection. */
-function isReplyError(error: unknown): boolean {
-  return error instanceof Error && /^(ERR|WRONGTYPE|NOSCRIPT|BUSY|OOM|READONLY)\b/.test(error.message);
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
-}

@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RobotsFetch, RobotsResponse } from "../../fetch/robots.ts";
 import { originOf } from "../../url.ts";
-import type { CrawlKeys } from "./keys.ts";
-import { type CommandSender, runScript } from "./script_runner.ts";
-import { ROBOTS_LOCK, ROBOTS_STORE, ROBOTS_UNLOCK } from "./scripts.ts";
+import { ROBOTS_LOCK, ROBOTS_STORE, ROBOTS_UNLOCK } from "./scripts/crawl_scripts.ts";
+import { type CommandSender, runScript } from "./scripts/run_script.ts";
 
 /** How long the process fetching an origin's robots.txt holds the right to, before another may try. */
 const LOCK_MS = 60_000;
@@ -20,21 +19,23 @@ interface Stored {
 
 /**
  * Makes a robots.txt fetch happen once per origin for a whole crawl: the first process to need an origin's file takes
- * a lock in Redis, fetches it and stores the response; the others wait for it and read it. An answer that closes the
- * origin (5xx, no answer) is fetched again after a minute, as `RobotsCache` does within a process.
+ * a lock in Redis, fetches it and stores the response; the others wait for it and read it. Both live in the shard of
+ * the origin's host (`robotsKey(origin)` is the hash of the responses). An answer that closes the origin (5xx, no
+ * answer) is fetched again after a minute, as `RobotsCache` does within a process.
  *
  * @example
  * ```ts
  * import { sharedRobots } from "./shared_robots.ts";
- * const fetchOnce = sharedRobots(client, crawlKeys("books"), "w1")(fetchRobots);
+ * const fetchOnce = sharedRobots(connection, (origin) => `${shards.prefixes[shardOf(origin)]}robots`, "w1")(fetchRobots);
  * ```
  */
-export function sharedRobots(client: CommandSender, keys: CrawlKeys, holder: string): (fetch: RobotsFetch) => RobotsFetch {
+export function sharedRobots(client: CommandSender, robotsKey: (origin: string) => string, holder: string): (fetch: RobotsFetch) => RobotsFetch {
   return (fetch) => async (url, signal, stop) => {
     const origin = originOf(url);
-    const lock = keys.robotsLock(origin);
+    const robots = robotsKey(origin);
+    const lock = `${robots}-lock:${origin}`;
     for (;;) {
-      const stored = (await client.sendCommand(["HGET", keys.robots, origin])) as string | null;
+      const stored = (await client.send(robots, ["HGET", robots, origin])) as string | null;
       if (stored !== null) {
         const { response, at } = JSON.parse(stored) as Stored;
         const closed = response.status === 0 || response.status >= 500;
@@ -49,7 +50,7 @@ export function sharedRobots(client: CommandSender, keys: CrawlKeys, holder: str
           throw error;
         }
         const entry: Stored = { response, at: Date.now() };
-        await runScript(client, ROBOTS_STORE, [keys.robots, lock], [origin, JSON.stringify(entry)]);
+        await runScript(client, ROBOTS_STORE, [robots, lock], [origin, JSON.stringify(entry)]);
         return response;
       }
       await sleep(POLL_MS, undefined, signal === undefined ? {} : { signal });

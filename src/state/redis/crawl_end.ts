@@ -1,0 +1,57 @@
+import type { Budget } from "./budget.ts";
+import type { RedisConnection } from "./connection.ts";
+import type { CrawlShards } from "./crawl_shards.ts";
+import type { CrawlKeys } from "./keys.ts";
+import { redeliver, STALE_MS } from "./outbox.ts";
+import { CRAWL_STATUS } from "./scripts/crawl_scripts.ts";
+import { runScript } from "./scripts/run_script.ts";
+import { STATUS } from "./scripts/shard_scripts.ts";
+
+/** The crawl-wide part of a collect: its version, and whether it holds work of its own (an opening, a grant). */
+interface CrawlStatus {
+  version: number;
+  idle: boolean;
+  staleGrants: boolean;
+}
+
+/**
+ * Whether a crawl of several shards is over: nothing waits and nothing is leased in any shard, no outbox entry is
+ * left to deliver, no grant to settle, and the crawl is open (its start requests placed). No script reads every
+ * shard, so the shards are read one by one, twice: if both reads find every shard idle, and each shard's version (bumped
+ * by every change) is the same in both, then at the moment between the two reads every shard was idle at once, and
+ * an idle crawl stays idle (only a lease brings work). Work found on the way that was left by a process that died
+ * (an old outbox entry, an unsettled grant, requests held back while pages are left) is taken up, and the crawl is
+ * not over.
+ *
+ * @example
+ * ```ts
+ * import { crawlIsOver } from "./crawl_end.ts";
+ * if (await crawlIsOver(connection, keys, shards, budget)) ...
+ * ```
+ */
+export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, budget: Budget): Promise<boolean> {
+  const first = await collect(connection, keys, shards, budget);
+  if (first === undefined) return false;
+  const second = await collect(connection, keys, shards, budget);
+  return second !== undefined && second.every((version, i) => version === first[i]);
+}
+
+/** Every shard's version and the crawl's, when all are idle; `undefined` when one is not. */
+async function collect(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, budget: Budget): Promise<number[] | undefined> {
+  const all = Array.from({ length: shards.count }, (_, shard) => shard);
+  const [crawl] = await Promise.all([crawlStatus(connection, keys), ...all.map((shard) => shards.step(shard, STATUS, []))]);
+  let idle = crawl.idle;
+  for (const shard of all) {
+    const { counts, outbox, oldestOutboxMs } = shards.summaries[shard]!;
+    if (counts.queued > 0 || counts.leased > 0 || outbox > 0) idle = false;
+    if (oldestOutboxMs > STALE_MS) await redeliver(shards, shard);
+    if (budget.wants(shard) && (await budget.fund(shard)) > 0) idle = false;
+  }
+  if (crawl.staleGrants) await budget.settleStale();
+  return idle ? [crawl.version, ...all.map((shard) => shards.summaries[shard]!.version)] : undefined;
+}
+
+async function crawlStatus(connection: RedisConnection, keys: CrawlKeys): Promise<CrawlStatus> {
+  const [version, state, grants, oldest] = (await runScript(connection, CRAWL_STATUS, [keys.meta, keys.grantsAt], [])) as [number, string, number, number];
+  return { version: Number(version), idle: state === "open" && Number(grants) === 0, staleGrants: Number(oldest) > STALE_MS };
+}

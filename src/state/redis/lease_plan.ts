@@ -1,0 +1,64 @@
+import type { ShardSummary } from "./crawl_shards.ts";
+
+/**
+ * How long a shard's answer is trusted when it said nothing may start there: another process's links may have come
+ * since, so after this it is asked again.
+ */
+export const RECHECK_MS = 100;
+
+/**
+ * How many leases to ask each shard for, out of `max`, from what each last said: the shards with hosts ready now, one
+ * lease per ready host, in turn from shard `first` on, so that ready hosts take turns across shards as they do
+ * within one. What the ready hosts cannot take goes to the same shards in turn, for second leases.
+ *
+ * @example
+ * ```ts
+ * import { leaseQuotas } from "./lease_plan.ts";
+ * leaseQuotas(shards.summaries, 8, performance.now(), 0); // [3, 0, 5, ...]
+ * ```
+ */
+export function leaseQuotas(summaries: readonly ShardSummary[], max: number, now: number, first: number): number[] {
+  const quotas = summaries.map(() => 0);
+  const asked: { shard: number; room: number }[] = [];
+  for (let i = 0; i < summaries.length; i++) {
+    const shard = (first + i) % summaries.length;
+    const summary = summaries[shard]!;
+    const fresh = now - summary.heardAt < RECHECK_MS;
+    if (summary.readyAt <= now) asked.push({ shard, room: fresh && summary.readyHosts > 0 ? summary.readyHosts : 1 });
+  }
+  let left = max;
+  for (let given = 1; left > 0 && given > 0; ) {
+    given = 0;
+    for (const { shard, room } of asked) {
+      if (left > 0 && quotas[shard]! < room) {
+        quotas[shard]!++;
+        left--;
+        given++;
+      }
+    }
+  }
+  // The rest in turn, for second leases.
+  while (left > 0 && asked.length > 0) {
+    for (const { shard } of asked) {
+      if (left > 0) {
+        quotas[shard]!++;
+        left--;
+      }
+    }
+  }
+  return quotas;
+}
+
+/**
+ * The shards to hear from again: they said nothing waits there, long enough ago that another process may have
+ * brought work.
+ *
+ * @example
+ * ```ts
+ * import { staleShards } from "./lease_plan.ts";
+ * staleShards(shards.summaries, performance.now()); // [2, 7]
+ * ```
+ */
+export function staleShards(summaries: readonly ShardSummary[], now: number): number[] {
+  return summaries.flatMap((summary, shard) => (summary.readyAt === Infinity && now - summary.heardAt >= RECHECK_MS ? [shard] : []));
+}

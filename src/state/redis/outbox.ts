@@ -1,0 +1,87 @@
+import { type CrawlRequest, nextUrl } from "../../records.ts";
+import { hostOf } from "../../url.ts";
+import { encodeRequest } from "../request_line.ts";
+import type { CrawlShards } from "./crawl_shards.ts";
+import { seenEntry } from "./keys.ts";
+import { APPLY, DELIVERED, UNDELIVERED } from "./scripts/shard_scripts.ts";
+
+/**
+ * How old an outbox entry must be before any process delivers it: the process whose commit made it delivers it at
+ * once, so an entry this old was left by a process that died between the two steps (or stalls; a second delivery is
+ * harmless, see APPLY).
+ */
+export const STALE_MS = 3000;
+
+/** An outbox entry as a commit stored it: its id ("target:seq") and its payload. */
+export type OutboxEntry = readonly [id: string, payload: string];
+
+/**
+ * What a commit on shard `shard` brings: the requests it found for this shard, as the commit script takes them (top,
+ * low, host, depth, line each), and, for every other shard, one payload of what goes there (see APPLY): the requests
+ * found on its hosts, and the fetch that goes on if its next host is there.
+ *
+ * @example
+ * ```ts
+ * import { routeFound } from "./outbox.ts";
+ * const { local, outgoing } = routeFound(shards, 3, found);
+ * ```
+ */
+export function routeFound(
+  shards: CrawlShards,
+  shard: number,
+  found: readonly CrawlRequest[],
+  again?: { request: CrawlRequest; delayMs: number },
+): { local: string[]; outgoing: Map<number, string[]> } {
+  const local: string[] = [];
+  const outgoing = new Map<number, string[]>();
+  const out = (target: number, line: string) => {
+    const lines = outgoing.get(target);
+    if (lines === undefined) outgoing.set(target, [line]);
+    else lines.push(line);
+  };
+  for (const request of found) {
+    const host = hostOf(request.url);
+    const { top, low } = seenEntry(request.url);
+    const target = shards.of(host);
+    const line = encodeRequest(request);
+    if (target === shard) local.push(String(top), low, host, String(request.depth), line);
+    else out(target, `L ${top} ${low} ${host} ${request.depth} ${line}`);
+  }
+  if (again !== undefined) {
+    const host = hostOf(nextUrl(again.request));
+    const target = shards.of(host);
+    if (target !== shard) out(target, `M ${host} ${Math.max(0, Math.ceil(again.delayMs))} ${encodeRequest(again.request)}`);
+  }
+  return { local, outgoing };
+}
+
+/**
+ * Applies outbox entries of shard `source` to their shards, then forgets them in `source`. A process that dies
+ * between the two steps leaves them in the outbox, and another delivers them again later ({@linkcode redeliver}):
+ * each shard applies an entry once. Resolves with the requests admitted.
+ */
+export async function deliver(shards: CrawlShards, source: number, entries: readonly OutboxEntry[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const admitted = await Promise.all(
+    entries.map(async ([id, payload]) => {
+      const [target, seq] = id.split(":") as [string, string];
+      const [, count] = await shards.step(Number(target), APPLY, [source, seq, payload]);
+      return Number(count);
+    }),
+  );
+  await shards.step(source, DELIVERED, entries.map(([id]) => id));
+  return admitted.reduce((sum, count) => sum + count, 0);
+}
+
+/** Delivers the entries of shard `source`'s outbox older than {@linkcode STALE_MS}. */
+export async function redeliver(shards: CrawlShards, source: number): Promise<void> {
+  const [flat] = (await shards.step(source, UNDELIVERED, [STALE_MS])) as [string[]];
+  await deliver(shards, source, pairs(flat));
+}
+
+/** [a, b, c, d] → [[a, b], [c, d]]. */
+export function pairs(flat: readonly string[]): OutboxEntry[] {
+  const out: OutboxEntry[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
