@@ -27,6 +27,8 @@ export interface RedisOptions {
   port?: number;
   /** The folder for its files. @default a new temporary folder, removed by stop() */
   dir?: string;
+  /** More arguments of redis-server (`--cluster-enabled yes`). @default none */
+  extra?: readonly string[];
 }
 
 /** A running redis-server. */
@@ -62,7 +64,10 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   const aof = options.aof === true ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
   const child: ChildProcess = spawn(
     REDIS_SERVER,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...aof, "--dir", dir, "--daemonize", "no", "--logfile", join(dir, "redis.log")],
+    [
+      ...["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...aof, "--dir", dir, "--daemonize", "no", "--logfile", join(dir, "redis.log")],
+      ...(options.extra ?? []),
+    ],
     { stdio: "ignore" },
   );
   const exited = once(child, "exit");
