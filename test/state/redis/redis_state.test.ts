@@ -1,3 +1,6 @@
+// What the Redis state guarantees beyond the behaviours every state has (redis_conformance.test.ts): fencing, lease
+// expiry and heartbeats, the outbox between shards when a process dies between its two steps, the seen set's
+// buckets, the cluster found from any node, and the crawl's keys. Against real servers started here.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -5,289 +8,355 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { CrawlPlan } from "../../../src/state/crawl_state.ts";
-import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
-import { crawlKeys } from "../../../src/state/redis/keys.ts";
-import { RedisCrawlState } from "../../../src/state/redis/redis_state.ts";
+import { fileURLToPath } from "node:url";
 import { UsageError } from "../../../src/errors.ts";
-import type { PageRecord } from "../../../src/records.ts";
+import type { CrawlRequest } from "../../../src/records.ts";
+import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
+import type { CrawlPlan, Lease, Outcome } from "../../../src/state/crawl_state.ts";
+import { RedisCrawlState, type RedisCrawlStateOptions } from "../../../src/state/redis/redis_state.ts";
+import { keySlot, shardOf, shardTags } from "../../../src/state/redis/shards.ts";
 import { pageRecord } from "../../helpers/page.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
+import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
 
 let redis: TestRedis;
-let crawls = 0;
+let small: TestRedis;
+let cluster: TestCluster;
 before(async () => {
-  if (NO_REDIS === false) redis = await startRedis();
+  if (NO_REDIS !== false) return;
+  // `small` keeps sets as intsets up to 64 members only, so that the seen set's buckets split at test sizes.
+  [redis, small, cluster] = await Promise.all([startRedis(), startRedis({ extra: ["--set-max-intset-entries", "64"] }), startCluster()]);
 });
 after(async () => {
-  await redis?.stop();
+  await Promise.all([redis?.stop(), small?.stop(), cluster?.stop()]);
 });
 
+const options = { skip: NO_REDIS };
+let crawls = 0;
+
 const DEFINITION: CrawlDefinition = {
-  start: ["http://a.test/"],
+  start: [],
   follow: { selector: "a[href]" },
   extract: null,
-  hosts: ["a.test"],
+  hosts: "any",
   allow: [],
   deny: [],
   maxDepth: null,
   sitemap: false,
 };
 
-function plan(overrides: Partial<CrawlPlan> = {}): CrawlPlan {
+const request = (url: string, depth = 0): CrawlRequest => ({ url, depth });
+
+function plan(start: readonly CrawlRequest[], overrides: Partial<CrawlPlan> = {}): CrawlPlan {
   return {
-    start: [{ url: "http://a.test/", depth: 0 }],
+    start,
     maxPages: Infinity,
-    definition: DEFINITION,
-    politeness: { perHost: Infinity, rate: Infinity, slotMs: 40_000 },
+    definition: { ...DEFINITION, start: start.map((r) => r.url) },
+    politeness: { perHost: Infinity, intervalMs: 0 },
     ...overrides,
   };
 }
 
-function record(url: string, depth = 0, error = ""): PageRecord {
-  return pageRecord(url, {
-    depth,
-    status: error === "" ? 200 : 500,
-    contentType: "text/html",
-    error,
-    errorCode: error === "" ? "" : "EHTTP",
-    wireBytes: 100,
-    responseMs: 5,
-    bytes: 1000,
-    fetchedAt: "2026-11-25T00:00:00.000Z",
-    title: "t",
-  });
-}
+const finished = (lease: Lease, found: readonly CrawlRequest[] = []): Outcome => ({ record: pageRecord(lease.url, { depth: lease.depth }), found });
 
-/** Two or more states sharing a new crawl, each opened in turn; all closed after `body`. */
-async function shared(count: number, body: (states: RedisCrawlState[], id: string) => Promise<void>, leaseMs = 30_000): Promise<void> {
-  const id = `t${++crawls}`;
+/** `count` states of one new crawl on `url`, disconnected and the crawl removed after `body`. */
+async function withStates(
+  url: string,
+  count: number,
+  body: (states: RedisCrawlState[], id: string) => Promise<void>,
+  extra: Partial<RedisCrawlStateOptions> = {},
+): Promise<void> {
+  const crawlId = `t${++crawls}`;
   const states: RedisCrawlState[] = [];
   try {
-    for (let i = 0; i < count; i++) states.push(await RedisCrawlState.connect({ url: redis.url, crawlId: id, leaseMs }));
-    await body(states, id);
+    for (let i = 0; i < count; i++) states.push(await RedisCrawlState.connect({ url, crawlId, ...extra }));
+    await body(states, crawlId);
   } finally {
-    for (const state of states) {
-      await state.close();
-      await state.disconnect();
-    }
+    for (const state of states) await state.disconnect();
+    await RedisCrawlState.remove(url, crawlId);
   }
 }
 
-const options = { skip: NO_REDIS };
-
-test("RedisCrawlState hands out each request once over two processes, and is over only when none is queued or leased", options, () =>
-  shared(2, async ([a, b]) => {
-    const opened = await a!.open(plan({ start: ["/", "/x", "/y"].map((path) => ({ url: `http://a.test${path}`, depth: 0 })) }));
-    assert.equal(opened.continued, false);
-    assert.deepEqual(opened.counts, { admitted: 3, done: 0, errors: 0, queued: 3, leased: 0 });
-    const joined = await b!.open(plan({ start: [] }));
-    assert.equal(joined.continued, true);
-    const first = await a!.lease(2);
-    const second = await b!.lease(2);
-    assert.deepEqual([...first.leases, ...second.leases].map((lease) => lease.url).sort(), ["http://a.test/", "http://a.test/x", "http://a.test/y"]);
-    assert.equal(new Set([...first.leases, ...second.leases].map((lease) => lease.token)).size, 3);
-    assert.equal(second.over, false, "requests are leased: not over");
-    const empty = await a!.lease(5);
-    assert.deepEqual([empty.leases.length, empty.over], [0, false]);
-    for (const lease of first.leases) assert.equal((await a!.commit(lease, record(lease.url), [], 0)).accepted, true);
-    const last = second.leases[0]!;
-    const result = await b!.commit(last, record(last.url, 0, "HTTP 500"), [], 0);
-    assert.deepEqual(result.counts, { admitted: 3, done: 3, errors: 1, queued: 0, leased: 0 });
-    assert.equal((await a!.lease(5)).over, true);
-    assert.equal((await b!.lease(5)).over, true);
-  }),
-);
-
-test("RedisCrawlState refuses the commit of a lease taken back after its deadline, and the page is committed once", options, () =>
-  shared(
+test("a commit with a lease taken back after its deadline is refused, and nothing of it is kept", options, () =>
+  withStates(
+    redis.url,
     2,
     async ([a, b], id) => {
-      await a!.open(plan());
-      await b!.open(plan({ start: [] }));
+      await a!.open(plan([request("http://a.test/")]));
+      await b!.open(plan([]));
       const [stale] = (await a!.lease(1)).leases;
       await a!.close(); // a stalls: its heartbeat stops, its connection stays
       await sleep(400); // past the deadline: a looks dead
       const [fresh] = (await b!.lease(1)).leases;
       assert.equal(fresh!.url, stale!.url);
       assert.notEqual(fresh!.token, stale!.token, "a new fencing token");
-      const late = await a!.commit(stale!, record(stale!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
-      assert.deepEqual(late, { accepted: false, admitted: 0, leases: [] });
-      const current = await b!.commit(fresh!, record(fresh!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
+      const late = await a!.commit(stale!, finished(stale!, [request("http://a.test/next", 1)]), 1);
+      assert.equal(late.accepted, false);
+      assert.deepEqual([late.admitted, late.leases], [0, []]);
+      const current = await b!.commit(fresh!, finished(fresh!, [request("http://a.test/next", 1)]), 0);
       assert.equal(current.accepted, true);
       assert.equal(current.admitted, 1);
-      const keys = crawlKeys(id);
-      assert.equal(redis.cli("LLEN", keys.log(a!.worker)).trim(), "0", "nothing of the refused commit is kept");
-      assert.equal(redis.cli("LLEN", keys.log(b!.worker)).trim(), "1");
-      assert.equal(redis.cli("HGET", keys.counts, "done").trim(), "1");
+      assert.deepEqual(current.counts, { admitted: 2, done: 1, errors: 0, queued: 1, leased: 0 });
+      assert.equal(redis.cli("HLEN", `rxcrawl:{${id}}:log:${a!.worker}`).trim(), "0", "no record of the refused commit");
+      assert.equal(redis.cli("HLEN", `rxcrawl:{${id}}:log:${b!.worker}`).trim(), "1");
     },
-    300,
+    { leaseMs: 300, keepRecords: true },
   ),
 );
 
-test("RedisCrawlState keeps a lease whose holder beats, past the lease time", options, () =>
-  shared(
+test("a lease whose holder beats outlives the lease time; one whose holder stops goes back to the front of its host", options, () =>
+  withStates(
+    redis.url,
     2,
     async ([a, b]) => {
-      await a!.open(plan());
-      await b!.open(plan({ start: [] }));
-      const [lease] = (await a!.lease(1)).leases;
+      await a!.open(plan(["/1", "/2", "/3"].map((path) => request(`http://a.test${path}`))));
+      await b!.open(plan([]));
+      const [first] = (await a!.lease(1)).leases;
+      assert.equal(first!.url, "http://a.test/1");
       await sleep(700); // over twice the lease time; a's heartbeat (every 100 ms) keeps it
-      assert.equal((await b!.lease(1)).leases.length, 0);
-      assert.equal((await a!.commit(lease!, record(lease!.url), [], 0)).accepted, true);
+      const [second] = (await b!.lease(1)).leases;
+      assert.equal(second!.url, "http://a.test/2", "the first is still a's");
+      assert.equal((await a!.commit(first!, finished(first!), 0)).accepted, true);
+      await b!.close(); // b stops beating
+      await sleep(400);
+      const again = await a!.lease(2);
+      assert.deepEqual(again.leases.map((lease) => lease.url), ["http://a.test/2", "http://a.test/3"], "b's request first, then the host's next");
     },
-    300,
+    { leaseMs: 300 },
   ),
 );
 
-test("RedisCrawlState admits a link once over all processes, and no more URLs than maxPages in all", options, () =>
-  shared(2, async ([a, b]) => {
-    await a!.open(plan({ maxPages: 4 }));
-    await b!.open(plan({ start: [] }));
+test("a lease given back by release() goes to the front of its host, before its shallower pages", options, () =>
+  withStates(redis.url, 1, async ([a]) => {
+    await a!.open(plan([request("http://a.test/0")]));
     const [root] = (await a!.lease(1)).leases;
-    const links = ["/1", "/2", "/1", "/3", "/4", "/5"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
-    const committed = await a!.commit(root!, record(root!.url), links, 0);
-    assert.equal(committed.admitted, 3, "/1 once, then /2 and /3 up to 4 URLs in all");
-    assert.equal(await b!.claim("http://a.test/2"), false, "a URL admitted is seen by every process");
-    assert.equal(await b!.claim("http://a.test/redirected"), true);
-    assert.equal(await a!.claim("http://a.test/redirected"), false);
-    const batch = await b!.lease(10);
-    assert.deepEqual(batch.leases.map((lease) => [lease.url, lease.depth]), [
-      ["http://a.test/1", 1],
-      ["http://a.test/2", 1],
-      ["http://a.test/3", 1],
-    ]);
-  }),
-);
-
-test("RedisCrawlState.commit() leases the requests that take the page's place in the same call", options, () =>
-  shared(1, async ([a]) => {
-    await a!.open(plan());
-    const [root] = (await a!.lease(1)).leases;
-    const links = ["/1", "/2", "/3"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
-    const result = await a!.commit(root!, record(root!.url), links, 2);
-    assert.deepEqual(result.leases.map((lease) => [lease.url, lease.depth]), [
-      ["http://a.test/1", 1],
-      ["http://a.test/2", 1],
-    ]);
-    assert.deepEqual(result.counts, { admitted: 4, done: 1, errors: 0, queued: 1, leased: 2 });
-  }),
-);
-
-test("RedisCrawlState.release() puts requests back first in line", options, () =>
-  shared(1, async ([a]) => {
-    await a!.open(plan({ start: ["/1", "/2", "/3"].map((path) => ({ url: `http://a.test${path}`, depth: 0 })) }));
-    const [one, two] = (await a!.lease(2)).leases;
+    await a!.commit(root!, finished(root!, ["/1", "/2"].map((path) => request(`http://a.test${path}`, 1))), 0);
+    const [one] = (await a!.lease(1)).leases;
+    await a!.commit(one!, finished(one!, [request("http://a.test/deep", 2)]), 0);
+    const [two] = (await a!.lease(1)).leases;
     await a!.release([two!]);
-    assert.deepEqual((await a!.lease(3)).leases.map((lease) => lease.url), ["http://a.test/2", "http://a.test/3"]);
-    assert.equal(one!.url, "http://a.test/1");
+    assert.deepEqual((await a!.lease(3)).leases.map((lease) => lease.url), ["http://a.test/2", "http://a.test/deep"]);
   }),
 );
 
-test("RedisCrawlState refuses to continue a crawl defined otherwise, naming what differs", options, () =>
-  shared(2, async ([a, b], id) => {
-    await a!.open(plan());
-    const other = plan({ start: [], definition: { ...DEFINITION, follow: { selector: "h1 a" } } });
-    await assert.rejects(b!.open(other), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
-      assert.equal(
-        error.message,
-        `Cannot continue crawl "${id}" in ${redis.url}: follow differs (it has {"selector":"a[href]"}, got {"selector":"h1 a"})`,
-      );
-      return true;
-    });
-  }),
-);
-
-test("RedisCrawlState refuses to start a crawl without start requests", options, () =>
-  shared(1, async ([a], id) => {
-    await assert.rejects(a!.open(plan({ start: [] })), {
-      name: "UsageError",
-      message: `No crawl "${id}" in ${redis.url}: the first process of a crawl must give its start URLs`,
-    });
-  }),
-);
-
-test("RedisCrawlState.connect() names a server that cannot be reached, and a URL that is not Redis's", options, async () => {
-  const down = await startRedis();
-  const url = down.url;
-  await down.stop();
-  await assert.rejects(RedisCrawlState.connect({ url, crawlId: "x" }), { message: `Cannot reach Redis at ${url}: ECONNREFUSED` });
-  await assert.rejects(RedisCrawlState.connect({ url: "http://127.0.0.1/", crawlId: "x" }), {
-    name: "UsageError",
-    message: 'Expected a Redis URL like redis://host:6379/0, got "http://127.0.0.1/"',
-  });
-  await assert.rejects(RedisCrawlState.connect({ url: redis.url, crawlId: "a b" }), { name: "UsageError" });
-});
-
-test("a process that opens a crawl after one died hands the dead one's unwritten records out with its first lease", options, async () => {
-  const id = `t${++crawls}`;
-  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-take-over-"));
-  try {
-    // A real process commits a page and dies (SIGKILL) before it writes the row: its file stays empty.
-    const script = join(dir, "dies.mts");
-    const module = fileURLToPath(new URL("../../../src/state/redis/redis_state.ts", import.meta.url));
-    writeFileSync(
-      script,
-      `import { RedisCrawlState } from ${JSON.stringify(module)};
-const state = await RedisCrawlState.connect({ url: ${JSON.stringify(redis.url)}, crawlId: ${JSON.stringify(id)}, output: ${JSON.stringify(join(dir, "pages.csv"))} });
-const plan = { start: [{ url: "http://a.test/", depth: 0 }], maxPages: Infinity, definition: ${JSON.stringify(DEFINITION)} };
-await state.open({ ...plan, politeness: { perHost: Infinity, rate: Infinity, slotMs: 40_000 } });
+test("a worker that dies amid delivering its outbox loses and repeats nothing: another delivers what is left, once", options, async () => {
+  const crawlId = `t${++crawls}`;
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-outbox-"));
+  const source = (path: string) => JSON.stringify(fileURLToPath(new URL(`../../../src/state/redis/${path}`, import.meta.url)));
+  // A worker's real commit step, then the delivery of half its outbox entries, then SIGKILL: the entries applied
+  // and those not are all still in its outbox.
+  const script = join(dir, "dies.mts");
+  writeFileSync(
+    script,
+    `import { RedisCrawlState } from ${source("redis_state.ts")};
+import { connectRedis } from ${source("connection.ts")};
+import { CrawlShards } from ${source("crawl_shards.ts")};
+import { routeFound } from ${source("outbox.ts")};
+import { APPLY, COMMIT } from ${source("scripts/shard_scripts.ts")};
+const url = ${JSON.stringify(cluster.url)};
+const crawlId = ${JSON.stringify(crawlId)};
+const state = await RedisCrawlState.connect({ url, crawlId });
+const definition = ${JSON.stringify({ ...DEFINITION, start: ["http://root.test/"] })};
+await state.open({ start: [{ url: "http://root.test/", depth: 0 }], maxPages: Infinity, definition, politeness: { perHost: Infinity, intervalMs: 0 } });
 const [lease] = (await state.lease(1)).leases;
-await state.commit(lease!, ${JSON.stringify(record("http://a.test/"))}, [], 0);
+const shards = new CrawlShards(await connectRedis(url), crawlId, 16, state.worker, { perHost: Infinity, intervalMs: 0, budget: "none", splitAt: 512 });
+const shard = Number(lease.token.split(".")[0]);
+const found = Array.from({ length: 30 }, (_, i) => ({ url: "http://h" + i + ".test/", depth: 1 }));
+const { local, outgoing } = routeFound(shards, shard, found);
+const payloads = [...outgoing].flatMap(([target, lines]) => [target, lines.join("\\n")]);
+const [, , entries] = await shards.step(shard, COMMIT, [lease.token, 0, 30000, "f", "", 0, lease.url, "", "0", local.length / 5, ...local, outgoing.size, ...payloads]);
+for (let i = 0; i < entries.length / 2; i += 2) {
+  const [target, seq] = entries[i].split(":");
+  await shards.step(Number(target), APPLY, [shard, seq, entries[i + 1]]);
+}
 process.kill(process.pid, "SIGKILL");
 `,
-    );
+  );
+  try {
     const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "ignore", "inherit"] });
     const [, signal] = (await once(child, "exit")) as [number | null, string | null];
     assert.equal(signal, "SIGKILL");
-    const state = await RedisCrawlState.connect({ url: redis.url, crawlId: id, output: join(dir, "pages.csv") });
+    const state = await RedisCrawlState.connect({ url: cluster.url, crawlId });
     try {
-      const opened = await state.open(plan({ start: [] }));
-      assert.deepEqual(opened.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0 });
-      const batch = await state.lease(4);
-      assert.deepEqual(batch.records?.map((taken) => taken.url), ["http://a.test/"], "the dead process's record, to write");
-      assert.equal(batch.over, false, "not over before that record is written");
-      assert.equal(redis.cli("LLEN", crawlKeys(id).log(state.worker)).trim(), "1", "now in this process's log");
+      await state.open(plan([]));
+      const seen: string[] = [];
+      let over = false;
+      for (let tries = 0; tries < 400 && !over; tries++) {
+        const batch = await state.lease(40);
+        for (const lease of batch.leases) {
+          seen.push(lease.url);
+          await state.commit(lease, finished(lease), 0);
+        }
+        over = batch.over;
+        if (batch.leases.length === 0 && !over) await sleep(25);
+      }
+      assert.equal(over, true);
+      assert.deepEqual(seen.sort(), Array.from({ length: 30 }, (_, i) => `http://h${i}.test/`).sort(), "every link of the dead worker's page, once");
+      assert.deepEqual((await state.lease(1)).counts, { admitted: 31, done: 31, errors: 0, queued: 0, leased: 0 });
     } finally {
-      await state.close();
       await state.disconnect();
+      await RedisCrawlState.remove(cluster.url, crawlId);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("RedisCrawlState.remove() deletes every key of one crawl and no other", options, async () => {
-  await shared(1, async ([a], id) => {
-    await a!.open(plan());
-    await shared(1, async ([other]) => {
-      await other!.open(plan());
-      const before = Number(redis.cli("DBSIZE").trim());
-      const removed = await RedisCrawlState.remove(redis.url, id);
-      assert.ok(removed > 5, `removed ${removed} keys`);
-      assert.equal(Number(redis.cli("DBSIZE").trim()), before - removed);
-      assert.equal(redis.cli("KEYS", `rxcrawl:{${id}}:*`).trim(), "");
-    });
+test("an outbox entry delivered twice is applied once: a fetch that moved to another shard waits there once", options, async () => {
+  const crawlId = `t${++crawls}`;
+  const { connectRedis } = await import("../../../src/state/redis/connection.ts");
+  const { CrawlShards } = await import("../../../src/state/redis/crawl_shards.ts");
+  const { APPLY } = await import("../../../src/state/redis/scripts/shard_scripts.ts");
+  const connection = await connectRedis(cluster.url);
+  const state = await RedisCrawlState.connect({ url: cluster.url, crawlId });
+  try {
+    await state.open(plan([request("http://root.test/")]));
+    const shards = new CrawlShards(connection, crawlId, 16, "w9", { perHost: Infinity, intervalMs: 0, budget: "none", splitAt: 512 });
+    const host = "moved.test";
+    const target = shards.of(host);
+    const payload = `M ${host} 0 0\thttp://root.test/x\t\t\t{"redirects":["http://moved.test/"],"requests":1,"retries":0,"wireBytes":10,"tries":0}`;
+    const source = (target + 1) % 16;
+    const [first] = await shards.step(target, APPLY, [source, 1, payload]);
+    const [second] = await shards.step(target, APPLY, [source, 1, payload]);
+    assert.deepEqual([first, second], [1, 0], "applied, then known");
+    assert.equal(shards.summaries[target]!.counts.queued, 1);
+    const leased: Lease[] = [];
+    for (let tries = 0; tries < 40 && leased.length < 2; tries++) {
+      leased.push(...(await state.lease(5)).leases);
+      await sleep(25);
+    }
+    assert.deepEqual(leased.map((lease) => lease.url).sort(), ["http://root.test/", "http://root.test/x"], "the start, and the fetch moved, once");
+    assert.deepEqual(leased.find((lease) => lease.url.endsWith("/x"))!.progress?.redirects, ["http://moved.test/"]);
+  } finally {
+    await state.disconnect();
+    await connection.close();
+    await RedisCrawlState.remove(cluster.url, crawlId);
+  }
+});
+
+test("the seen set splits a bucket before it outgrows an intset: 30,000 URLs are 30,000 members, every bucket an intset", options, () =>
+  withStates(small.url, 1, async ([a], id) => {
+    await a!.open(plan([request("http://a.test/")]));
+    const [root] = (await a!.lease(1)).leases;
+    const links = Array.from({ length: 30_000 }, (_, i) => request(`http://a.test/page/${i}`, 1));
+    const result = await a!.commit(root!, finished(root!, links), 0);
+    assert.equal(result.admitted, 30_000);
+    // Every bucket's size and encoding, in one call.
+    const census =
+      "local n, big, other, keys = 0, 0, 0, redis.call('KEYS', ARGV[1]) for _, key in ipairs(keys) do local c = redis.call('SCARD', key) " +
+      "n = n + c if c > big then big = c end if redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then other = other + 1 end end return {n, big, other, #keys}";
+    const [members, largest, notIntset, buckets] = small.cli("EVAL", census, "0", `rxcrawl:{${id}}:s:*`).trim().split("\n").map(Number);
+    assert.equal(members, 30_001);
+    assert.equal(notIntset, 0, "every bucket is an intset");
+    assert.ok(largest! <= 64, `the largest bucket holds ${largest}`);
+    assert.ok(buckets! > 30_001 / 64, `${buckets} buckets`);
+    const again = await a!.commit((await a!.lease(1)).leases[0]!, finished(root!, [...links.slice(0, 100), request("http://a.test/new", 1)]), 0);
+    assert.equal(again.admitted, 1, "the URLs seen are all found again; only the new one is admitted");
+    assert.equal(await a!.claim("http://a.test/page/29999"), false);
+    assert.equal(await a!.claim("http://a.test/page/30000"), true);
+  }),
+);
+
+test("keySlot() computes Redis's own slots, and a crawl's 16 shards spread over the three masters", options, () => {
+  for (const tag of ["books", "t1", "books/3.0", "a-b_c:d", "é"]) assert.equal(keySlot(tag), Number(cluster.nodes[0]!.cli("CLUSTER", "KEYSLOT", tag).trim()), tag);
+  const masters = cluster.nodes[0]!.cli("CLUSTER", "SHARDS");
+  assert.ok(masters.length > 0);
+  const ranges = cluster.nodes.map((node) => {
+    const line = node.cli("CLUSTER", "NODES").split("\n").find((row) => row.includes("myself"))!;
+    const [from, to] = line.trim().split(" ").at(-1)!.split("-").map(Number);
+    return [from!, to!] as const;
+  });
+  const perMaster = ranges.map(([from, to]) => shardTags("books", 16).filter((tag) => keySlot(tag) >= from && keySlot(tag) <= to).length);
+  assert.equal(perMaster.reduce((a, b) => a + b), 16);
+  for (const count of perMaster) assert.ok(count >= 5 && count <= 6, `shards per master: ${perMaster.join(", ")}`);
+  assert.equal(shardOf("a.test", 1), 0);
+  assert.equal(shardOf("a.test", 16), shardOf("a.test", 16));
+});
+
+test("--redis given any node of a cluster finds it; remove() deletes every key of the crawl on every master and no other", options, async () => {
+  const other = `t${++crawls}`;
+  await withStates(cluster.nodes[2]!.url, 1, async ([a], id) => {
+    assert.equal(a!.cluster, true);
+    const start = Array.from({ length: 40 }, (_, i) => request(`http://h${i}.test/`));
+    await a!.open(plan(start));
+    const keep = await RedisCrawlState.connect({ url: cluster.nodes[1]!.url, crawlId: other });
+    try {
+      await keep.open(plan([request("http://kept.test/")]));
+      const count = (pattern: string) =>
+        cluster.nodes.reduce((sum, node) => sum + node.cli("--scan", "--pattern", pattern).split("\n").filter(Boolean).length, 0);
+      const before = count(`rxcrawl:{${id}[}/]*`);
+      assert.ok(count(`rxcrawl:{${id}/*`) > 0, "shard keys");
+      assert.ok(cluster.nodes.every((node) => node.cli("--scan", "--pattern", `rxcrawl:{${id}/*`).trim() !== ""), "on every master");
+      assert.equal(await RedisCrawlState.remove(cluster.url, id), before);
+      assert.equal(count(`rxcrawl:{${id}[}/]*`), 0);
+      assert.ok(count(`rxcrawl:{${other}[}/]*`) > 0, "the other crawl is kept");
+    } finally {
+      await keep.disconnect();
+      await RedisCrawlState.remove(cluster.url, other);
+    }
   });
 });
 
-test("RedisCrawlState's seen set is exact: 20,000 distinct URLs are 20,000 members, in intset buckets", options, () =>
-  shared(1, async ([a], id) => {
-    await a!.open(plan());
-    const [root] = (await a!.lease(1)).leases;
-    const links = Array.from({ length: 20_000 }, (_, i) => ({ url: `http://a.test/page/${i}`, depth: 1 }));
-    const result = await a!.commit(root!, record(root!.url), links, 0);
-    assert.equal(result.admitted, 20_000);
-    const keys = crawlKeys(id);
-    // Every bucket's size and encoding, in one call.
-    const census = "local n, other = 0, 0 for _, key in ipairs(redis.call('KEYS', ARGV[1])) do n = n + redis.call('SCARD', key) " +
-      "if redis.call('OBJECT', 'ENCODING', key) ~= 'intset' then other = other + 1 end end return {n, other}";
-    const [members, notIntset] = redis.cli("EVAL", census, "0", `rxcrawl:{${id}}:seen:*`).trim().split("\n").map(Number);
-    assert.equal(members, 20_001);
-    assert.equal(notIntset, 0, "every bucket is an intset");
-    assert.equal(Number(redis.cli("LLEN", keys.queue).trim()), 20_000);
+test("a crawl defined otherwise, a crawl without start requests and a server that cannot be reached are refused in one line", options, async () => {
+  await withStates(redis.url, 2, async ([a, b], id) => {
+    await a!.open(plan([request("http://a.test/")]));
+    const other = plan([], { definition: { ...DEFINITION, follow: { selector: "h1 a" } } });
+    await assert.rejects(b!.open(other), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, `Cannot continue crawl "${id}" in ${redis.url}: follow differs (it has {"selector":"a[href]"}, got {"selector":"h1 a"})`);
+      return true;
+    });
+  });
+  await withStates(redis.url, 1, async ([a], id) => {
+    await assert.rejects(a!.open(plan([])), { name: "UsageError", message: `No crawl "${id}" in ${redis.url}: the first process of a crawl must give its start URLs` });
+  });
+  const down = await startRedis();
+  await down.stop();
+  await assert.rejects(RedisCrawlState.connect({ url: down.url, crawlId: "x" }), { message: `Cannot reach Redis at ${down.url}: ECONNREFUSED` });
+  await assert.rejects(RedisCrawlState.connect({ url: "http://127.0.0.1/", crawlId: "x" }), {
+    name: "UsageError",
+    message: 'Expected a Redis URL like redis://host:6379/0, got "http://127.0.0.1/"',
+  });
+  await assert.rejects(RedisCrawlState.connect({ url: redis.url, crawlId: "a b" }), { name: "UsageError" });
+  await assert.rejects(RedisCrawlState.connect({ url: redis.url, crawlId: "x", shards: 0 }), {
+    name: "UsageError",
+    message: "Expected shards to be a positive integer, got 0",
+  });
+});
+
+test("a crawl over several shards counts --max-pages over all of them, and refuses one set later if it had none", options, () =>
+  withStates(cluster.url, 2, async ([a, b], id) => {
+    const start = Array.from({ length: 10 }, (_, i) => request(`http://h${i}.test/`));
+    await a!.open(plan(start, { maxPages: 25 }));
+    let admitted = 0;
+    for (let round = 0; round < 20; round++) {
+      const batch = await a!.lease(10);
+      for (const lease of batch.leases) {
+        const links = Array.from({ length: 5 }, (_, i) => request(`http://h${(i + round) % 12}.test/${lease.url.length}-${round}-${i}`, 1));
+        admitted += (await a!.commit(lease, finished(lease, links), 0)).admitted;
+      }
+      if (batch.over) break;
+    }
+    const end = await a!.lease(1);
+    assert.equal(end.over, true);
+    assert.equal(end.counts.admitted, 25);
+    assert.equal(end.counts.done, 25);
+    assert.equal(admitted, 15);
+    await b!.close();
+    const unlimited = `${id}-free`;
+    const c = await RedisCrawlState.connect({ url: cluster.url, crawlId: unlimited });
+    const d = await RedisCrawlState.connect({ url: cluster.url, crawlId: unlimited });
+    try {
+      await c.open(plan(start));
+      await assert.rejects(d.open(plan([], { maxPages: 5 })), {
+        name: "UsageError",
+        message: `Cannot set maxPages on the crawl "${unlimited}" in ${cluster.url}: it is spread over 16 shards without one, which admit on their own`,
+      });
+    } finally {
+      await c.disconnect();
+      await d.disconnect();
+      await RedisCrawlState.remove(cluster.url, unlimited);
+    }
   }),
 );
