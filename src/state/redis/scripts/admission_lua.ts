@@ -36,8 +36,7 @@ local function enqueue(top, low, host, depth, line)
 end
 
 local function admit(top, low, host, depth, line)
-  local _, _, _, present = seenFind(top, low)
-  if present then return 0 end
+  if seenHas(top, low) then return 0 end
   if budgetLeft() <= 0 then
     holdBack(top, low, host, depth, line)
     return 2
@@ -54,8 +53,7 @@ local function promote()
     if not entry then break end
     local top, low, host, depth, line = string.match(entry, '^(%S+) (%S+) (%S+) (%S+) (.*)$')
     redis.call('HDEL', HELD_SET, top .. ':' .. low)
-    local _, _, _, present = seenFind(top, low)
-    if not present then
+    if not seenHas(top, low) then
       enqueue(top, low, host, depth, line)
       count = count + 1
     end

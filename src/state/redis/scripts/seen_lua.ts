@@ -10,7 +10,7 @@
 // Looking a URL up walks down from the shallowest level that still has a leaf (`min` in the `seen` hash, with the
 // splits counted per level), a bit or two, since the trie fills evenly.
 
-/** The seen set's functions: `seenFind(top, low)` and `seenAdd(top, low)` (1 when new). */
+/** The seen set's functions: `seenHas(top, low)` and `seenAdd(top, low)` (1 when new). */
 export const SEEN = `
 local SEEN_INFO, SPLITS = P .. 'seen', P .. 'splits'
 local BASE = 12
@@ -19,8 +19,8 @@ local seenMin = nil
 local function bucketKey(level, prefix) return P .. 's:' .. level .. ':' .. string.format('%d', prefix) end
 local function bitOf(low, k) return math.floor(low / 2 ^ (52 - k)) % 2 end
 
--- The leaf bucket of a URL: its key, level and prefix, and whether the URL is in it.
-local function seenFind(top, low)
+-- The leaf bucket of a URL: its key, level and prefix.
+local function seenBucket(top, low)
   if not seenMin then seenMin = tonumber(redis.call('HGET', SEEN_INFO, 'min') or BASE) end
   local n = tonumber(low)
   local level = seenMin
@@ -29,8 +29,7 @@ local function seenFind(top, low)
     level = level + 1
     prefix = prefix * 2 + bitOf(n, level - BASE)
   end
-  local key = bucketKey(level, prefix)
-  return key, level, prefix, redis.call('SISMEMBER', key, low) == 1
+  return bucketKey(level, prefix), level, prefix
 end
 
 local function split(key, level, prefix)
@@ -52,13 +51,18 @@ local function split(key, level, prefix)
   end
 end
 
--- Adds a URL; 1 when it was new.
+-- Whether a URL is seen.
+local function seenHas(top, low)
+  return redis.call('SISMEMBER', (seenBucket(top, low)), low) == 1
+end
+
+-- Adds a URL; 1 when it was new. A full bucket splits first, unless the URL is in it.
 local function seenAdd(top, low)
-  local key, level, prefix, present = seenFind(top, low)
-  if present then return 0 end
+  local key, level, prefix = seenBucket(top, low)
   if redis.call('SCARD', key) >= SPLIT_AT then
+    if redis.call('SISMEMBER', key, low) == 1 then return 0 end
     split(key, level, prefix)
-    key = seenFind(top, low)
+    key = seenBucket(top, low)
   end
   return redis.call('SADD', key, low)
 end
