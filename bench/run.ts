@@ -31,8 +31,8 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                          million   1000000 pages x 1 KB, concurrency 64 (only when named)
                          cluster   1, 2 and 4 crawl.ts workers on one Redis: 4000 pages x 8 KB,
                                    200 ms per response, concurrency 8 each (only when named; needs redis-server)
-                         seen      a shared seen set of 10,000,000 URLs in Redis, against other layouts
-                                   (only when named; needs redis-server; --pages sets the URLs)
+                         seen      a shared seen set of up to 100,000,000 URLs in Redis, against other
+                                   layouts (only when named; needs redis-server; --pages sets the URLs)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),

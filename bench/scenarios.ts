@@ -105,7 +105,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     name: "seen",
     about: "the memory of a shared crawl's seen set in Redis",
     kind: "seen",
-    pages: 10_000_000,
+    pages: 100_000_000,
     bodyKb: 0,
     links: 0,
     latencyMs: 0,
