@@ -68,6 +68,7 @@ export { readRows } from "./sinks/read_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
 export { nullForEmpty, pageColumns, pageRow, type PageRow, type PageRowOptions } from "./sinks/page_row.ts";
+export { SharedOutput, type SharedOutputOptions, type SharedRecords } from "./sinks/shared_output.ts";
 export {
   type InvalidParquetValue,
   PAGE_TYPES,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, extname, join } from "node:path";
 
-/** What a worker tells the others about itself, so that one on the same machine can take over its output if it dies. */
+/** What a worker tells the others about itself, so that one on the same machine can complete its output if it dies. */
 export interface WorkerInfo {
   /** The machine's host name. */
   host: string;
@@ -14,16 +14,16 @@ export interface WorkerInfo {
 }
 
 /**
- * What this process tells about itself; the crawl state adds its output when it registers.
+ * What this process tells about itself, writing to `output`.
  *
  * @example
  * ```ts
  * import { thisWorker } from "./worker_process.ts";
- * thisWorker(); // { host: "crawler-1", pid: 4242, started: 123456, output: null }
+ * thisWorker("/data/out/books.w3.csv"); // { host: "crawler-1", pid: 4242, started: 123456, output: "/data/out/books.w3.csv" }
  * ```
  */
-export function thisWorker(): WorkerInfo {
-  return { host: hostname(), pid: process.pid, started: startTime(process.pid), output: null };
+export function thisWorker(output: string | null): WorkerInfo {
+  return { host: hostname(), pid: process.pid, started: startTime(process.pid), output };
 }
 
 /**

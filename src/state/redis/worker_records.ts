@@ -14,13 +14,6 @@ export interface WorkerEntry {
   about: Record<string, unknown>;
 }
 
-/** What a worker left in Redis: its records not acknowledged, and how many it acknowledged. */
-export interface Unwritten {
-  /** Each record as JSON (without its links). */
-  records: string[];
-  acked: number;
-}
-
 /**
  * The records a shared crawl keeps for its workers' outputs, and the registry of workers: what an output that must
  * hold every page exactly once needs of the state (`SharedOutput`), and no more. A commit keeps its page's record in
@@ -99,10 +92,10 @@ export class WorkerRecords {
     return true;
   }
 
-  /** What worker `worker` left: its records not acknowledged, over every shard, and how many it acknowledged. */
-  async unwritten(worker: string): Promise<Unwritten> {
+  /** The records worker `worker` committed and did not acknowledge, over every shard, each as JSON (without links). */
+  async unwritten(worker: string): Promise<string[]> {
     const left = (await this.#everyShard((shards, shard) => shards.run(shard, LEFT, [worker]))) as [string[], number, number][];
-    return { records: left.flatMap(([records]) => records), acked: left.reduce((sum, [, acked]) => sum + Number(acked), 0) };
+    return left.flatMap(([records]) => records);
   }
 
   /** Forgets what worker `worker` left, now that this process completed its output, and marks it done. */
