@@ -8,7 +8,7 @@
 // per URL attempted: url, final_url, status, content_type, depth, title, the --extract fields, error, fetched_at.
 // Input: start URLs and flags. Output: CSV, JSONL or Parquet by the extension of each --out, JSONL on stdout without
 // one; --stats and --report write the crawl's statistics and an HTML report of them.
-import { lastValueFrom, map } from "rxjs";
+import { lastValueFrom } from "rxjs";
 import { crawl, type CrawlOptions, PAGE_TYPES, pageColumns, pageRow } from "../src/mod.ts";
 import { commandSpec, defaultWorkers, openCrawlJob, parseCli, programName, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
 
@@ -60,8 +60,7 @@ await runPipeline(async () => {
   try {
     await lastValueFrom(
       crawl(job.options).pipe(
-        map((page) => pageRow(page, fields, rows)),
-        job.write(),
+        job.write((page) => pageRow(page, fields, rows)),
         job.progress(),
       ),
       { defaultValue: undefined },

@@ -9,7 +9,7 @@
 // Input: a start URL (default: the seed's page), or --demo for the bundled local Douban-like site.
 // Output: data/out/douban-books.csv (or each --out: CSV, JSONL or Parquet), one row per page attempted; --stats and
 // --report write the crawl's statistics and an HTML report of them.
-import { lastValueFrom, map } from "rxjs";
+import { lastValueFrom } from "rxjs";
 import {
   BROWSER_USER_AGENT,
   crawl,
@@ -69,7 +69,7 @@ await runPipeline(async () => {
   try {
     await lastValueFrom(
       crawl(job.options).pipe(
-        map((page) =>
+        job.write((page) =>
           nullForEmpty({
             url: page.url,
             ...Object.fromEntries(DOUBAN_FIELDS.map((name) => [name, page.fields[name] ?? null])),
@@ -79,7 +79,6 @@ await runPipeline(async () => {
             fetched_at: page.fetchedAt,
           }),
         ),
-        job.write(),
         job.progress(),
       ),
       { defaultValue: undefined },

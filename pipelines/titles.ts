@@ -9,7 +9,7 @@
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
 // Output: data/out/titles.csv (or each --out: CSV, JSONL or Parquet): url, status, title, error, fetched_at; --stats
 // and --report write the crawl's statistics and an HTML report of them.
-import { lastValueFrom, map } from "rxjs";
+import { lastValueFrom } from "rxjs";
 import { crawl, nullForEmpty, readUrlList } from "../src/mod.ts";
 import { commandSpec, defaultWorkers, integerFlag, openCrawlJob, parseCli, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
@@ -46,10 +46,9 @@ await runPipeline(async () => {
   try {
     await lastValueFrom(
       crawl(job.options).pipe(
-        map((page) =>
+        job.write((page) =>
           nullForEmpty({ url: page.url, status: page.status, title: page.title, error: page.error, fetched_at: page.fetchedAt }),
         ),
-        job.write(),
         job.progress(),
       ),
       { defaultValue: undefined },

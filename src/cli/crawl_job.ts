@@ -1,11 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { identity, type MonoTypeOperatorFunction, pipe } from "rxjs";
+import { map, type MonoTypeOperatorFunction, type OperatorFunction, pipe } from "rxjs";
 import { type CrawlOptions, crawlConfig } from "../crawl_options.ts";
 import { UsageError } from "../errors.ts";
 import { writeReport } from "../report/write_report.ts";
+import type { PageRecord } from "../records.ts";
 import type { ParquetColumnType } from "../sinks/parquet.ts";
+import type { SharedOutput } from "../sinks/shared_output.ts";
 import { checkOutputPath, checkWritable, writeRows } from "../sinks/write_rows.ts";
 import type { CrawlJournal } from "../state/journal.ts";
 import type { RedisCrawlState } from "../state/redis/redis_state.ts";
@@ -14,7 +16,7 @@ import { showProgress } from "../stats/show_progress.ts";
 import { crawlFlags } from "./flags.ts";
 import { describeDifference, openJournal } from "./open_journal.ts";
 import type { Cli } from "./parse_cli.ts";
-import { joinedOptions, sharedState } from "./shared_state.ts";
+import { joinedOptions, sharedOutput, sharedState } from "./shared_state.ts";
 import { stopOnSignals } from "./stop_on_signals.ts";
 
 /** What a crawl command brings to {@linkcode openCrawlJob}: its start, its options, and what its rows are. */
@@ -46,8 +48,12 @@ export interface CrawlJob {
   columns: readonly string[];
   /** The files (or stdout) the rows go to: each worker's own with `--redis`. */
   outputs: readonly string[];
-  /** Writes the rows to every output, in order, and tells a shared crawl they are written; passes them on. */
-  write<T extends object>(): MonoTypeOperatorFunction<T>;
+  /**
+   * Makes each page's row with `row`, writes it to every output, in order, and passes it on; in a shared crawl, to
+   * this process's own file, telling the crawl which are written (and completing the files of dead processes of this
+   * machine, with the same `row`).
+   */
+  write<T extends object>(row: (page: PageRecord) => T): OperatorFunction<PageRecord, T>;
   /** The live progress line and the summary at the end. */
   progress<T>(): MonoTypeOperatorFunction<T>;
   /** Ends the job: the journal closed, the shared crawl left, the `--stats` and `--report` files written. */
@@ -60,16 +66,16 @@ export interface CrawlJob {
  * Makes what every crawl command needs from its flags, checked before anything is fetched or written: the outputs
  * (`--out`, repeatable: CSV, JSONL or Parquet), the journal of `--resume`, the shared crawl of `--redis`, the sitemaps
  * of `--sitemap`, the statistics `--stats` and the HTML report `--report` are written from, and the graceful stop on
- * signals. A command keeps its own pipe chain: `crawl(job.options)`, its rows, `job.write()`, `job.progress()`.
+ * signals. A command keeps its own pipe chain: `crawl(job.options)`, `job.write(row)`, `job.progress()`.
  *
  * @example
  * ```ts
- * import { lastValueFrom, map } from "rxjs";
+ * import { lastValueFrom } from "rxjs";
  * import { crawl, pageColumns, pageRow } from "rxcrawl";
  * import { openCrawlJob, parseCli } from "rxcrawl/cli";
  * const job = await openCrawlJob(values, { start: positionals, columns: pageColumns() });
  * try {
- *   await lastValueFrom(crawl(job.options).pipe(map((page) => pageRow(page)), job.write(), job.progress()), { defaultValue: undefined });
+ *   await lastValueFrom(crawl(job.options).pipe(job.write((page) => pageRow(page)), job.progress()), { defaultValue: undefined });
  * } finally {
  *   await job.close();
  * }
@@ -121,17 +127,19 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
     }
     journal = state === undefined ? await openJournal(given[0], resume, options) : undefined;
     if (journal !== undefined) options.journal = journal;
-    const outputs = state?.output !== undefined ? [state.output] : given;
+    const output: SharedOutput | undefined = state === undefined ? undefined : await sharedOutput(state, given[0]!, columns);
+    const outputs = output !== undefined ? [output.path] : given;
     const append = journal?.resumed ?? false;
     const opened = journal;
     return {
       options,
       columns,
       outputs,
-      write<T extends object>(): MonoTypeOperatorFunction<T> {
+      write<T extends object>(row: (page: PageRecord) => T): OperatorFunction<PageRecord, T> {
+        if (output !== undefined) return output.write(row);
         const sinks = outputs.map((out) => writeRows<T>(out, { columns, types: spec.types ?? {}, append }));
         if (sinks.length === 0) sinks.push(writeRows<T>(process.stdout));
-        return pipe(...(sinks as [MonoTypeOperatorFunction<T>]), state?.acknowledge<T>() ?? identity);
+        return pipe(map(row), ...(sinks as [MonoTypeOperatorFunction<T>]));
       },
       progress<T>(): MonoTypeOperatorFunction<T> {
         const note = () => (outputs.length === 0 ? "rows on stdout" : `wrote ${outputs.join(", ")}`) + (state === undefined ? "" : `; ${state.calls} Redis calls`);
@@ -140,6 +148,8 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
       },
       async close() {
         opened?.close();
+        // A process that died near the end may have left records: its file is completed before this one leaves.
+        await output?.finish();
         await state?.disconnect();
         const summary = stats.summary();
         if (statsPath !== undefined) {

@@ -87,6 +87,12 @@ export const FLAGS = {
     help: "how long a shared crawl waits for a silent worker before others fetch what it held",
     default: "30000",
   },
+  shards: {
+    type: "string",
+    arg: "N",
+    help: "shards a new shared crawl is spread over, by host (the first process sets it)",
+    default: "16 on a Redis Cluster, 1 on one server",
+  },
 } as const satisfies Record<string, Flag>;
 
 /** The name of a shared flag. */

@@ -18,5 +18,5 @@ export { openJournal } from "./open_journal.ts";
 export { type Cli, type CliSpec, headerFlags, integerFlag, numberFlag, parseCli } from "./parse_cli.ts";
 export { programName, setProgramName } from "./program.ts";
 export { runPipeline } from "./run_pipeline.ts";
-export { joinedOptions, SHARED_FLAGS, sharedState } from "./shared_state.ts";
+export { joinedOptions, SHARED_FLAGS, sharedOutput, sharedState } from "./shared_state.ts";
 export { type Stop, stopOnSignals } from "./stop_on_signals.ts";

@@ -1,20 +1,20 @@
 import type { CrawlOptions } from "../crawl_options.ts";
 import { UsageError } from "../errors.ts";
+import { SharedOutput } from "../sinks/shared_output.ts";
 import type { CrawlDefinition } from "../state/crawl_definition.ts";
 import { RedisCrawlState } from "../state/redis/redis_state.ts";
 import { type Cli, integerFlag } from "./parse_cli.ts";
 import { programName } from "./program.ts";
 
 /** The flags of a shared crawl, for a command's `flags` list. */
-export const SHARED_FLAGS = ["redis", "crawl-id", "reset", "lease"] as const;
+export const SHARED_FLAGS = ["redis", "crawl-id", "reset", "lease", "shards"] as const;
 
 /** How long a process joining a shared crawl waits for its first process to create it. */
 const JOIN_WAIT_MS = 30_000;
 
 /**
  * Connects a pipeline to the shared crawl that `--redis` and `--crawl-id` name, or resolves with `undefined` when they
- * are not given. `--reset` removes the crawl first; given alone (`start` empty), it removes the crawl and exits. Says
- * on stderr which worker this process is and where it writes.
+ * are not given. `--reset` removes the crawl first; given alone (`start` empty), it removes the crawl and exits.
  *
  * @example
  * ```ts
@@ -26,8 +26,11 @@ export async function sharedState(values: Cli["values"], out: string | undefined
   const url = values.redis as string | undefined;
   const crawlId = values["crawl-id"] as string | undefined;
   const leaseMs = integerFlag(values, "lease");
+  const shards = integerFlag(values, "shards");
   if (url === undefined && crawlId === undefined) {
-    if (values.reset === true || leaseMs !== undefined) throw new UsageError("Expected --redis and --crawl-id with --reset or --lease");
+    if (values.reset === true || leaseMs !== undefined || shards !== undefined) {
+      throw new UsageError("Expected --redis and --crawl-id with --reset, --lease or --shards");
+    }
     return undefined;
   }
   if (url === undefined) throw new UsageError("Expected --redis with --crawl-id: the Redis server that holds the crawl");
@@ -41,9 +44,29 @@ export async function sharedState(values: Cli["values"], out: string | undefined
     if (!hasStart) process.exit(0);
   }
   if (out === undefined) throw new UsageError("Expected --out with --redis: each process writes its rows to a file of its own");
-  const state = await RedisCrawlState.connect({ url, crawlId, output: out, ...(leaseMs === undefined ? {} : { leaseMs }) });
-  process.stderr.write(`${programName()}: worker ${state.worker} of crawl "${crawlId}"; writing ${state.output}\n`);
-  return state;
+  return RedisCrawlState.connect({
+    url,
+    crawlId,
+    keepRecords: true,
+    ...(leaseMs === undefined ? {} : { leaseMs }),
+    ...(shards === undefined ? {} : { shards }),
+  });
+}
+
+/**
+ * This process's file of a shared crawl, named after `out` (see `SharedOutput`); says on stderr which worker this
+ * process is and where it writes.
+ *
+ * @example
+ * ```ts
+ * import { sharedOutput } from "./shared_state.ts";
+ * const output = await sharedOutput(state, "data/out/books.csv", columns);
+ * ```
+ */
+export async function sharedOutput(state: RedisCrawlState, out: string, columns: readonly string[]): Promise<SharedOutput> {
+  const output = await SharedOutput.open(state.records, out, { columns });
+  process.stderr.write(`${programName()}: worker ${state.worker} of crawl "${state.crawlId}"; writing ${output.path}\n`);
+  return output;
 }
 
 /**
