@@ -2,7 +2,7 @@ import type { Budget } from "./budget.ts";
 import type { RedisConnection } from "./connection.ts";
 import type { CrawlShards } from "./crawl_shards.ts";
 import type { CrawlKeys } from "./keys.ts";
-import { redeliver, STALE_MS } from "./outbox.ts";
+import { type Outbox, STALE_MS } from "./outbox.ts";
 import { CRAWL_STATUS } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
 import { STATUS } from "./scripts/shard_scripts.ts";
@@ -26,25 +26,32 @@ interface CrawlStatus {
  * @example
  * ```ts
  * import { crawlIsOver } from "./crawl_end.ts";
- * if (await crawlIsOver(connection, keys, shards, budget)) ...
+ * if (await crawlIsOver(connection, keys, shards, outbox, budget)) ...
  * ```
  */
-export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, budget: Budget): Promise<boolean> {
-  const first = await collect(connection, keys, shards, budget);
+export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
+  await outbox.flush();
+  const first = await collect(connection, keys, shards, outbox, budget);
   if (first === undefined) return false;
-  const second = await collect(connection, keys, shards, budget);
+  const second = await collect(connection, keys, shards, outbox, budget);
   return second !== undefined && second.every((version, i) => version === first[i]);
 }
 
 /** Every shard's version and the crawl's, when all are idle; `undefined` when one is not. */
-async function collect(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, budget: Budget): Promise<number[] | undefined> {
+async function collect(
+  connection: RedisConnection,
+  keys: CrawlKeys,
+  shards: CrawlShards,
+  outbox: Outbox,
+  budget: Budget,
+): Promise<number[] | undefined> {
   const all = Array.from({ length: shards.count }, (_, shard) => shard);
   const [crawl] = await Promise.all([crawlStatus(connection, keys), ...all.map((shard) => shards.step(shard, STATUS, []))]);
   let idle = crawl.idle;
   for (const shard of all) {
-    const { counts, outbox, oldestOutboxMs } = shards.summaries[shard]!;
-    if (counts.queued > 0 || counts.leased > 0 || outbox > 0) idle = false;
-    if (oldestOutboxMs > STALE_MS) await redeliver(shards, shard);
+    const summary = shards.summaries[shard]!;
+    if (summary.counts.queued > 0 || summary.counts.leased > 0 || summary.outbox > 0) idle = false;
+    if (summary.oldestOutboxMs > STALE_MS) await outbox.redeliver(shard);
     if (budget.wants(shard) && (await budget.fund(shard)) > 0) idle = false;
   }
   if (crawl.staleGrants) await budget.settleStale();

@@ -55,28 +55,62 @@ export function routeFound(
   return { local, outgoing };
 }
 
-/**
- * Applies outbox entries of shard `source` to their shards, then forgets them in `source`. A process that dies
- * between the two steps leaves them in the outbox, and another delivers them again later ({@linkcode redeliver}):
- * each shard applies an entry once. Resolves with the requests admitted.
- */
-export async function deliver(shards: CrawlShards, source: number, entries: readonly OutboxEntry[]): Promise<number> {
-  if (entries.length === 0) return 0;
-  const admitted = await Promise.all(
-    entries.map(async ([id, payload]) => {
-      const [target, seq] = id.split(":") as [string, string];
-      const [, count] = await shards.step(Number(target), APPLY, [source, seq, payload]);
-      return Number(count);
-    }),
-  );
-  await shards.step(source, DELIVERED, entries.map(([id]) => id));
-  return admitted.reduce((sum, count) => sum + count, 0);
-}
+/** How long the ids of delivered entries wait to be forgotten together, in one call per shard. */
+const FORGET_MS = 50;
 
-/** Delivers the entries of shard `source`'s outbox older than {@linkcode STALE_MS}. */
-export async function redeliver(shards: CrawlShards, source: number): Promise<void> {
-  const [flat] = (await shards.step(source, UNDELIVERED, [STALE_MS])) as [string[]];
-  await deliver(shards, source, pairs(flat));
+/**
+ * The delivery of outbox entries: each is applied to its shard (APPLY, once per entry whatever happens), then
+ * forgotten in the shard that made it (DELIVERED). A process that dies between the two steps leaves the entry in the
+ * outbox, and another delivers it again once it is old ({@linkcode redeliver}); a second delivery is harmless. So the
+ * second step need not be at once: the ids wait a few ms and go together, one call per shard.
+ *
+ * @example
+ * ```ts
+ * import { Outbox } from "./outbox.ts";
+ * const outbox = new Outbox(shards);
+ * const admitted = await outbox.deliver(3, entries);
+ * ```
+ */
+export class Outbox {
+  readonly #shards: CrawlShards;
+  readonly #delivered = new Map<number, string[]>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(shards: CrawlShards) {
+    this.#shards = shards;
+  }
+
+  /** Applies outbox entries of shard `source` to their shards. Resolves with the requests admitted. */
+  async deliver(source: number, entries: readonly OutboxEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const admitted = await Promise.all(
+      entries.map(async ([id, payload]) => {
+        const [target, seq] = id.split(":") as [string, string];
+        const [, count] = await this.#shards.step(Number(target), APPLY, [source, seq, payload]);
+        return Number(count);
+      }),
+    );
+    const ids = this.#delivered.get(source);
+    if (ids === undefined) this.#delivered.set(source, entries.map(([id]) => id));
+    else ids.push(...entries.map(([id]) => id));
+    this.#timer ??= setTimeout(() => void this.flush().catch(() => {}), FORGET_MS);
+    return admitted.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Delivers the entries of shard `source`'s outbox older than {@linkcode STALE_MS}. */
+  async redeliver(source: number): Promise<void> {
+    const [flat] = (await this.#shards.step(source, UNDELIVERED, [STALE_MS])) as [string[]];
+    await this.deliver(source, pairs(flat));
+  }
+
+  /** Forgets the delivered entries in their shards now. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const delivered = [...this.#delivered];
+    this.#delivered.clear();
+    await Promise.all(delivered.map(([source, ids]) => this.#shards.step(source, DELIVERED, ids)));
+  }
 }
 
 /** [a, b, c, d] → [[a, b], [c, d]]. */

@@ -13,7 +13,7 @@ import { crawlIsOver } from "./crawl_end.ts";
 import { CrawlShards, limit } from "./crawl_shards.ts";
 import { type CrawlKeys, crawlKeys, crawlPattern, LAYOUT, seenEntry } from "./keys.ts";
 import { leaseQuotas, staleShards } from "./lease_plan.ts";
-import { deliver, pairs, redeliver, routeFound, STALE_MS } from "./outbox.ts";
+import { Outbox, pairs, routeFound, STALE_MS } from "./outbox.ts";
 import { CRAWL_STATUS, MARK_OPEN, REGISTER } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
 import { ADMIT, CLAIM, COMMIT, HEARTBEAT, LEASE, OPEN, PACE, RELEASE, RESERVE, SENT, STATUS } from "./scripts/shard_scripts.ts";
@@ -109,6 +109,7 @@ export class RedisCrawlState implements CrawlState {
   readonly #keepRecords: boolean;
   #shards: CrawlShards | undefined;
   #budget: Budget | undefined;
+  #outbox: Outbox | undefined;
   readonly #held = new Map<string, Held>();
   #timers: NodeJS.Timeout[] = [];
   #turn = 0;
@@ -205,6 +206,7 @@ export class RedisCrawlState implements CrawlState {
     const crawlShards = new CrawlShards(this.#connection, this.crawlId, count, this.worker, limits);
     this.#shards = crawlShards;
     this.#budget = new Budget(this.#connection, this.#keys, crawlShards);
+    this.#outbox = new Outbox(crawlShards);
     if (count === 1) crawlShards.note(0, summary);
     else await this.#openShards(plan, created === 1 || state === "opening");
     const heartbeat = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#leaseMs / 3)));
@@ -239,24 +241,26 @@ export class RedisCrawlState implements CrawlState {
   }
 
   /**
-   * Leases from the shards whose hosts are ready, as their last answers say, hearing meanwhile from those not heard
-   * from lately; then, if fewer came than asked for, once more from what the answers say now.
+   * Leases from the shards whose hosts are ready, as their last answers say; if fewer came than asked for, once more
+   * from the shards that gave all they were asked for and those not heard from lately (another process's links may
+   * have come), in turn.
    */
   async #leaseAcross(max: number): Promise<Lease[]> {
     const shards = this.#open();
-    const leases: Lease[] = [];
-    for (let round = 0; round < 2 && leases.length < max; round++) {
-      const now = performance.now();
-      const quotas = leaseQuotas(shards.summaries, max - leases.length, now, this.#turn++ % shards.count);
-      const stale = staleShards(shards.summaries, now).filter((shard) => quotas[shard] === 0);
-      if (round > 0 && quotas.every((quota) => quota === 0)) break;
-      const [got] = await Promise.all([
-        Promise.all(quotas.map((quota, shard) => (quota > 0 ? this.#leaseFrom(shard, quota) : []))),
-        Promise.all(stale.map((shard) => shards.step(shard, STATUS, []))),
-      ]);
-      leases.push(...got.flat());
-    }
-    return leases;
+    const ask = async (quotas: readonly number[]) => {
+      const got = await Promise.all(quotas.map((quota, shard) => (quota > 0 ? this.#leaseFrom(shard, quota) : [])));
+      return { got, leases: got.flat() };
+    };
+    const first = leaseQuotas(shards.summaries, max, performance.now(), this.#turn++ % shards.count);
+    const { got, leases } = await ask(first);
+    if (leases.length >= max) return leases;
+    const more = new Set(staleShards(shards.summaries, performance.now()));
+    first.forEach((quota, shard) => quota > 0 && got[shard]!.length === quota && more.add(shard));
+    if (more.size === 0) return leases;
+    const second = shards.summaries.map(() => 0);
+    const order = [...more].sort((a, b) => a - b);
+    for (let left = max - leases.length, i = this.#turn; left > 0; left--, i++) second[order[i % order.length]!]!++;
+    return [...leases, ...(await ask(second)).leases];
   }
 
   async #leaseFrom(shard: number, max: number): Promise<Lease[]> {
@@ -299,7 +303,7 @@ export class RedisCrawlState implements CrawlState {
     if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [], counts: shards.counts() };
     const [, admittedHere, entries, out, time] = reply as [number, number, string[], (string | number)[], number];
     const leases = this.#take(shard, out, Number(time), asked);
-    let admitted = Number(admittedHere) + (await deliver(shards, shard, pairs(entries)));
+    let admitted = Number(admittedHere) + (await this.#outbox!.deliver(shard, pairs(entries)));
     for (const touched of [shard, ...outgoing.keys()]) {
       if (this.#budget!.wants(touched)) admitted += await this.#budget!.fund(touched);
     }
@@ -356,11 +360,14 @@ export class RedisCrawlState implements CrawlState {
     return sharedRobots(this.#connection, robotsKey, this.worker)(fetch);
   }
 
-  /** Stops the heartbeat; the connection stays open for the output's last acknowledgements until {@linkcode disconnect}. */
-  close(): Promise<void> {
+  /**
+   * Stops the heartbeat, and forgets the outbox entries delivered; the connection stays open for the output's last
+   * acknowledgements until {@linkcode disconnect}.
+   */
+  async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    return Promise.resolve();
+    await this.#outbox?.flush().catch(() => {}); // a lost connection leaves them for another process to deliver again
   }
 
   /**
@@ -446,12 +453,12 @@ export class RedisCrawlState implements CrawlState {
     if (shards.count === 1) return idle(0);
     const all = Array.from({ length: shards.count }, (_, shard) => shard);
     for (const shard of all) {
-      if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await redeliver(shards, shard);
+      if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await this.#outbox!.redeliver(shard);
     }
     if (shards.summaries.some(({ counts }) => counts.queued > 0)) return false;
     await Promise.all(all.filter((shard) => !idle(shard)).map((shard) => shards.step(shard, STATUS, [])));
     if (!all.every(idle)) return false;
-    return crawlIsOver(this.#connection, this.#keys, shards, this.#budget!);
+    return crawlIsOver(this.#connection, this.#keys, shards, this.#outbox!, this.#budget!);
   }
 
   /** Keeps this process's leases alive, and takes up the crawl's limits should a process have changed them. */
