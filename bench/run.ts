@@ -17,6 +17,7 @@ import { CLUSTER_WORKERS, DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type
 import { startSiteProcess } from "./site_process.ts";
 import { type ClusterRun, clusterMarkdown, runCluster } from "./cluster.ts";
 import { runSeen, type SeenRun, seenMarkdown } from "./redis_seen.ts";
+import { runShards, type ShardsRun, shardsMarkdown } from "./redis_shards.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 
 const HELP = `usage: node --import tsx bench/run.ts [options]
@@ -33,6 +34,8 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                                    200 ms per response, concurrency 8 each (only when named; needs redis-server)
                          seen      a shared seen set of up to 100,000,000 URLs in Redis, against other
                                    layouts (only when named; needs redis-server; --pages sets the URLs)
+                         shards    the shared state alone on 1, 2, 4 and 16 shards of one Redis server:
+                                   5000 pages on 100 hosts, 4 states (only when named; needs redis-server)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),
@@ -66,9 +69,11 @@ await runPipeline(async () => {
   const runs: RunResult[] = [];
   const cluster: ClusterRun[] = [];
   const seen: SeenRun[] = [];
+  const shards: ShardsRun[] = [];
   for (const scenario of scenarios) {
     if (scenario.kind === "cluster") cluster.push(...(await runCluster(scenario, CLUSTER_WORKERS, timeout, log)));
     else if (scenario.kind === "seen") seen.push(...(await runSeen(scenario.pages, log)));
+    else if (scenario.kind === "shards") shards.push(...(await runShards(scenario.pages, [1, 2, 4, 16], log)));
     else runs.push(...(await runScenario(scenario, (refs as RunnerName[] | undefined) ?? scenario.runners, timeout)));
   }
   addRatios(runs);
@@ -79,12 +84,13 @@ await runPipeline(async () => {
     crawls.length > 0 ? markdown(machine, withBounds, runs, started) : `${header(machine, started)}\n`,
     ...scenarios.filter((scenario) => scenario.kind === "cluster").map((scenario) => clusterMarkdown(scenario, cluster)),
     ...(seen.length > 0 ? [seenMarkdown(seen)] : []),
+    ...(shards.length > 0 ? [shardsMarkdown(shards)] : []),
   ];
   const report = parts.join("\n");
   process.stdout.write(`\n${report}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs, cluster, seen }, null, 2)}\n`;
+  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs, cluster, seen, shards }, null, 2)}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
   writeFileSync(join(dir, "latest.json"), json);

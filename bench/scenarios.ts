@@ -30,9 +30,10 @@ export interface Scenario extends SiteSettings {
   about: string;
   /**
    * How it is run: one crawler process per runner (the default); several crawl.ts workers sharing one crawl through
-   * Redis ("cluster"); or a seen set filled in Redis ("seen", `pages` being the URLs).
+   * Redis ("cluster"); a seen set filled in Redis ("seen", `pages` being the URLs); or the shared state alone, on
+   * shards of one server ("shards").
    */
-  kind?: "cluster" | "seen";
+  kind?: "cluster" | "seen" | "shards";
 }
 
 /**
@@ -100,6 +101,19 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     concurrency: 8,
     runners: [],
     warmUp: true,
+  },
+  shards: {
+    name: "shards",
+    about: "the shared state alone on 1 to 16 shards of one Redis server",
+    kind: "shards",
+    pages: 5000,
+    bodyKb: 0,
+    links: 10,
+    latencyMs: 0,
+    seed: 1,
+    concurrency: 16,
+    runners: [],
+    warmUp: false,
   },
   seen: {
     name: "seen",
