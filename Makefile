@@ -10,7 +10,7 @@ help:
 	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
 	@echo "make test                  type-check and run the whole test suite"
 	@echo "make bench [SCENARIOS=cpu,latency,big|million|cluster|seen] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
-	@echo "make soak [ROUNDS=20]      a shared crawl of three workers, one SIGKILLed at a random moment, repeated"
+	@echo "make soak [ROUNDS=20] [ON=redis,cluster]  a shared crawl of three workers, one SIGKILLed at a random moment, repeated, on one Redis and on a three-master cluster"
 
 # npm ci runs again only when the lockfile is newer than the installed tree.
 node_modules/.package-lock.json: package-lock.json package.json
@@ -51,7 +51,7 @@ bench: node_modules/.package-lock.json bench/node_modules/.package-lock.json
 
 # Needs redis-server (apt-get install -y redis-server).
 soak: node_modules/.package-lock.json
-	node --import tsx bench/soak.ts $(if $(ROUNDS),--rounds $(ROUNDS))
+	node --import tsx bench/soak.ts $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(ON),--on $(ON))
 
 clean:
 	rm -rf data/out dist

@@ -1,8 +1,9 @@
 #!/usr/bin/env -S node --import tsx
-// `make soak`: the crash test of a shared crawl, repeated. Each round starts a Redis server and the demo site, runs
-// three crawl.ts workers on one crawl, SIGKILLs one of them at a random moment, lets the others finish, and checks that
-// the workers' files together hold every page exactly once. Prints one line per round and the tally; exits 1 if any
-// round lost or repeated a page. Not part of `make test`: it takes minutes.
+// `make soak`: the crash test of a shared crawl, repeated, on one Redis server and on a three-master Redis Cluster
+// (16 shards). Each round starts the server (or the cluster) and the demo site, runs three crawl.ts workers on one
+// crawl, SIGKILLs one of them at a random moment, lets the others finish, and checks that the workers' files together
+// hold every page exactly once. Prints one line per round and the tally; exits 1 if any round lost or repeated a page.
+// Not part of `make test`: it takes minutes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,37 +12,50 @@ import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 import { DOUBAN_RECOMMENDATIONS } from "../src/mod.ts";
 import { parseCsv, start } from "../test/helpers/pipeline.ts";
+import { UsageError } from "../src/errors.ts";
 import { startRedis } from "../test/helpers/redis.ts";
+import { startCluster } from "../test/helpers/redis_cluster.ts";
 
-const HELP = `usage: node --import tsx bench/soak.ts [--rounds N] [--pages N]
+const HELP = `usage: node --import tsx bench/soak.ts [--rounds N] [--pages N] [--on redis,cluster]
 
 Repeats the crash test of a shared crawl: three crawl.ts workers on one Redis crawl of the demo site, one of them
 SIGKILLed at a random moment; checks that their files together hold every page exactly once.
 
-  --rounds N    rounds to run (default: 20)
+  --rounds N    rounds to run on each (default: 20)
   --pages N     pages of the demo site (default: 600)
+  --on <names>  where the crawl is shared, comma-separated: redis (one server), cluster (three masters)
+                (default: redis,cluster)
   -h, --help    this help`;
 
+const PLACES = ["redis", "cluster"] as const;
+type Place = (typeof PLACES)[number];
+
 await runPipeline(async () => {
-  const { values } = parseCli({ help: HELP, options: { rounds: { type: "string" }, pages: { type: "string" } } });
+  const { values } = parseCli({ help: HELP, options: { rounds: { type: "string" }, pages: { type: "string" }, on: { type: "string" } } });
   const rounds = integerFlag(values, "rounds") ?? 20;
   const pages = integerFlag(values, "pages") ?? 600;
-  let passed = 0;
-  for (let round = 1; round <= rounds; round++) {
-    const outcome = await soakRound(pages);
-    if (outcome.ok) passed++;
-    process.stdout.write(
-      `round ${round}: killed worker ${outcome.killed + 1} after ${outcome.killAfterMs} ms (${outcome.rowsAtKill} rows then); ` +
-        `${outcome.distinct} pages of ${pages}, ${outcome.repeated} repeated, ${outcome.missing} missing, ` +
-        `exit codes ${outcome.codes.join("/")}: ${outcome.ok ? "ok" : "FAILED"}\n`,
-    );
+  const on = String(values.on ?? PLACES.join(",")).split(",");
+  for (const place of on) if (!PLACES.includes(place as Place)) throw new UsageError(`Expected --on to name redis or cluster, got ${JSON.stringify(place)}`);
+  let failed = 0;
+  for (const place of on as Place[]) {
+    let passed = 0;
+    for (let round = 1; round <= rounds; round++) {
+      const outcome = await soakRound(pages, place);
+      if (outcome.ok) passed++;
+      process.stdout.write(
+        `${place} round ${round}: killed worker ${outcome.killed + 1} after ${outcome.killAfterMs} ms (${outcome.rowsAtKill} rows then); ` +
+          `${outcome.distinct} pages of ${pages}, ${outcome.repeated} repeated, ${outcome.missing} missing, ` +
+          `exit codes ${outcome.codes.join("/")}: ${outcome.ok ? "ok" : "FAILED"}\n`,
+      );
+    }
+    process.stdout.write(`${place}: ${passed} of ${rounds} rounds complete with every page exactly once\n`);
+    failed += rounds - passed;
   }
-  process.stdout.write(`${passed} of ${rounds} rounds complete with every page exactly once\n`);
-  if (passed !== rounds) process.exitCode = 1;
+  if (failed > 0) process.exitCode = 1;
 });
 
-async function soakRound(pages: number) {
-  const redis = await startRedis({ aof: true });
+async function soakRound(pages: number, place: Place) {
+  const redis = place === "redis" ? await startRedis({ aof: true }) : await startCluster();
   const site = await startDemoSite({ pages, bodyKb: 2, latencyMs: 30 });
   const dir = mkdtempSync(join(tmpdir(), "rxcrawl-soak-"));
   try {
