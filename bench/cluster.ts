@@ -1,19 +1,26 @@
-// `make bench SCENARIOS=cluster`: 1, 2 and 4 crawl.ts workers sharing one crawl through one Redis server, against the
-// demo site in a process of its own, whose responses wait, so that what is measured is coordination, not the two
-// cores. Each figure is the whole of the workers' processes: from the first spawn to the last exit, start-up included.
+// `make bench SCENARIOS=cluster`: 1, 2 and 4 crawl.ts workers sharing one crawl through one Redis server, then through
+// a three-master Redis Cluster (16 shards), against the demo site in a process of its own, whose responses wait, so
+// that what is measured is coordination, not the two cores. Each figure is the whole of the workers' processes: from
+// the first spawn to the last exit, start-up included.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import { startRedis } from "../test/helpers/redis.ts";
+import { startCluster } from "../test/helpers/redis_cluster.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { type Measured, measure, peakRssMbOf } from "./measure.ts";
 import { FOLLOW, ROOT, shebangFlags } from "./runners.ts";
 import type { Scenario } from "./scenarios.ts";
 import { startSiteProcess } from "./site_process.ts";
 
+/** Where a shared crawl's state is: one Redis server, or a three-master Redis Cluster. */
+export type StatePlace = "redis" | "cluster";
+
 /** One run of the cluster scenario: `workers` processes on one crawl. */
 export interface ClusterRun {
+  /** Where the crawl's state was. */
+  on: StatePlace;
   workers: number;
   /** Distinct pages in the workers' files, and rows beyond one per page. */
   pages: number;
@@ -23,20 +30,43 @@ export interface ClusterRun {
   /** From the first worker's spawn to the last one's exit. */
   seconds: number;
   pagesPerSecond: number;
-  /** pages/s over the one-worker run's. */
+  /** pages/s over the one-worker run's on the same place. */
   speedup: number;
   /** Commands the workers sent to Redis (their own count), per page. */
   redisCallsPerPage: number;
-  /** CPU time of the Redis server, per page, in ms. */
+  /** CPU time of the Redis servers, per page, in ms. */
   redisCpuMsPerPage: number;
-  /** The largest peak RSS of a worker, and Redis's peak RSS, in MB. */
+  /** The largest peak RSS of a worker, and the Redis servers' peak RSS summed, in MB. */
   workerPeakRssMb: number;
   redisPeakRssMb: number;
   exitCodes: (number | null)[];
 }
 
-/** Runs the cluster scenario with each worker count in turn, each on a fresh Redis server. */
-export async function runCluster(scenario: Scenario, counts: readonly number[], timeout: number, log: (line: string) => void): Promise<ClusterRun[]> {
+/** A fresh place for a crawl's state, as the runs need it. */
+interface Servers {
+  url: string;
+  /** Each server's pid, and redis-cli against it. */
+  nodes: { pid: number; cli(...args: string[]): string }[];
+  stop(): Promise<void>;
+}
+
+async function startServers(on: StatePlace): Promise<Servers> {
+  if (on === "redis") {
+    const redis = await startRedis();
+    return { url: redis.url, nodes: [redis], stop: () => redis.stop() };
+  }
+  const cluster = await startCluster({ aof: false });
+  return { url: cluster.url, nodes: cluster.nodes, stop: () => cluster.stop() };
+}
+
+/** Runs the cluster scenario with each worker count in turn, on each place in turn, each on fresh servers. */
+export async function runCluster(
+  scenario: Scenario,
+  counts: readonly number[],
+  timeout: number,
+  log: (line: string) => void,
+  places: readonly StatePlace[] = ["redis", "cluster"],
+): Promise<ClusterRun[]> {
   const site = await startSiteProcess(scenario);
   const runs: ClusterRun[] = [];
   try {
@@ -45,12 +75,13 @@ export async function runCluster(scenario: Scenario, counts: readonly number[], 
       await fetchAll(subjectUrls(site.origin, scenario.pages), 64);
       await site.takeStats();
     }
-    for (const workers of counts) {
-      const redis = await startRedis();
+    for (const [on, workers] of places.flatMap((place) => counts.map((count) => [place, count] as const))) {
+      const redis = await startServers(on);
       const dir = mkdtempSync(join(tmpdir(), "rxcrawl-cluster-"));
       try {
-        log(`${scenario.name}: ${workers} worker${workers === 1 ? "" : "s"} ...`);
-        const cpuBefore = redisCpuSeconds(redis.cli("INFO", "cpu"));
+        log(`${scenario.name}: ${workers} worker${workers === 1 ? "" : "s"} on ${on} ...`);
+        const redisCpu = () => redis.nodes.reduce((sum, node) => sum + redisCpuSeconds(node.cli("INFO", "cpu")), 0);
+        const cpuBefore = redisCpu();
         const flags = [
           ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency)],
           ...["--redis", redis.url, "--crawl-id", "bench", "--out", join(dir, "pages.csv")],
@@ -66,8 +97,8 @@ export async function runCluster(scenario: Scenario, counts: readonly number[], 
           ),
         );
         const seconds = (performance.now() - started) / 1000;
-        const redisCpu = redisCpuSeconds(redis.cli("INFO", "cpu")) - cpuBefore;
-        const redisPeakRssMb = peakRssMbOf(redis.pid);
+        const cpu = redisCpu() - cpuBefore;
+        const redisPeakRssMb = redis.nodes.reduce((sum, node) => sum + peakRssMbOf(node.pid), 0);
         const siteStats = await site.takeStats();
         const urls = readdirSync(dir)
           .filter((name) => name.endsWith(".csv"))
@@ -75,6 +106,7 @@ export async function runCluster(scenario: Scenario, counts: readonly number[], 
         const pages = new Set(urls).size;
         const calls = measured.reduce((sum, run) => sum + Number(/(\d+) Redis calls/.exec(run.stderrTail)?.[1] ?? NaN), 0);
         const run: ClusterRun = {
+          on,
           workers,
           pages,
           duplicateRows: urls.length - pages,
@@ -83,14 +115,14 @@ export async function runCluster(scenario: Scenario, counts: readonly number[], 
           pagesPerSecond: pages / seconds,
           speedup: 1,
           redisCallsPerPage: calls / pages,
-          redisCpuMsPerPage: (redisCpu * 1000) / pages,
+          redisCpuMsPerPage: (cpu * 1000) / pages,
           workerPeakRssMb: Math.max(...measured.map((m) => m.peakRssMb)),
           redisPeakRssMb,
           exitCodes: measured.map((m) => m.code),
         };
-        run.speedup = run.pagesPerSecond / (runs[0]?.pagesPerSecond ?? run.pagesPerSecond);
+        run.speedup = run.pagesPerSecond / (runs.find((other) => other.on === on)?.pagesPerSecond ?? run.pagesPerSecond);
         log(
-          `${scenario.name}: ${workers} workers: ${pages} pages in ${seconds.toFixed(2)} s, ${run.pagesPerSecond.toFixed(1)} pages/s ` +
+          `${scenario.name}: ${workers} workers on ${on}: ${pages} pages in ${seconds.toFixed(2)} s, ${run.pagesPerSecond.toFixed(1)} pages/s ` +
             `(${run.speedup.toFixed(2)}×), ${run.redisCallsPerPage.toFixed(2)} Redis calls/page, exit ${run.exitCodes.join("/")}`,
         );
         for (const m of measured) if (m.code !== 0) log(m.stderrTail.trimEnd());
@@ -109,19 +141,20 @@ export async function runCluster(scenario: Scenario, counts: readonly number[], 
 /** The cluster runs as a markdown table, with what the scenario is. */
 export function clusterMarkdown(scenario: Scenario, runs: readonly ClusterRun[]): string {
   const lines = [
-    "| workers | pages | seconds | pages/s | vs 1 worker | Redis calls/page | Redis CPU ms/page | worker peak RSS MB | Redis peak RSS MB | duplicate requests | duplicate rows | exit codes |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| state on | workers | pages | seconds | pages/s | vs 1 worker | Redis calls/page | Redis CPU ms/page | worker peak RSS MB | Redis peak RSS MB | duplicate requests | duplicate rows | exit codes |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...runs.map(
       (run) =>
-        `| ${run.workers} | ${run.pages} | ${run.seconds.toFixed(2)} | ${run.pagesPerSecond.toFixed(1)} | ${run.speedup.toFixed(2)}× | ` +
+        `| ${run.on === "redis" ? "one Redis" : "three masters"} | ${run.workers} | ${run.pages} | ${run.seconds.toFixed(2)} | ${run.pagesPerSecond.toFixed(1)} | ${run.speedup.toFixed(2)}× | ` +
         `${run.redisCallsPerPage.toFixed(2)} | ${run.redisCpuMsPerPage.toFixed(3)} | ${run.workerPeakRssMb.toFixed(0)} | ` +
         `${run.redisPeakRssMb.toFixed(1)} | ${run.duplicateRequests} | ${run.duplicateRows} | ${run.exitCodes.join("/")} |`,
     ),
     "",
     `- ${scenario.name}: ${scenario.pages} pages × ${scenario.bodyKb} KB, ${scenario.latencyMs} ms per response, concurrency ` +
-      `${scenario.concurrency} per worker, every worker a crawl.ts process on one Redis server; ${scenario.about}. Seconds run ` +
+      `${scenario.concurrency} per worker, every worker a crawl.ts process, on one Redis server (one shard) and on a ` +
+      `three-master Redis Cluster (16 shards); ${scenario.about}. Seconds run ` +
       "from the first worker's spawn to the last one's exit. Redis calls are the workers' own count of the commands they " +
-      "sent; Redis CPU is the server's (INFO cpu).",
+      "sent; Redis CPU and peak RSS are the servers', summed (INFO cpu).",
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -21,9 +21,15 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+/** Options of {@linkcode startCluster}. */
+export interface ClusterOptions {
+  /** Append-only files fsynced at every write, which a restarted master reloads. @default true */
+  aof?: boolean;
+}
+
 /**
- * Starts three cluster-enabled redis-servers with their append-only files fsynced at every write, creates a cluster
- * of them with no replica, and waits until it answers `cluster_state:ok`.
+ * Starts three cluster-enabled redis-servers (with their append-only files fsynced at every write, by default),
+ * creates a cluster of them with no replica, and waits until it answers `cluster_state:ok`.
  *
  * @example
  * ```ts
@@ -33,12 +39,17 @@ export interface TestCluster {
  * await cluster.stop();
  * ```
  */
-export async function startCluster(): Promise<TestCluster> {
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   if (NO_REDIS !== false) throw new Error(NO_REDIS);
   const root = mkdtempSync(join(tmpdir(), "rxcrawl-cluster-"));
   const nodes: TestRedis[] = [];
   const start = async (port: number | undefined, dir: string) =>
-    startRedis({ aof: true, dir, ...(port === undefined ? {} : { port }), extra: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"] });
+    startRedis({
+      aof: options.aof ?? true,
+      dir,
+      ...(port === undefined ? {} : { port }),
+      extra: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"],
+    });
   try {
     for (let i = 0; i < 3; i++) {
       const dir = join(root, `node${i}`);
