@@ -10,7 +10,6 @@ import type { ParquetColumnType } from "../sinks/parquet.ts";
 import type { SharedOutput } from "../sinks/shared_output.ts";
 import { checkOutputPath, checkWritable, writeRows } from "../sinks/write_rows.ts";
 import type { CrawlJournal } from "../state/journal.ts";
-import type { RedisCrawlState } from "../state/redis/redis_state.ts";
 import { CrawlStats } from "../stats/crawl_stats.ts";
 import { showProgress } from "../stats/show_progress.ts";
 import { crawlFlags } from "./flags.ts";

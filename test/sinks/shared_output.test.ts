@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -12,7 +12,6 @@ import { fileURLToPath } from "node:url";
 import { from, lastValueFrom } from "rxjs";
 import type { PageRecord } from "../../src/records.ts";
 import { SharedOutput } from "../../src/sinks/shared_output.ts";
-import { writeRows } from "../../src/sinks/write_rows.ts";
 import type { CrawlPlan } from "../../src/state/crawl_state.ts";
 import { RedisCrawlState } from "../../src/state/redis/redis_state.ts";
 import { parseCsv } from "../helpers/pipeline.ts";

@@ -15,6 +15,34 @@ interface CrawlStatus {
 }
 
 /**
+ * Whether the crawl is over, once a lease found nothing. With one shard, its last answer says (one script read it
+ * whole). With several: not while a shard is known to hold requests; the shards last seen with leases or outbox
+ * entries are heard from again (their holders may have finished); when all look idle, every shard is read (see
+ * {@linkcode everyShardIdle}).
+ *
+ * @example
+ * ```ts
+ * import { crawlIsOver } from "./crawl_end.ts";
+ * const over = await crawlIsOver(connection, keys, shards, outbox, budget);
+ * ```
+ */
+export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
+  const idle = (shard: number) => {
+    const { counts, outbox } = shards.summaries[shard]!;
+    return counts.queued === 0 && counts.leased === 0 && outbox === 0;
+  };
+  if (shards.count === 1) return idle(0);
+  const all = Array.from({ length: shards.count }, (_, shard) => shard);
+  for (const shard of all) {
+    if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await outbox.redeliver(shard);
+  }
+  if (shards.summaries.some(({ counts }) => counts.queued > 0)) return false;
+  await Promise.all(all.filter((shard) => !idle(shard)).map((shard) => shards.step(shard, STATUS, [])));
+  if (!all.every(idle)) return false;
+  return everyShardIdle(connection, keys, shards, outbox, budget);
+}
+
+/**
  * Whether a crawl of several shards is over: nothing waits and nothing is leased in any shard, no outbox entry is
  * left to deliver, no grant to settle, and the crawl is open (its start requests placed). No script reads every
  * shard, so the shards are read one by one, twice: if both reads find every shard idle, and each shard's version (bumped
@@ -22,14 +50,8 @@ interface CrawlStatus {
  * an idle crawl stays idle (only a lease brings work). Work found on the way that was left by a process that died
  * (an old outbox entry, an unsettled grant, requests held back while pages are left) is taken up, and the crawl is
  * not over.
- *
- * @example
- * ```ts
- * import { crawlIsOver } from "./crawl_end.ts";
- * if (await crawlIsOver(connection, keys, shards, outbox, budget)) ...
- * ```
  */
-export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
+async function everyShardIdle(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
   await outbox.flush();
   const first = await collect(connection, keys, shards, outbox, budget);
   if (first === undefined) return false;

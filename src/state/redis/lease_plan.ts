@@ -62,3 +62,18 @@ export function leaseQuotas(summaries: readonly ShardSummary[], max: number, now
 export function staleShards(summaries: readonly ShardSummary[], now: number): number[] {
   return summaries.flatMap((summary, shard) => (summary.readyAt === Infinity && now - summary.heardAt >= RECHECK_MS ? [shard] : []));
 }
+
+/**
+ * When a request waiting in any shard may start, in ms from now, as the shards' last answers say; `Infinity` when
+ * none waits.
+ *
+ * @example
+ * ```ts
+ * import { readyIn } from "./lease_plan.ts";
+ * readyIn(shards.summaries); // 120
+ * ```
+ */
+export function readyIn(summaries: readonly ShardSummary[]): number {
+  const soonest = Math.min(...summaries.map((summary) => summary.readyAt));
+  return soonest === Infinity ? Infinity : Math.max(0, Math.ceil(soonest - performance.now()));
+}

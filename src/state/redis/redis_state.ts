@@ -4,19 +4,21 @@ import type { RobotsFetch } from "../../fetch/robots.ts";
 import { type CrawlRequest, nextUrl, type PageRecord } from "../../records.ts";
 import { hostOf } from "../../url.ts";
 import { positiveInteger } from "../../validate.ts";
-import { checkSameCrawl, type CrawlDefinition } from "../crawl_definition.ts";
+import type { CrawlDefinition } from "../crawl_definition.ts";
 import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "../crawl_state.ts";
 import { decodeRequest, encodeRequest } from "../request_line.ts";
-import { Budget } from "./budget.ts";
+import type { Budget } from "./budget.ts";
 import { connectRedis, type RedisConnection } from "./connection.ts";
 import { crawlIsOver } from "./crawl_end.ts";
-import { CrawlShards, limit } from "./crawl_shards.ts";
-import { type CrawlKeys, crawlKeys, crawlPattern, LAYOUT, seenEntry } from "./keys.ts";
-import { leaseQuotas, staleShards } from "./lease_plan.ts";
-import { Outbox, pairs, routeFound, STALE_MS } from "./outbox.ts";
-import { CRAWL_STATUS, MARK_OPEN, REGISTER } from "./scripts/crawl_scripts.ts";
+import type { CrawlShards } from "./crawl_shards.ts";
+import { type CrawlKeys, crawlKeys, seenEntry } from "./keys.ts";
+import { leaseQuotas, readyIn, staleShards } from "./lease_plan.ts";
+import { openCrawl } from "./open_crawl.ts";
+import { type Outbox, pairs, routeFound, STALE_MS } from "./outbox.ts";
+import { removeCrawl } from "./remove_crawl.ts";
+import { CRAWL_STATUS, REGISTER } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
-import { ADMIT, CLAIM, COMMIT, HEARTBEAT, LEASE, OPEN, PACE, RELEASE, RESERVE, SENT, STATUS } from "./scripts/shard_scripts.ts";
+import { CLAIM, COMMIT, HEARTBEAT, LEASE, PACE, RELEASE, RESERVE, SENT } from "./scripts/shard_scripts.ts";
 import { sharedRobots } from "./shared_robots.ts";
 import { WorkerRecords } from "./worker_records.ts";
 
@@ -172,72 +174,21 @@ export class RedisCrawlState implements CrawlState {
   }
 
   async open(plan: CrawlPlan): Promise<OpenedCrawl> {
-    const where = `crawl "${this.crawlId}" in ${this.where}`;
-    const wanted = this.#shardsWanted ?? (this.#connection.cluster ? 16 : 1);
-    const { perHost, intervalMs } = plan.politeness;
-    const splitAt = await this.#intsetSize();
-    // The crawl's own tag is shard 0's of a crawl of one shard: there its start requests go in the step that creates it.
-    const crawlTag = new CrawlShards(this.#connection, this.crawlId, 1, this.worker, { perHost, intervalMs, budget: "local", splitAt });
-    const starts = wanted === 1 ? plan.start.flatMap((request) => admission(request)) : [];
-    const reply = (await crawlTag.run(0, OPEN, [
-      JSON.stringify(plan.definition),
-      LAYOUT,
-      wanted,
-      limit(plan.maxPages),
-      limit(perHost),
-      Math.ceil(intervalMs),
-      splitAt,
-      plan.start.length,
-      ...starts,
-    ])) as [number, string, string, string, string, string, string, string, string, number[]];
-    const [created, definition, layout, shards, maxPages, storedPerHost, storedInterval, storedSplitAt, state, summary] = reply;
-    if (created === -1) throw new UsageError(`No ${where}: the first process of a crawl must give its start URLs`);
-    if (Number(layout) !== LAYOUT) {
-      throw new UsageError(`Cannot continue the ${where}: it was made by another version of rxcrawl (layout ${layout ?? 1}); remove it with --reset`);
-    }
-    if (created === 0) checkSameCrawl(JSON.parse(definition) as CrawlDefinition, plan.definition, where);
-    const count = Number(shards);
-    if (created === 0 && count > 1 && maxPages === "inf" && plan.maxPages !== Infinity) {
-      throw new UsageError(`Cannot set maxPages on the ${where}: it is spread over ${count} shards without one, which admit on their own`);
-    }
-    const budget = count === 1 ? "local" : maxPages === "inf" ? "none" : "granted";
-    const number = (value: string) => (value === "inf" ? Infinity : Number(value));
-    const limits = { perHost: number(storedPerHost), intervalMs: Number(storedInterval), budget, splitAt: Number(storedSplitAt) } as const;
-    const crawlShards = new CrawlShards(this.#connection, this.crawlId, count, this.worker, limits);
-    this.#shards = crawlShards;
-    this.#budget = new Budget(this.#connection, this.#keys, crawlShards);
-    this.#outbox = new Outbox(crawlShards);
-    if (count === 1) crawlShards.note(0, summary);
-    else await this.#openShards(plan, created === 1 || state === "opening");
+    const opened = await openCrawl(this.#connection, this.crawlId, this.worker, plan, this.#shardsWanted);
+    this.#shards = opened.shards;
+    this.#budget = opened.budget;
+    this.#outbox = opened.outbox;
     const heartbeat = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#leaseMs / 3)));
     heartbeat.unref();
     this.#timers.push(heartbeat);
-    return { continued: created === 0, counts: crawlShards.counts() };
-  }
-
-  /** Places the start requests of a crawl of several shards, if it is opening, and admits what maxPages now allows. */
-  async #openShards(plan: CrawlPlan, opening: boolean): Promise<void> {
-    const shards = this.#shards!;
-    if (opening && plan.start.length > 0) {
-      const byShard = new Map<number, string[]>();
-      for (const request of plan.start) {
-        const shard = shards.of(hostOf(request.url));
-        byShard.set(shard, [...(byShard.get(shard) ?? []), ...admission(request)]);
-      }
-      await Promise.all([...byShard].map(([shard, args]) => shards.step(shard, ADMIT, args)));
-      await Promise.all([...byShard.keys()].map((shard) => this.#budget!.fund(shard, true)));
-      await runScript(this.#connection, MARK_OPEN, [this.#keys.meta], []);
-    }
-    await Promise.all(Array.from({ length: shards.count }, (_, shard) => shards.step(shard, STATUS, [])));
-    if (plan.maxPages !== Infinity) {
-      for (let shard = 0; shard < shards.count; shard++) await this.#budget!.fund(shard, true);
-    }
+    return { continued: opened.continued, counts: opened.shards.counts() };
   }
 
   async lease(max: number): Promise<LeaseBatch> {
     const shards = this.#open();
     const leases = shards.count === 1 ? await this.#leaseFrom(0, max) : await this.#leaseAcross(max);
-    return { leases, over: leases.length === 0 && (await this.#over()), readyIn: leases.length >= max ? 0 : this.#readyIn(), counts: shards.counts() };
+    const over = leases.length === 0 && (await crawlIsOver(this.#connection, this.#keys, shards, this.#outbox!, this.#budget!));
+    return { leases, over, readyIn: leases.length >= max ? 0 : readyIn(shards.summaries), counts: shards.counts() };
   }
 
   /**
@@ -393,24 +344,9 @@ export class RedisCrawlState implements CrawlState {
    * await RedisCrawlState.remove("redis://127.0.0.1:6379/0", "books");
    * ```
    */
-  static async remove(url: string, crawlId: string): Promise<number> {
+  static remove(url: string, crawlId: string): Promise<number> {
     checkCrawlId(crawlId);
-    const connection = await connectRedis(url);
-    try {
-      let removed = 0;
-      for (const master of await connection.masters()) {
-        let cursor = "0";
-        do {
-          const [next, found] = (await master(["SCAN", cursor, "MATCH", crawlPattern(crawlId), "COUNT", "1000"])) as [string, string[]];
-          cursor = next;
-          const gone = await Promise.all(found.map((key) => connection.send(key, ["UNLINK", key])));
-          removed += gone.reduce<number>((sum, count) => sum + Number(count), 0);
-        } while (cursor !== "0");
-      }
-      return removed;
-    } finally {
-      await connection.close();
-    }
+    return removeCrawl(url, crawlId);
   }
 
   /** The shards, once the crawl is open. */
@@ -432,35 +368,6 @@ export class RedisCrawlState implements CrawlState {
     return leases;
   }
 
-  /** When a request waiting in any shard may start, in ms from now; `Infinity` when none waits. */
-  #readyIn(): number {
-    const now = performance.now();
-    const soonest = Math.min(...this.#open().summaries.map((summary) => summary.readyAt));
-    return soonest === Infinity ? Infinity : Math.max(0, Math.ceil(soonest - now));
-  }
-
-  /**
-   * Whether the crawl is over, once a lease found nothing. Not while a shard is known to hold requests; the shards
-   * last seen with leases or outbox entries are heard from again (their holders may have finished); when all look
-   * idle, every shard is read (see `crawlIsOver`).
-   */
-  async #over(): Promise<boolean> {
-    const shards = this.#open();
-    const idle = (shard: number) => {
-      const { counts, outbox } = shards.summaries[shard]!;
-      return counts.queued === 0 && counts.leased === 0 && outbox === 0;
-    };
-    if (shards.count === 1) return idle(0);
-    const all = Array.from({ length: shards.count }, (_, shard) => shard);
-    for (const shard of all) {
-      if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await this.#outbox!.redeliver(shard);
-    }
-    if (shards.summaries.some(({ counts }) => counts.queued > 0)) return false;
-    await Promise.all(all.filter((shard) => !idle(shard)).map((shard) => shards.step(shard, STATUS, [])));
-    if (!all.every(idle)) return false;
-    return crawlIsOver(this.#connection, this.#keys, shards, this.#outbox!, this.#budget!);
-  }
-
   /** Keeps this process's leases alive, and takes up the crawl's limits should a process have changed them. */
   #heartbeat(): void {
     const shards = this.#shards;
@@ -475,24 +382,6 @@ export class RedisCrawlState implements CrawlState {
     });
     Promise.all([...beats, status]).catch(() => {}); // a lost connection is reported by the next lease or commit
   }
-
-  /** The server's `set-max-intset-entries`, which the seen set's buckets stay within; 512 where it cannot be read. */
-  async #intsetSize(): Promise<number> {
-    try {
-      const [, value] = (await this.#connection.send(this.#keys.meta, ["CONFIG", "GET", "set-max-intset-entries"])) as [string, string];
-      const size = Number(value);
-      return Number.isInteger(size) && size >= 16 ? size : 512;
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith("Lost")) throw error;
-      return 512;
-    }
-  }
-}
-
-/** A request as the scripts admit it: top, low, host, depth, line. */
-function admission(request: CrawlRequest): string[] {
-  const { top, low } = seenEntry(request.url);
-  return [String(top), low, hostOf(request.url), String(request.depth), encodeRequest(request)];
 }
 
 /** The commit arguments of a fetch that goes on: its next host, its line, its delay, and whether it stays in `shard`. */

@@ -311,6 +311,15 @@ test("a crawl defined otherwise, a crawl without start requests and a server tha
   await withStates(redis.url, 1, async ([a], id) => {
     await assert.rejects(a!.open(plan([])), { name: "UsageError", message: `No crawl "${id}" in ${redis.url}: the first process of a crawl must give its start URLs` });
   });
+  await withStates(redis.url, 1, async ([a], id) => {
+    await a!.open(plan([request("http://a.test/")]));
+    const four = await RedisCrawlState.connect({ url: redis.url, crawlId: id, shards: 4 });
+    try {
+      await assert.rejects(four.open(plan([])), { name: "UsageError", message: `Cannot join the crawl "${id}" in ${redis.url} with 4 shards: it has 1` });
+    } finally {
+      await four.disconnect();
+    }
+  });
   const down = await startRedis();
   await down.stop();
   await assert.rejects(RedisCrawlState.connect({ url: down.url, crawlId: "x" }), { message: `Cannot reach Redis at ${down.url}: ECONNREFUSED` });
