@@ -26,6 +26,20 @@ const SETUPS: Record<string, Setup> = {
       spawnSync("redis-cli", ["-p", String(port), "shutdown", "nosave"], { stdio: "ignore" });
     });
   },
+  // The README's cluster runs on ports 7000 to 7002 of 127.0.0.1, in /var/lib/rxcrawl/<port>; here on free ports of
+  // 127.0.0.1, in the sandbox, its servers shut down when the sandbox closes.
+  "redis-cluster": async (box) => {
+    if (NO_REDIS !== false) throw new Error(NO_REDIS);
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const dir = join(box.dir, "cluster");
+    await mkdir(dir);
+    box.replacements.push(["for port in 7000 7001 7002", `for port in ${ports.join(" ")}`], ["--port $port", "--port $port --bind 127.0.0.1"]);
+    box.replacements.push(["-p 7000", `-p ${ports[0]}`], ["/var/lib/rxcrawl", dir]);
+    for (const [i, port] of ports.entries()) box.replacements.push([`127.0.0.1:${7000 + i}`, `127.0.0.1:${port}`]);
+    box.cleanups.push(async () => {
+      for (const port of ports) spawnSync("redis-cli", ["-p", String(port), "shutdown", "nosave"], { stdio: "ignore" });
+    });
+  },
 };
 
 const README = readBlocks(await readFile(join(ROOT, "README.md"), "utf8"), "README.md");

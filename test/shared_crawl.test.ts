@@ -12,6 +12,7 @@ import { type DemoSite, startDemoSite } from "../src/demo/demo_site.ts";
 import { DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { type Exit, parseCsv, type Running, start } from "./helpers/pipeline.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "./helpers/redis.ts";
+import { startCluster } from "./helpers/redis_cluster.ts";
 
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-shared-"));
 after(() => rm(TMP, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ const options = { skip: NO_REDIS, timeout: 90_000 };
 let crawls = 0;
 
 /** A crawl's output folder and the flags every worker of it takes. */
-function sharedCrawl(redis: TestRedis, extra: string[] = []): { dir: string; flags: string[] } {
+function sharedCrawl(redis: { url: string }, extra: string[] = []): { dir: string; flags: string[] } {
   const id = `c${++crawls}`;
   const dir = join(TMP, id);
   const flags = ["--redis", redis.url, "--crawl-id", id, "--out", join(dir, "books.csv"), "--follow", DOUBAN_RECOMMENDATIONS];
@@ -225,5 +226,73 @@ test("a worker joining with a different --follow is refused with a usage error; 
   } finally {
     await site.close();
     await redis.stop();
+  }
+});
+
+test("three crawl.ts workers on a three-master Redis Cluster crawl every page once, robots.txt once, and all exit 0", options, async () => {
+  const cluster = await startCluster();
+  const site = await startDemoSite({ pages: 300, bodyKb: 2, latencyMs: 40 });
+  try {
+    const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
+    const results = await Promise.all(workers(3, site.startUrl, flags).map((worker) => worker.exit));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const files = await assertEveryPageOnce(dir, site);
+    assert.equal(files.size, 3, "one file per worker");
+    for (const [file, rows] of files) assert.ok(rows.length > 0, `${file} has rows: every worker took part`);
+    assert.equal(site.stats.duplicateRequests(), 0, "no page requested twice");
+    assert.equal(site.stats.byPath.get("/robots.txt"), 1, "robots.txt fetched once for the whole crawl");
+    const id = flags[flags.indexOf("--crawl-id") + 1]!;
+    const shardKeys = cluster.nodes.map((node) => node.cli("--scan", "--pattern", `rxcrawl:{${id}/*`).split("\n").filter(Boolean).length);
+    assert.ok(shardKeys.every((count) => count > 0), `the crawl's shards on every master: ${shardKeys.join(", ")} keys`);
+  } finally {
+    await site.close();
+    await cluster.stop();
+  }
+});
+
+test("on a Redis Cluster, a worker killed with SIGKILL mid-crawl loses nothing, and --max-pages holds for the whole crawl", options, async () => {
+  const cluster = await startCluster();
+  const site = await startDemoSite({ pages: 400, bodyKb: 2, latencyMs: 40 });
+  try {
+    const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
+    const running = workers(3, site.startUrl, flags);
+    await waitForRows(dir, 60);
+    running[1]!.child.kill("SIGKILL");
+    const [first, killed, third] = await Promise.all(running.map((worker) => worker.exit));
+    assert.equal(killed!.signal, "SIGKILL");
+    assert.equal(first!.code, 0, first!.stderr);
+    assert.equal(third!.code, 0, third!.stderr);
+    await assertEveryPageOnce(dir, site);
+    const capped = sharedCrawl(cluster, ["--concurrency", "4", "--max-pages", "45"]);
+    const results = await Promise.all(workers(3, site.startUrl, capped.flags).map((worker) => worker.exit));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const rows = [...(await outputs(capped.dir)).values()].flat();
+    assert.equal(rows.length, 45);
+    assert.equal(new Set(rows.map((row) => row.url)).size, 45);
+  } finally {
+    await site.close();
+    await cluster.stop();
+  }
+});
+
+test("a cluster master killed mid-crawl and restarted from its append-only file: the same commands finish the crawl, every page once", options, async () => {
+  const cluster = await startCluster();
+  const site = await startDemoSite({ pages: 300, bodyKb: 2, latencyMs: 40 });
+  try {
+    const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
+    const running = workers(2, site.startUrl, flags);
+    await waitForRows(dir, 40);
+    await cluster.kill(1);
+    for (const result of await Promise.all(running.map((worker) => worker.exit))) {
+      // A worker that had finished before the master went exits 0; the others stop in one line.
+      if (result.code !== 0) assertOneLine(result, 1, /^crawl\.ts: Lost the connection to Redis at .*\. What was committed is kept; run the same command again to continue$/);
+    }
+    await cluster.restart(1);
+    const again = await Promise.all(workers(2, site.startUrl, flags).map((worker) => worker.exit));
+    for (const result of again) assert.equal(result.code, 0, result.stderr);
+    await assertEveryPageOnce(dir, site);
+  } finally {
+    await site.close();
+    await cluster.stop();
   }
 });
