@@ -31,6 +31,11 @@ export interface FetchProgress {
   wireBytes: number;
   /** Failed tries of the next request's URL so far: its retries' count and backoff start from it. */
   tries: number;
+  /**
+   * The response that redirected to the next URL: the page's record, should that URL turn out closed by its
+   * robots.txt (learned only once its turn comes), is that redirect's, not followed.
+   */
+  last?: { status: number; contentType: string; ms: number };
 }
 
 /**
