@@ -6,11 +6,11 @@ import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
 import type { CrawlDefinition } from "./state/crawl_definition.ts";
-import type { CrawlState } from "./state/crawl_state.ts";
+import type { CrawlState, Politeness } from "./state/crawl_state.ts";
 import type { CrawlJournal } from "./state/journal.ts";
 import { LocalCrawlState } from "./state/local_state.ts";
 import type { CrawlStats } from "./stats/crawl_stats.ts";
-import { hostOf, normalizeUrl } from "./url.ts";
+import { hostOf, normalizeUrl, originOf } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
 /** Options of `crawl()`. */
@@ -69,9 +69,10 @@ export interface CrawlOptions extends FetchOptions, PageSpec {
 
 /** {@linkcode CrawlOptions} checked once, defaults filled in, and cut into what each part of the crawl needs. */
 export interface CrawlConfig {
+  /** What the crawl starts from: the start URLs, and with `sitemap`, their origins' `/sitemap.xml`. */
   start: CrawlRequest[];
-  /** Whether the crawl also starts from the sitemaps of its start URLs' origins. */
-  sitemap: boolean;
+  /** The origins whose robots.txt's sitemaps the crawl starts from too: the start URLs' with `sitemap`, else none. */
+  sitemapOrigins: ReadonlySet<string>;
   concurrency: number;
   maxPages: number;
   maxDepth: number;
@@ -79,6 +80,8 @@ export interface CrawlConfig {
   /** Whether a discovered URL may be crawled (hosts, allow, deny). */
   inScope: (url: string) => boolean;
   fetch: FetchConfig;
+  /** What the frontier holds each host to: `perHost`, and `rate` as the least interval between two starts. */
+  politeness: Politeness;
   parse: ParseHtmlOptions;
   definition: CrawlDefinition;
   /** The state of one subscription. */
@@ -108,19 +111,23 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
   const hostSet = hosts === "any" ? undefined : new Set(hosts.map((host) => host.toLowerCase()));
   const given = options.state;
   const local = { journal: options.journal, frontierMemory: options.frontierMemory };
-  if (given === undefined) new LocalCrawlState(withoutUndefined(local)).close(); // checks frontierMemory up front
+  if (options.frontierMemory !== undefined) positiveInteger("frontierMemory", options.frontierMemory);
+  const fetch = fetchConfig(options);
+  const inScope = (url: string): boolean =>
+    (hostSet === undefined || hostSet.has(hostOf(url))) &&
+    (allow.length === 0 || allow.some((re) => re.test(url))) &&
+    !deny.some((re) => re.test(url));
+  const origins = sitemap ? new Set(start.map((request) => originOf(request.url))) : new Set<string>();
   return {
-    start,
-    sitemap,
+    start: [...start, ...sitemapRequests(start, origins).filter((request) => inScope(request.url))],
+    sitemapOrigins: origins,
     concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency),
     maxPages: positiveInteger("maxPages", options.maxPages ?? DEFAULTS.maxPages, true),
     maxDepth,
     stopGrace: nonNegativeInteger("stopGrace", options.stopGrace ?? DEFAULTS.stopGrace),
-    inScope: (url) =>
-      (hostSet === undefined || hostSet.has(hostOf(url))) &&
-      (allow.length === 0 || allow.some((re) => re.test(url))) &&
-      !deny.some((re) => re.test(url)),
-    fetch: fetchConfig(options),
+    inScope,
+    fetch,
+    politeness: { perHost: fetch.perHost, intervalMs: fetch.rate === Infinity ? 0 : 1000 / fetch.rate },
     parse: {
       workers: nonNegativeInteger("workers", options.workers ?? DEFAULTS.workers),
       ...(options.follow === undefined ? {} : { follow: options.follow }),
@@ -149,6 +156,17 @@ function startRequests(start: string | readonly string[], shared: boolean, sitem
     if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
     return sitemap && /\.xml(\.gz)?$/i.test(new URL(url).pathname) ? { url, depth: 0, kind: "sitemap" } : { url, depth: 0 };
   });
+}
+
+/** The `/sitemap.xml` of each origin, unless a start URL is that already. */
+function sitemapRequests(start: readonly CrawlRequest[], origins: ReadonlySet<string>): CrawlRequest[] {
+  const listed = new Set(start.map((request) => request.url));
+  const more: CrawlRequest[] = [];
+  for (const origin of origins) {
+    const url = `${origin}/sitemap.xml`;
+    if (!listed.has(url)) more.push({ url, depth: 0, kind: "sitemap" });
+  }
+  return more;
 }
 
 function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {

@@ -175,6 +175,84 @@ test("crawl() starts at most `rate` requests per second on a host", async () => 
   });
 });
 
+/** Records when each request reached `handler` (performance.now(), in arrival order), with its path. */
+function arrivals(handler: Handler): { handler: Handler; seen: { path: string; at: number }[] } {
+  const seen: { path: string; at: number }[] = [];
+  return {
+    seen,
+    handler: (req, res) => {
+      seen.push({ path: req.url ?? "", at: performance.now() });
+      return handler(req, res);
+    },
+  };
+}
+
+/** The gaps between consecutive arrivals, with the paths on either side. */
+function gaps(seen: readonly { path: string; at: number }[]): { between: string; ms: number }[] {
+  return seen.slice(1).map((arrival, i) => ({ between: `${seen[i]!.path} -> ${arrival.path}`, ms: arrival.at - seen[i]!.at }));
+}
+
+test("crawl() spaces every start on a host by 1/rate, robots.txt, retries and redirects included", async () => {
+  let flaky = 0;
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nAllow: /\n"),
+    "/": page("home", ["/flaky", "/moved", "/a", "/b", "/c"]),
+    "/flaky": (req, res) => (++flaky <= 2 ? html("<title>busy</title>", { status: 503 }) : page("flaky"))(req, res),
+    "/moved": redirect("/moved/here"),
+    "/moved/here": page("moved"),
+    "/a": page("a"),
+    "/b": page("b"),
+    "/c": page("c"),
+  };
+  const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page("missing"))(req, res));
+  await withServer(handler, async (server) => {
+    const records = await collect({ start: server.url("/"), rate: 10, concurrency: 8, retries: 2, retryDelay: 1 });
+    assert.equal(records.length, 6);
+    assert.deepEqual(records.find((r) => r.url === server.url("/flaky"))?.attempts, 3);
+    assert.equal(seen.length, 10, "robots.txt, 6 pages, 2 retries and a redirect's target");
+    // 100 ms apart at least when they leave; arrivals may bunch up by a few ms on a loaded machine.
+    const short = gaps(seen).filter((gap) => gap.ms < 85);
+    assert.deepEqual(short, [], "no two requests to the host closer than 1/rate");
+  });
+});
+
+test("crawl() spaces a host's starts by its robots.txt Crawl-delay from the robots.txt request on", async () => {
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nCrawl-delay: 0.25\n"),
+    "/": page("home", ["/a", "/b", "/c"]),
+  };
+  const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page(req.url ?? ""))(req, res));
+  await withServer(handler, async (server) => {
+    const records = await collect({ start: server.url("/"), concurrency: 4, rate: 100 });
+    assert.equal(records.length, 4);
+    assert.deepEqual(seen.map((arrival) => arrival.path).slice(0, 2), ["/robots.txt", "/"]);
+    const short = gaps(seen).filter((gap) => gap.ms < 220);
+    assert.deepEqual(short, [], "no two requests closer than the Crawl-delay of 250 ms");
+  });
+});
+
+test("crawl() gives the fetch slots to hosts that may start: a paced host does not hold them while others wait", async () => {
+  const slow = arrivals(page("slow"));
+  const fast = arrivals(page("fast"));
+  const a = await startServer(slow.handler);
+  const b = await startServer(fast.handler);
+  try {
+    // A's pages are listed first: a first-come frontier would fill both slots with them, each waiting for a's pace.
+    const start = [...Array.from({ length: 8 }, (_, i) => a.url(`/a${i}`)), ...Array.from({ length: 8 }, (_, i) => b.url(`/b${i}`))];
+    const records = await collect({ start, hosts: "any", follow: false, concurrency: 2, rate: 2.5, robots: false });
+    assert.equal(records.length, 16);
+    assert.ok(fast.seen[0]!.at < slow.seen[1]!.at, "b started while a waited for its next start");
+    // The two hosts take turns: neither is more than one start ahead of the other.
+    const all = [...slow.seen.map(({ at }) => ({ at, host: "a" })), ...fast.seen.map(({ at }) => ({ at, host: "b" }))].sort((x, y) => x.at - y.at);
+    const counts = all.map((_, i) => all.slice(0, i + 1).filter((x) => x.host === "a").length - all.slice(0, i + 1).filter((x) => x.host === "b").length);
+    assert.ok(counts.every((difference) => Math.abs(difference) <= 2), `a minus b over time: ${counts.join(" ")}`);
+    assert.ok(gaps(fast.seen).every((gap) => gap.ms >= 380) && gaps(slow.seen).every((gap) => gap.ms >= 380));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 const chain = {
   "/d0": page("d0", ["/d1", "/x1"]),
   "/d1": page("d1", ["/d2"]),

@@ -83,9 +83,9 @@ export type FetchStep =
 /** Options of {@linkcode Fetcher.step}. */
 export interface StepOptions {
   /** Aborts the request on the wire; the step rejects with its reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** A graceful stop: once aborted, a step starts no request and rejects with an `ESTOPPED` CrawlError. */
-  stop?: AbortSignal;
+  stop?: AbortSignal | undefined;
   /** Called when the step's request has left, to space the host's next start from then. */
   sent?: () => void;
 }

@@ -39,7 +39,7 @@ export class CrawlStats {
   errors = 0;
   /** Requests being fetched now. */
   inFlight = 0;
-  /** The whole crawl's counts, over every process, when its state is shared; `undefined` otherwise. */
+  /** The whole crawl's counts, as its state gives them (over every process when it is shared); `undefined` before it opens. */
   crawl: CrawlCounts | undefined = undefined;
   /** Why the crawl ended, once it has: the crawl sets it. */
   finish: FinishReason = "done";

@@ -16,8 +16,9 @@ conformance({
   async crawl() {
     const dir = mkdtempSync(join(tmpdir(), "rxcrawl-local-state-"));
     const out = join(dir, "rows.jsonl");
-    const journals = [await CrawlJournal.open(out)];
-    const states = [new LocalCrawlState({ journal: journals[0] })];
+    const first = await CrawlJournal.open(out);
+    const journals = [first];
+    const states = [new LocalCrawlState({ journal: first })];
     return {
       state: states[0]!,
       // The crawl continued after its state was closed: `--resume` of the same output (which a resume needs to exist).
