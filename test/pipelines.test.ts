@@ -341,7 +341,7 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--resume"], "Expected --out with --resume: rows written to stdout cannot be resumed"],
       [
         [url, "--out", aFile.replace("a-regular-file", "no-journal.csv"), "--resume"],
-        /^crawl\.ts: Cannot resume .*no-journal\.csv: its journal .*no-journal\.csv\.journal is missing \(run without --resume to start over\) \(see --help\)$/,
+        /^crawl\.ts: Cannot resume .*no-journal\.csv: its journal .*no-journal\.csv\.journal is missing, as it is once a crawl ends with nothing left to fetch \(run without --resume to start over\) \(see --help\)$/,
       ],
     ];
     await writeFile(join(TMP, "no-journal.csv"), "url,status\n");
@@ -382,6 +382,34 @@ test(
     }
   },
 );
+
+test("crawl.ts --resume with a larger --max-pages crawls the links found beyond the first run's; the journal goes once nothing is left", async () => {
+  const site = await startDemoSite({ pages: 14, bodyKb: 1 });
+  try {
+    const out = join(TMP, "more-pages.csv");
+    const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", out, "--workers", "0"];
+    const pages = () => site.stats.requests - (site.stats.byPath.get("/robots.txt") ?? 0);
+    assertSummaryOnly(await run("crawl.ts", [...args, "--max-pages", "3"]), 3, 0);
+    assert.equal(pages(), 3);
+    assert.ok(existsSync(`${out}.journal`), "kept: links were found beyond --max-pages");
+
+    const more = await run("crawl.ts", [...args, "--max-pages", "10", "--resume"]);
+    assert.equal(more.code, 0, more.stderr);
+    assert.match(more.stderr, /^crawl\.ts: resuming .*: 3 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
+    assert.equal(pages(), 10, "7 more pages");
+    const rows = (await readCsv(out)).rows;
+    assert.equal(new Set(rows.map((row) => row.url)).size, 10);
+    assert.ok(existsSync(`${out}.journal`), "kept: more links beyond --max-pages 10");
+
+    const rest = await run("crawl.ts", [...args, "--resume"]);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.equal(pages(), 14, "every page once over the three runs");
+    assert.deepEqual(new Set((await readCsv(out)).rows.map((row) => row.url)), new Set(site.urls()));
+    assert.equal(existsSync(`${out}.journal`), false, "removed: the crawl ended with nothing left to fetch");
+  } finally {
+    await site.close();
+  }
+});
 
 /** Runs a pipeline on a pseudo-terminal (util-linux's `script`), stdout and stderr both on it, and returns the screen's bytes. */
 async function onTerminal(script: string, args: readonly string[]): Promise<string> {
@@ -466,7 +494,7 @@ test("crawl.ts --resume refuses a different crawl in one line naming the flag, e
     // The same crawl resumes (with nothing left to do: its five pages are done).
     const same = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5", "--resume"]);
     assert.equal(same.code, 0, same.stderr);
-    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again\n/);
+    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
     assert.equal((await readCsv(out)).rows.length, 5);
   } finally {
     await Promise.all([site.close(), other.close()]);
@@ -699,6 +727,7 @@ async function stopMidCrawl(signal: "SIGINT" | "SIGTERM", code: number): Promise
     }
     const summary = SUMMARY.exec(result.stderr);
     assert.equal(Number(summary?.[1]), rows.length, "the summary counts the rows written");
+    assert.ok(existsSync(`${out}.journal`), "the journal stays, for --resume");
   } finally {
     // A failed assertion must not leave the crawl running.
     if (crawl !== undefined && crawl.child.exitCode === null && crawl.child.signalCode === null) crawl.child.kill("SIGKILL");

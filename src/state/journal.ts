@@ -79,7 +79,9 @@ export class CrawlJournal {
       return new CrawlJournal(output, openFile(path, "w"), empty(), false);
     }
     if (!existsSync(path)) {
-      throw new UsageError(`Cannot resume ${output}: its journal ${path} is missing (run without --resume to start over)`);
+      throw new UsageError(
+        `Cannot resume ${output}: its journal ${path} is missing, as it is once a crawl ends with nothing left to fetch (run without --resume to start over)`,
+      );
     }
     const done = new SeenSet();
     const rows = existsSync(output) ? await completeRows(output, (row) => typeof row.url === "string" && done.add(row.url)) : 0;
