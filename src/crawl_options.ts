@@ -50,7 +50,7 @@ export interface CrawlOptions extends FetchOptions, PageSpec {
    * `RedisCrawlState`. One subscription per state. @default a new `LocalCrawlState` per subscription
    */
   state?: CrawlState;
-  /** For the default state: requests kept in memory before the frontier spills to a file. @default 100000 */
+  /** For the default state: requests kept in memory, over all hosts, before the frontier spills to temporary files. @default 100000 */
   frontierMemory?: number;
   /** For the default state: the journal that makes the crawl resumable (see `CrawlJournal`). @default none */
   journal?: CrawlJournal;

@@ -19,7 +19,7 @@ export const DEFAULTS = {
   maxDepth: Infinity,
   /** Milliseconds the requests in flight get to finish after a graceful stop. */
   stopGrace: 10_000,
-  /** Requests of a crawl's frontier kept in memory; the rest wait in a temporary file. */
+  /** Requests of a crawl's frontier kept in memory, over all hosts; the rest wait in temporary files. */
   frontierMemory: 100_000,
   /** Milliseconds one request may take, body included. */
   timeout: 30_000,

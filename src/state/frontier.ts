@@ -180,20 +180,22 @@ export class Frontier {
   }
 
   /** Notes that a request {@linkcode take} gave is over (its outcome is in, or it was given up): its host's place frees. */
-  done(request: CrawlRequest, now = performance.now()): void {
+  done(request: CrawlRequest, now?: number): void {
     const host = this.#hosts.get(hostOf(nextUrl(request)));
     if (host === undefined || host.taken === 0) return;
     host.taken--;
     this.#enter(host);
-    this.#idle(host, now);
+    if (host.waiting === 0 && host.taken === 0) this.#idle(host, now ?? performance.now());
   }
 
   /** Notes when a taken request actually left: one that left late moves its host's next start. */
-  sent(request: CrawlRequest, at = performance.now()): void {
+  sent(request: CrawlRequest, at?: number): void {
     const host = this.#hosts.get(hostOf(nextUrl(request)));
     // Without an interval, a start's time only orders the hosts' turns.
-    if (host === undefined || host.interval === 0 || at <= host.lastStart) return;
-    host.lastStart = at;
+    if (host === undefined || host.interval === 0) return;
+    const left = at ?? performance.now();
+    if (left <= host.lastStart) return;
+    host.lastStart = left;
     this.#reschedule(host);
   }
 
