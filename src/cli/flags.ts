@@ -44,8 +44,8 @@ export const FLAGS = {
     help: "start from the sitemaps too: those robots.txt names and /sitemap.xml (their URLs at depth 0, with lastmod)",
   },
   concurrency: { type: "string", arg: "N", help: "requests in flight at once", default: String(DEFAULTS.concurrency) },
-  "per-host": { type: "string", arg: "N", help: "requests in flight per host", default: "no limit beyond --concurrency" },
-  rate: { type: "string", arg: "N", help: "requests started per second per host", default: "no limit" },
+  "per-host": { type: "string", arg: "N", help: "requests in flight per host, retries and robots.txt included", default: "no limit beyond --concurrency" },
+  rate: { type: "string", arg: "N", help: "requests started per second per host: any two at least 1/N s apart", default: "no limit" },
   "max-pages": { type: "string", arg: "N", help: "URLs to crawl at most", default: "no limit" },
   "max-depth": {
     type: "string",
