@@ -34,7 +34,7 @@ interface Host {
   /** Requests waiting, in `again` and `queues`. */
   waiting: number;
   /** Fetches under way (a retry, a redirect's next hop): before any other request of the host. */
-  again: CrawlRequest[];
+  again: CrawlRequest[] | undefined;
   /** One line per depth, shallowest first. */
   queues: { depth: number; queue: RequestQueue }[];
   /** Its place in the ready heap, -1 when out of it (nothing waits, or it holds `perHost` requests). */
@@ -132,7 +132,7 @@ export class Frontier {
     const host = this.#host(hostOf(nextUrl(request)));
     this.#size++;
     host.waiting++;
-    if (request.progress !== undefined) host.again.push(request);
+    if (request.progress !== undefined) (host.again ??= []).push(request);
     else this.#enqueue(host, request);
     this.#enter(host);
   }
@@ -236,7 +236,7 @@ export class Frontier {
     let host = this.#hosts.get(name);
     if (host === undefined) {
       const interval = Math.max(this.#interval, this.#paces.get(name) ?? 0);
-      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, waiting: 0, again: [], queues: [], heapIndex: -1, order: 0 };
+      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, waiting: 0, again: undefined, queues: [], heapIndex: -1, order: 0 };
       this.#hosts.set(name, host);
     }
     return host;
@@ -261,8 +261,11 @@ export class Frontier {
   #shift(host: Host): CrawlRequest {
     host.waiting--;
     this.#size--;
-    const again = host.again.shift();
-    if (again !== undefined) return again;
+    const again = host.again?.shift();
+    if (again !== undefined) {
+      if (host.again!.length === 0) host.again = undefined;
+      return again;
+    }
     const line = host.queues[0]!;
     const { queue } = line;
     const before = queue.inMemory;
