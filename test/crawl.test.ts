@@ -206,19 +206,20 @@ test("crawl() spaces every start on a host by 1/rate, robots.txt, retries and re
   };
   const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page("missing"))(req, res));
   await withServer(handler, async (server) => {
-    const records = await collect({ start: server.url("/"), rate: 10, concurrency: 8, retries: 2, retryDelay: 1 });
+    const records = await collect({ start: server.url("/"), rate: 4, concurrency: 8, retries: 2, retryDelay: 1 });
     assert.equal(records.length, 6);
     assert.deepEqual(records.find((r) => r.url === server.url("/flaky"))?.attempts, 3);
     assert.equal(seen.length, 10, "robots.txt, 6 pages, 2 retries and a redirect's target");
-    // 100 ms apart at least when they leave; arrivals may bunch up by a few ms on a loaded machine.
-    const short = gaps(seen).filter((gap) => gap.ms < 85);
+    // 250 ms apart at least when they leave. The server notes an arrival when its event loop gets to it, and a loaded
+    // machine can bring two notes closer than the requests were (by 75 ms, seen): the margin allows for it.
+    const short = gaps(seen).filter((gap) => gap.ms < 150);
     assert.deepEqual(short, [], "no two requests to the host closer than 1/rate");
   });
 });
 
 test("crawl() spaces a host's starts by its robots.txt Crawl-delay from the robots.txt request on", async () => {
   const routes: Record<string, Handler> = {
-    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nCrawl-delay: 0.25\n"),
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nCrawl-delay: 0.3\n"),
     "/": page("home", ["/a", "/b", "/c"]),
   };
   const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page(req.url ?? ""))(req, res));
@@ -226,8 +227,8 @@ test("crawl() spaces a host's starts by its robots.txt Crawl-delay from the robo
     const records = await collect({ start: server.url("/"), concurrency: 4, rate: 100 });
     assert.equal(records.length, 4);
     assert.deepEqual(seen.map((arrival) => arrival.path).slice(0, 2), ["/robots.txt", "/"]);
-    const short = gaps(seen).filter((gap) => gap.ms < 220);
-    assert.deepEqual(short, [], "no two requests closer than the Crawl-delay of 250 ms");
+    const short = gaps(seen).filter((gap) => gap.ms < 200);
+    assert.deepEqual(short, [], "no two requests closer than the Crawl-delay of 300 ms, less a margin");
   });
 });
 
@@ -246,7 +247,7 @@ test("crawl() gives the fetch slots to hosts that may start: a paced host does n
     const all = [...slow.seen.map(({ at }) => ({ at, host: "a" })), ...fast.seen.map(({ at }) => ({ at, host: "b" }))].sort((x, y) => x.at - y.at);
     const counts = all.map((_, i) => all.slice(0, i + 1).filter((x) => x.host === "a").length - all.slice(0, i + 1).filter((x) => x.host === "b").length);
     assert.ok(counts.every((difference) => Math.abs(difference) <= 2), `a minus b over time: ${counts.join(" ")}`);
-    assert.ok(gaps(fast.seen).every((gap) => gap.ms >= 380) && gaps(slow.seen).every((gap) => gap.ms >= 380));
+    assert.ok(gaps(fast.seen).every((gap) => gap.ms >= 300) && gaps(slow.seen).every((gap) => gap.ms >= 300));
   } finally {
     await a.close();
     await b.close();

@@ -170,15 +170,16 @@ test("fetchPages() spaces starts on a host by 1/rate, retries included, and lets
   try {
     // a's URLs first: a first-come queue would have every slot wait for a's pace.
     const urls = [a.url("/flaky"), ...Array.from({ length: 4 }, (_, i) => a.url(`/a${i}`)), ...Array.from({ length: 4 }, (_, i) => b.url(`/b${i}`))];
-    const pages = await lastValueFrom(from(urls).pipe(fetchPages({ concurrency: 3, rate: 8, retryDelay: 1, robots: false }), toArray()));
+    const pages = await lastValueFrom(from(urls).pipe(fetchPages({ concurrency: 3, rate: 4, retryDelay: 1, robots: false }), toArray()));
     assert.equal(pages.length, 9);
     assert.equal(pages.find((page) => page.url.endsWith("/flaky"))?.attempts, 2);
     const [seenA, seenB] = [arrivals.get("a")!, arrivals.get("b")!];
     assert.deepEqual([seenA.length, seenB.length], [6, 4]);
     assert.ok(seenB[0]! < seenA[1]!, "b started while a waited for its next start");
     for (const seen of [seenA, seenB]) {
-      const short = seen.slice(1).map((at, i) => at - seen[i]!).filter((gap) => gap < 105);
-      assert.deepEqual(short, [], "starts on a host at least 125 ms apart, less a margin");
+      // The server notes an arrival when this process's event loop gets to it: the margin allows for a late note.
+      const short = seen.slice(1).map((at, i) => at - seen[i]!).filter((gap) => gap < 150);
+      assert.deepEqual(short, [], "starts on a host at least 250 ms apart, less a margin");
     }
   } finally {
     await a.close();
