@@ -316,6 +316,97 @@ test("Fetcher records a non-HTML response's status and content type with an empt
   });
 });
 
+/** What a streamed download's server saw: the bytes it got onto the connection, and whether it sent them all. */
+interface Download {
+  written: number;
+  finished: boolean;
+  closed: Promise<void>;
+}
+
+/**
+ * Sends `size` bytes of `type` with a Content-Length, 64 KB at a time, each write waiting until the last one is off the
+ * server's buffer, as a file server does; stops when the client goes away.
+ */
+function download(size: number, type: string, downloads: Download[], status = 200): Handler {
+  return (_req, res) => {
+    let closed!: () => void;
+    const seen: Download = { written: 0, finished: false, closed: new Promise((resolve) => (closed = resolve)) };
+    downloads.push(seen);
+    res.once("close", () => {
+      seen.finished = res.writableFinished;
+      closed();
+    });
+    res.writeHead(status, { "content-type": type, "content-length": String(size) });
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (seen.written >= size) return void res.end();
+      const part = chunk.subarray(0, Math.min(chunk.length, size - seen.written));
+      res.write(part, (error) => {
+        if (error) return;
+        seen.written += part.length;
+        next();
+      });
+    };
+    next();
+  };
+}
+
+test("Fetcher closes a file right after its headers, whatever its size: a 6 MB and a 12 MB zip are 200 rows of 0 bytes, no error", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const files = [
+    ["/six.zip", 6 * MB, "application/zip"],
+    ["/twelve.zip", 12 * MB, "application/zip"],
+    // Far more than the kernel's socket buffers of both ends hold, so that what the server got onto the connection
+    // shows whether the client went away.
+    ["/disk.iso", 1024 * MB, "application/octet-stream"],
+  ] as const;
+  const routes: Record<string, Handler> = { "/page": html("<title>after</title>") };
+  for (const [path, size, type] of files) routes[path] = download(size, type, downloads);
+  // The default limit, 10 MB, lies between the first two.
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    for (const [path, size, type] of files) {
+      const result = await fetchUrl(fetcher, server.url(path));
+      assert.equal(result.status, 200, path);
+      assert.equal(result.contentType, type, path);
+      assert.equal(result.body.byteLength, 0, path);
+      assert.equal(result.error, "", path);
+      assert.equal(result.errorCode, "", path);
+      assert.ok(result.wireBytes < MB, `${path}: ${result.wireBytes} bytes read`);
+      const seen = downloads.at(-1)!;
+      await seen.closed;
+      if (size > 100 * MB) {
+        assert.equal(seen.finished, false, `${path}: the server could not send the whole body`);
+        assert.ok(seen.written < 100 * MB, `${path}: the server wrote ${seen.written} of ${size} bytes`);
+      }
+    }
+    const after = await fetchUrl(fetcher, server.url("/page"));
+    assert.equal(after.status, 200);
+    assert.equal(new TextDecoder().decode(after.body), "<title>after</title>");
+  });
+});
+
+test("Fetcher reads an XML response to a page request, as a page, and closes a 404 file at its headers with EHTTP", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const routes = {
+    "/feed.xml": bytes(Buffer.from("<rss><channel/></rss>"), "application/rss+xml"),
+    "/gone.bin": download(1024 * MB, "application/octet-stream", downloads, 404),
+  };
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    const feed = await fetchUrl(fetcher, server.url("/feed.xml"));
+    assert.equal(feed.status, 200);
+    assert.equal(new TextDecoder().decode(feed.body), "<rss><channel/></rss>");
+    const gone = await fetchUrl(fetcher, server.url("/gone.bin"));
+    assert.equal(gone.status, 404);
+    assert.equal(gone.errorCode, "EHTTP");
+    assert.equal(gone.error, `HTTP 404 Not Found (${server.url("/gone.bin")})`);
+    await downloads[0]!.closed;
+    assert.ok(downloads[0]!.written < 100 * MB, `the server wrote ${downloads[0]!.written} bytes of 1 GB`);
+  });
+});
+
 test("Fetcher reuses kept-alive connections: 20 sequential fetches use at most 2", async () => {
   const connections = new Set<Socket>();
   const route: Handler = (req, res) => {
