@@ -123,10 +123,14 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     };
 
     // What a page found for the crawl: a sitemap's URLs and sitemaps, at depth 0; else its links, one level deeper.
+    // Links to files are left out, but not a sitemap's sitemaps (`.xml.gz`).
+    const follows = (url: string): boolean => config.inScope(url) && !config.isFileLink(url);
     const found = (record: PageRecord): CrawlRequest[] => {
-      if (record.found !== undefined) return record.found.filter((request) => config.inScope(request.url));
+      if (record.found !== undefined) {
+        return record.found.filter((request) => (request.kind === "sitemap" ? config.inScope(request.url) : follows(request.url)));
+      }
       if (record.depth >= config.maxDepth) return [];
-      return record.links.filter(config.inScope).map((url) => ({ url, depth: record.depth + 1 }));
+      return record.links.filter(follows).map((url) => ({ url, depth: record.depth + 1 }));
     };
     const fetcher = new Fetcher(config.fetch, {
       // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.

@@ -2,6 +2,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
+import { type FileLinkOptions, fileLinkFilter } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
@@ -14,7 +15,7 @@ import { hostOf, normalizeUrl } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
 /** Options of `crawl()`. */
-export interface CrawlOptions extends FetchOptions, PageSpec {
+export interface CrawlOptions extends FetchOptions, PageSpec, FileLinkOptions {
   /**
    * Where the crawl starts: one or more http(s) URLs, crawled at depth 0. A process joining a crawl that a shared
    * `state` already holds may give none.
@@ -78,6 +79,8 @@ export interface CrawlConfig {
   stopGrace: number;
   /** Whether a discovered URL may be crawled (hosts, allow, deny). */
   inScope: (url: string) => boolean;
+  /** Whether a link leads to a file by its extension, and is not followed (`skipExtensions`, `keepFiles`). */
+  isFileLink: (url: string) => boolean;
   fetch: FetchConfig;
   parse: ParseHtmlOptions;
   definition: CrawlDefinition;
@@ -120,6 +123,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
       (hostSet === undefined || hostSet.has(hostOf(url))) &&
       (allow.length === 0 || allow.some((re) => re.test(url))) &&
       !deny.some((re) => re.test(url)),
+    isFileLink: fileLinkFilter(options),
     fetch: fetchConfig(options),
     parse: {
       workers: nonNegativeInteger("workers", options.workers ?? DEFAULTS.workers),

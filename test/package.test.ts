@@ -136,10 +136,10 @@ test("npx rxcrawl --version prints the package's version, and npx rxcrawl crawl 
   assert.match(help.stdout, /^usage: rxcrawl crawl <start-url>\.\.\. \[options\]\n/);
 
   const crawled = await sh("npx", ["rxcrawl", "crawl", site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", "out/site.csv"], PROJECT);
-  assert.match(crawled.stderr, /^Code runtime: [\d.]+ s: 30 pages, 0 errors, [\d.]+ pages\/s; wrote out\/site\.csv\n(  [a-z ]+: .*\n){7}$/);
+  assert.match(crawled.stderr, /^Code runtime: [\d.]+ s: 30 pages, 0 errors, [\d.]+ pages\/s; wrote out\/site\.csv\n(  [a-z ]+: .*\n){8}$/);
   const { rows } = parseCsv(await readFile(join(PROJECT, "out", "site.csv"), "utf8"));
   assert.deepEqual(new Set(rows.map((row) => row.url)), new Set(site.urls()));
 
   const books = await sh("npx", ["rxcrawl", "books", site.startUrl, "--rate", "1000", "--out", "out/books.csv"], PROJECT);
-  assert.match(books.stderr, /^Code runtime: .*: 30 pages, 0 errors, .*; wrote out\/books\.csv\n(  [a-z ]+: .*\n){7}$/);
+  assert.match(books.stderr, /^Code runtime: .*: 30 pages, 0 errors, .*; wrote out\/books\.csv\n(  [a-z ]+: .*\n){8}$/);
 });

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { UsageError } from "../../src/errors.ts";
 import { DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "../../src/fetch/fetcher.ts";
 import type { FetchedPage } from "../../src/records.ts";
-import { bytes, delay, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
+import { bytes, delay, type Download, download, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
 
 /**
  * Runs `body` with a server and a fetcher, and closes both whatever happens. robots.txt is off unless a test turns it
@@ -315,42 +315,6 @@ test("Fetcher records a non-HTML response's status and content type with an empt
     assert.equal(result.attempts, 1);
   });
 });
-
-/** What a streamed download's server saw: the bytes it got onto the connection, and whether it sent them all. */
-interface Download {
-  written: number;
-  finished: boolean;
-  closed: Promise<void>;
-}
-
-/**
- * Sends `size` bytes of `type` with a Content-Length, 64 KB at a time, each write waiting until the last one is off the
- * server's buffer, as a file server does; stops when the client goes away.
- */
-function download(size: number, type: string, downloads: Download[], status = 200): Handler {
-  return (_req, res) => {
-    let closed!: () => void;
-    const seen: Download = { written: 0, finished: false, closed: new Promise((resolve) => (closed = resolve)) };
-    downloads.push(seen);
-    res.once("close", () => {
-      seen.finished = res.writableFinished;
-      closed();
-    });
-    res.writeHead(status, { "content-type": type, "content-length": String(size) });
-    const chunk = Buffer.alloc(64 * 1024, 0x5a);
-    const next = (): void => {
-      if (res.destroyed) return;
-      if (seen.written >= size) return void res.end();
-      const part = chunk.subarray(0, Math.min(chunk.length, size - seen.written));
-      res.write(part, (error) => {
-        if (error) return;
-        seen.written += part.length;
-        next();
-      });
-    };
-    next();
-  };
-}
 
 test("Fetcher closes a file right after its headers, whatever its size: a 6 MB and a 12 MB zip are 200 rows of 0 bytes, no error", async () => {
   const MB = 1024 * 1024;
