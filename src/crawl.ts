@@ -4,12 +4,15 @@ import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import type { CrawlRequest, PageRecord } from "./records.ts";
+import type { CrawlRequest, FieldsOf, PageRecord } from "./records.ts";
 import { originOf } from "./url.ts";
 import type { CrawlCounts, Lease } from "./state/crawl_state.ts";
 import { CrawlStats } from "./stats/crawl_stats.ts";
 
 export type { CrawlOptions } from "./crawl_options.ts";
+
+/** What the `extract` option may be, from which the type of the records' `fields` follows. */
+type FieldSpec = NonNullable<CrawlOptions["extract"]>;
 
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
 const IDLE_MS = { first: 10, max: 50 };
@@ -32,6 +35,7 @@ const IDLE_MS = { first: 10, max: 50 };
  * );
  * ```
  */
+export function crawl<E extends FieldSpec = FieldSpec>(options: CrawlOptions & { extract?: E }): Observable<PageRecord<FieldsOf<E>>>;
 export function crawl(options: CrawlOptions): Observable<PageRecord> {
   const config = crawlConfig(options);
   const parse = parseHtml(config.parse); // checks selectors and workers up front

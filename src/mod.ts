@@ -22,7 +22,7 @@ export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./record
 export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
 export { readUrlList } from "./url_list.ts";
 
-export { isHtmlType } from "./fetch/content_type.ts";
+export { isHtmlType, isPageType } from "./fetch/content_type.ts";
 export { fetchConfig, type FetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 export { fetchPages, type FetchPagesOptions } from "./fetch/fetch_pages.ts";
 export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "./fetch/fetcher.ts";
@@ -41,6 +41,7 @@ export {
   type PageInfo,
   parseFieldFlags,
 } from "./parse/extractor.ts";
+export { type FileLinkOptions, fileLinkFilter, skipExtensions } from "./parse/file_links.ts";
 export { extractLinks } from "./parse/links.ts";
 export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
 export { compileSpec, parsePage, type PageSpec } from "./parse/parse_page.ts";
