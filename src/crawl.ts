@@ -4,12 +4,15 @@ import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher, type FetchStep } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import { type CrawlRequest, nextUrl, type PageRecord } from "./records.ts";
+import { type CrawlRequest, type FieldsOf, nextUrl, type PageRecord } from "./records.ts";
 import { originOf } from "./url.ts";
 import type { CrawlCounts, HostPace, Lease, Outcome } from "./state/crawl_state.ts";
 import { CrawlStats } from "./stats/crawl_stats.ts";
 
 export type { CrawlOptions } from "./crawl_options.ts";
+
+/** What the `extract` option may be, from which the type of the records' `fields` follows. */
+type FieldSpec = NonNullable<CrawlOptions["extract"]>;
 
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
 const IDLE_MS = { first: 10, max: 50 };
@@ -37,6 +40,7 @@ type Ending = { lease: Lease; outcome: Outcome; record?: PageRecord };
  * );
  * ```
  */
+export function crawl<E extends FieldSpec = FieldSpec>(options: CrawlOptions & { extract?: E }): Observable<PageRecord<FieldsOf<E>>>;
 export function crawl(options: CrawlOptions): Observable<PageRecord> {
   const config = crawlConfig(options);
   const parse = parseHtml(config.parse); // checks selectors and workers up front
@@ -133,10 +137,14 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     };
 
     // What a page found for the crawl: a sitemap's URLs and sitemaps, at depth 0; else its links, one level deeper.
+    // Links to files are left out, but not a sitemap's sitemaps (`.xml.gz`).
+    const follows = (url: string): boolean => config.inScope(url) && !config.isFileLink(url);
     const found = (record: PageRecord): CrawlRequest[] => {
-      if (record.found !== undefined) return record.found.filter((request) => config.inScope(request.url));
+      if (record.found !== undefined) {
+        return record.found.filter((request) => (request.kind === "sitemap" ? config.inScope(request.url) : follows(request.url)));
+      }
       if (record.depth >= config.maxDepth) return [];
-      return record.links.filter(config.inScope).map((url) => ({ url, depth: record.depth + 1 }));
+      return record.links.filter(follows).map((url) => ({ url, depth: record.depth + 1 }));
     };
     // The sitemaps a start origin's robots.txt names, when the crawl starts from sitemaps.
     const sitemaps = ({ lease, step }: Fetched): CrawlRequest[] => {

@@ -2,6 +2,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
+import { type FileLinkOptions, fileLinkFilter } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
@@ -14,7 +15,7 @@ import { hostOf, normalizeUrl, originOf } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
 /** Options of `crawl()`. */
-export interface CrawlOptions extends FetchOptions, PageSpec {
+export interface CrawlOptions extends FetchOptions, PageSpec, FileLinkOptions {
   /**
    * Where the crawl starts: one or more http(s) URLs, crawled at depth 0. A process joining a crawl that a shared
    * `state` already holds may give none.
@@ -79,6 +80,8 @@ export interface CrawlConfig {
   stopGrace: number;
   /** Whether a discovered URL may be crawled (hosts, allow, deny). */
   inScope: (url: string) => boolean;
+  /** Whether a link leads to a file by its extension, and is not followed (`skipExtensions`, `keepFiles`). */
+  isFileLink: (url: string) => boolean;
   fetch: FetchConfig;
   /** What the frontier holds each host to: `perHost`, and `rate` as the least interval between two starts. */
   politeness: Politeness;
@@ -126,6 +129,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
     maxDepth,
     stopGrace: nonNegativeInteger("stopGrace", options.stopGrace ?? DEFAULTS.stopGrace),
     inScope,
+    isFileLink: fileLinkFilter(options),
     fetch,
     politeness: { perHost: fetch.perHost, intervalMs: fetch.rate === Infinity ? 0 : 1000 / fetch.rate },
     parse: {

@@ -7,7 +7,7 @@ import { CrawlStats } from "../src/stats/crawl_stats.ts";
 import { demoLastmod, startDemoSite } from "../src/demo/demo_site.ts";
 import { UsageError } from "../src/errors.ts";
 import type { PageRecord } from "../src/records.ts";
-import { delay, html, redirect, startServer, type Handler, type TestServer } from "./helpers/server.ts";
+import { bytes, delay, type Download, download, html, redirect, startServer, type Handler, type TestServer } from "./helpers/server.ts";
 
 function collect(options: CrawlOptions): Promise<PageRecord[]> {
   return lastValueFrom(crawl(options).pipe(toArray()));
@@ -365,6 +365,80 @@ test("crawl() follows only links that match allow and not deny", async () => {
       ],
     );
     assert.deepEqual(pathsSeen(server), ["/", "/keep/1", "/keep/2"]);
+  });
+});
+
+/** A site of the Python manual's kind: pages that link to files, a large archive among them. */
+function fileSite(downloads: Download[]): Record<string, Handler> {
+  const MB = 1024 * 1024;
+  const files = ["/guide.pdf", "/logo.PNG", "/dist/tool-1.0.tar.gz", "/includes/example.py", "/big.zip", "/export"];
+  return {
+    "/": page("home", ["/about", ...files, "/page.html?download=docs.zip"]),
+    "/about": page("about", ["/"]),
+    "/page.html": page("a page with a query"),
+    "/guide.pdf": bytes(Buffer.from("%PDF-1.4\n"), "application/pdf"),
+    "/logo.PNG": bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47]), "image/png"),
+    "/dist/tool-1.0.tar.gz": bytes(Buffer.alloc(1000), "application/gzip"),
+    "/includes/example.py": bytes(Buffer.from("print('hi')\n"), "text/x-python"),
+    "/big.zip": download(12 * MB, "application/zip", downloads),
+    // No extension: only its type tells that it is a file.
+    "/export": download(6 * MB, "application/zip", downloads),
+  };
+}
+
+test("crawl() requests no link to a file by its extension and leaves it no row; one without an extension is a row of a file", async () => {
+  await withServer(fileSite([]), async (server) => {
+    const stats = new CrawlStats();
+    const records = byUrl(await collect({ start: server.url("/"), stats }));
+    assert.deepEqual(
+      records.map((r) => [r.url, r.status, r.bytes > 0, r.errorCode]),
+      [
+        [server.url("/"), 200, true, ""],
+        [server.url("/about"), 200, true, ""],
+        [server.url("/export"), 200, false, ""],
+        [server.url("/page.html?download=docs.zip"), 200, true, ""],
+      ],
+    );
+    assert.deepEqual(pathsSeen(server), ["/", "/about", "/export", "/page.html?download=docs.zip"]);
+    const summary = stats.summary();
+    assert.deepEqual([summary.pages, summary.ok, summary.files, summary.errors], [4, 4, 1, 0]);
+  });
+});
+
+test("crawl() with keepFiles requests links to files and closes each after its headers: rows with their status and type, 0 bytes, no error", async () => {
+  const downloads: Download[] = [];
+  await withServer(fileSite(downloads), async (server) => {
+    const stats = new CrawlStats();
+    const records = byUrl(await collect({ start: server.url("/"), keepFiles: true, stats }));
+    const files = records.filter((r) => r.bytes === 0);
+    assert.deepEqual(
+      files.map((r) => [new URL(r.url).pathname, r.status, r.contentType, r.error, r.title, r.links.length]),
+      [
+        ["/big.zip", 200, "application/zip", "", "", 0],
+        ["/dist/tool-1.0.tar.gz", 200, "application/gzip", "", "", 0],
+        ["/export", 200, "application/zip", "", "", 0],
+        ["/guide.pdf", 200, "application/pdf", "", "", 0],
+        ["/includes/example.py", 200, "text/x-python", "", "", 0],
+        ["/logo.PNG", 200, "image/png", "", "", 0],
+      ],
+    );
+    assert.equal(records.length, 9, "the crawl went on past the large files");
+    assert.equal(downloads.length, 2);
+    const summary = stats.summary();
+    assert.deepEqual([summary.pages, summary.ok, summary.files, summary.errors], [9, 9, 6, 0]);
+    assert.equal(summary.bodyBytes.count, 3, "the three pages' bodies, and no file's");
+  });
+});
+
+test("crawl() with skipExtensions follows what its list leaves out, and fetches a start URL whatever its extension", async () => {
+  await withServer(fileSite([]), async (server) => {
+    const records = byUrl(await collect({ start: [server.url("/"), server.url("/guide.pdf")], skipExtensions: ["-py", "-pdf", "zip"] }));
+    assert.deepEqual(
+      records.map((r) => new URL(r.url).pathname),
+      ["/", "/about", "/dist/tool-1.0.tar.gz", "/export", "/guide.pdf", "/includes/example.py", "/logo.PNG", "/page.html"],
+    );
+    const pdf = records.find((r) => r.url === server.url("/guide.pdf"))!;
+    assert.deepEqual([pdf.depth, pdf.status, pdf.error], [0, 200, ""]);
   });
 });
 
@@ -777,6 +851,8 @@ test("crawl() rejects bad options when it is called, before any request", async 
       [{ start, deny: ["[a-"] }, 'Expected deny to be a regular expression, got "[a-"'],
       [{ start, follow: "a[href" }, 'Expected follow to be a valid CSS selector, got "a[href"'],
       [{ start, timeout: 0 }, "Expected timeout to be a positive integer, got 0"],
+      [{ start, skipExtensions: ["*.pdf"] }, 'Expected skipExtensions to list extensions such as "pdf", "+md" or "-svg", got "*.pdf"'],
+      [{ start, keepFiles: true, skipExtensions: ["pdf"] }, "Expected keepFiles or skipExtensions, not both: keepFiles follows the links to every file"],
     ];
     for (const [options, message] of cases) assert.throws(() => crawl(options), new UsageError(message));
     await sleep(20);

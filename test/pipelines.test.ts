@@ -15,7 +15,7 @@ import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo/demo_s
 import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { pageColumns } from "../src/sinks/page_row.ts";
 import { type Csv, type Exit, parseCsv, readCsv, ROOT, run, type Running, start } from "./helpers/pipeline.ts";
-import { html, startServer } from "./helpers/server.ts";
+import { bytes, download, html, startServer } from "./helpers/server.ts";
 
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
 after(() => rm(TMP, { recursive: true, force: true }));
@@ -24,7 +24,7 @@ after(() => rm(TMP, { recursive: true, force: true }));
 const CRAWL_COLUMNS = ["url", "final_url", "status", "content_type", "depth", "title", "error", "fetched_at"];
 const SUMMARY = /^Code runtime: \d+\.\d\d s: (\d+) pages, (\d+) errors, \d+\.\d pages\/s; (.+)$/m;
 /** The summary's lines after its first, in order. */
-const DETAILS = ["ended", "status", "errors", "requests", "received", "depth", "peak memory"];
+const DETAILS = ["ended", "status", "ok", "errors", "requests", "received", "depth", "peak memory"];
 
 /** A pipeline that finished normally: exit 0, and stderr is exactly the summary line; returns its note. */
 function assertSummaryOnly(result: Exit, pages: number, errors: number): string {
@@ -317,6 +317,48 @@ test("crawl.ts records a 404 and an unreachable start URL as rows with status an
   }
 });
 
+test("crawl.ts requests no link to a file, unless --keep-files or --skip-ext lets it; the summary and --stats count pages and files apart", async () => {
+  const server = await startServer({
+    "/": html('<title>Docs</title><a href="/os.html">os</a> <a href="/docs.pdf">pdf</a> <a href="/example.py">py</a> <a href="/docs.zip">zip</a>'),
+    "/os.html": html("<title>os</title>"),
+    "/docs.pdf": bytes(Buffer.from("%PDF-1.4\n"), "application/pdf"),
+    "/example.py": bytes(Buffer.from("print('hi')\n"), "text/x-python"),
+    "/docs.zip": download(12 * 1024 * 1024, "application/zip", []),
+  });
+  try {
+    const stats = (name: string) => join(TMP, `files-${name}.stats.json`);
+    const crawl = (name: string, flags: string[]) =>
+      run("crawl.ts", [server.url("/"), ...flags, "--out", join(TMP, `files-${name}.csv`), "--stats", stats(name), "--workers", "0"]);
+    const skipping = await crawl("default", []);
+    assertSummaryOnly(skipping, 2, 0);
+    assert.equal(detail(skipping, "ok"), "2 pages, 0 files (not HTML or XML, not downloaded)");
+    assert.deepEqual(
+      (await readCsv(join(TMP, "files-default.csv"))).rows.map((row) => row.url).sort(),
+      [server.url("/"), server.url("/os.html")].sort(),
+    );
+    assert.deepEqual([...server.hits.keys()].filter((path) => path !== "/robots.txt").sort(), ["/", "/os.html"]);
+
+    const keeping = await crawl("kept", ["--keep-files"]);
+    assertSummaryOnly(keeping, 5, 0);
+    assert.equal(detail(keeping, "ok"), "2 pages, 3 files (not HTML or XML, not downloaded)");
+    const kept = new Map((await readCsv(join(TMP, "files-kept.csv"))).rows.map((row) => [new URL(row.url!).pathname, row]));
+    assert.deepEqual(
+      ["/docs.pdf", "/example.py", "/docs.zip"].map((path) => [kept.get(path)?.status, kept.get(path)?.content_type, kept.get(path)?.error]),
+      [["200", "application/pdf", ""], ["200", "text/x-python", ""], ["200", "application/zip", ""]],
+    );
+    const summary = JSON.parse(await readFile(stats("kept"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual([summary.format, summary.pages, summary.ok, summary.files, summary.errors], [1, 5, 5, 3, 0]);
+
+    const changed = await crawl("changed", ["--skip-ext", "pdf", "--skip-ext", "+zip"]);
+    assertSummaryOnly(changed, 3, 0);
+    assert.equal(detail(changed, "ok"), "2 pages, 1 file (not HTML or XML, not downloaded)");
+    assert.equal(server.hitsOf("/example.py"), 2, "--skip-ext pdf,+zip leaves .py out of the list");
+    assert.equal(server.hitsOf("/docs.pdf"), 1);
+  } finally {
+    await server.close();
+  }
+});
+
 test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and no request made", async (t) => {
   const site = await startDemoSite({ pages: 5, bodyKb: 1 });
   const aFile = join(TMP, "a-regular-file");
@@ -337,6 +379,9 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--follow", "a[["], 'Expected follow to be a valid CSS selector, got "a[["'],
       [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
       [[url, "--header", "no colon"], 'Expected --header to be "name: value", got "no colon"'],
+      [[url, "--skip-ext", "pdf,,zip"], 'Expected --skip-ext to be a comma-separated list without empty items, got "pdf,,zip"'],
+      [[url, "--skip-ext", "*.pdf"], 'Expected --skip-ext to list extensions such as "pdf", "+md" or "-svg", got "*.pdf"'],
+      [[url, "--keep-files", "--skip-ext", "pdf"], "Expected --keep-files or --skip-ext, not both: --keep-files follows the links to every file"],
       [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv(\.journal)?: .*\(see --help\)$/],
       [[url, "--resume"], "Expected --out with --resume: rows written to stdout cannot be resumed"],
       [

@@ -6,7 +6,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
 import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from "../records.ts";
 import { hostOf, normalizeUrl } from "../url.ts";
-import { isHtmlType } from "./content_type.ts";
+import { isPageType } from "./content_type.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 
@@ -147,8 +147,8 @@ export class Fetcher {
   /**
    * Makes the next HTTP request of `request` (to `nextUrl(request)`): its origin's robots.txt when that is not known
    * yet, else the request itself. A request of kind `"sitemap"` is read whatever its type (XML, gzip); any other is
-   * read only when it is HTML. Rejects only when `signal` aborts (with its reason), or with an `ESTOPPED` CrawlError
-   * when `stop` has aborted before the request could start.
+   * read only when it is a page, HTML or XML (see `isPageType`). Rejects only when `signal` aborts (with its reason),
+   * or with an `ESTOPPED` CrawlError when `stop` has aborted before the request could start.
    */
   async step(request: CrawlRequest, options: StepOptions = {}): Promise<FetchStep> {
     const { signal, stop, sent = NOTHING } = options;
@@ -268,7 +268,7 @@ export class Fetcher {
 
   /**
    * One request: resolves with what arrived, or with the error; rejects only on abort. A page is read only when it is
-   * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
+   * HTML or XML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
    * `"any"` reads every type up to the size limit.
    */
   #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void): Promise<Attempt> {
@@ -321,21 +321,23 @@ export class Fetcher {
         retryAfter = parseRetryAfter(response.headers["retry-after"]);
         if (REDIRECTS.has(status) && response.headers.location !== undefined) location = response.headers.location;
         const declared = Number(response.headers["content-length"]);
-        if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
-          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
-        } else if (mode === "page" && location === undefined && status < 400 && !isHtmlType(contentType)) {
-          // Not a page: its status and type make the record, and its body is not worth downloading.
-          settle({ status, contentType, body: EMPTY });
+        // A file is told apart before its size: whatever it weighs, its status and type make the record, and
+        // destroying the stream closes the connection, so that the server stops sending a body nobody reads.
+        if (mode === "page" && location === undefined && !isPageType(contentType)) {
+          settle(status >= 400 ? httpError(EMPTY) : { status, contentType, body: EMPTY });
           stream.destroy();
+        } else if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
+          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
         }
       });
+      const httpError = (body: Uint8Array): Omit<Attempt, "wireBytes" | "ms"> => {
+        const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
+        const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
+        return { status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) };
+      };
       const end = () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        if (status >= 400) {
-          const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
-          const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
-          return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
-        }
+        if (status >= 400) return settle(httpError(body));
         settle({ status, contentType, body, ...(location === undefined ? {} : { location }) });
       };
       stream.on("data", (chunk: Buffer) => {

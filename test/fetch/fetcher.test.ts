@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { UsageError } from "../../src/errors.ts";
 import { DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "../../src/fetch/fetcher.ts";
 import type { FetchedPage } from "../../src/records.ts";
-import { bytes, delay, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
+import { bytes, delay, type Download, download, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
 import { runSteps } from "../helpers/steps.ts";
 
 /**
@@ -358,6 +358,61 @@ test("Fetcher records a non-HTML response's status and content type with an empt
     assert.equal(result.error, "");
     assert.equal(result.errorCode, "");
     assert.equal(result.attempts, 1);
+  });
+});
+
+test("Fetcher closes a file right after its headers, whatever its size: a 6 MB and a 12 MB zip are 200 rows of 0 bytes, no error", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const files = [
+    ["/six.zip", 6 * MB, "application/zip"],
+    ["/twelve.zip", 12 * MB, "application/zip"],
+    // Far more than the kernel's socket buffers of both ends hold, so that what the server got onto the connection
+    // shows whether the client went away.
+    ["/disk.iso", 1024 * MB, "application/octet-stream"],
+  ] as const;
+  const routes: Record<string, Handler> = { "/page": html("<title>after</title>") };
+  for (const [path, size, type] of files) routes[path] = download(size, type, downloads);
+  // The default limit, 10 MB, lies between the first two.
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    for (const [path, size, type] of files) {
+      const result = await fetchUrl(fetcher, server.url(path));
+      assert.equal(result.status, 200, path);
+      assert.equal(result.contentType, type, path);
+      assert.equal(result.body.byteLength, 0, path);
+      assert.equal(result.error, "", path);
+      assert.equal(result.errorCode, "", path);
+      assert.ok(result.wireBytes < MB, `${path}: ${result.wireBytes} bytes read`);
+      const seen = downloads.at(-1)!;
+      await seen.closed;
+      if (size > 100 * MB) {
+        assert.equal(seen.finished, false, `${path}: the server could not send the whole body`);
+        assert.ok(seen.written < 100 * MB, `${path}: the server wrote ${seen.written} of ${size} bytes`);
+      }
+    }
+    const after = await fetchUrl(fetcher, server.url("/page"));
+    assert.equal(after.status, 200);
+    assert.equal(new TextDecoder().decode(after.body), "<title>after</title>");
+  });
+});
+
+test("Fetcher reads an XML response to a page request, as a page, and closes a 404 file at its headers with EHTTP", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const routes = {
+    "/feed.xml": bytes(Buffer.from("<rss><channel/></rss>"), "application/rss+xml"),
+    "/gone.bin": download(1024 * MB, "application/octet-stream", downloads, 404),
+  };
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    const feed = await fetchUrl(fetcher, server.url("/feed.xml"));
+    assert.equal(feed.status, 200);
+    assert.equal(new TextDecoder().decode(feed.body), "<rss><channel/></rss>");
+    const gone = await fetchUrl(fetcher, server.url("/gone.bin"));
+    assert.equal(gone.status, 404);
+    assert.equal(gone.errorCode, "EHTTP");
+    assert.equal(gone.error, `HTTP 404 Not Found (${server.url("/gone.bin")})`);
+    await downloads[0]!.closed;
+    assert.ok(downloads[0]!.written < 100 * MB, `the server wrote ${downloads[0]!.written} bytes of 1 GB`);
   });
 });
 

@@ -3,7 +3,7 @@
 import type http from "node:http";
 import { Readable } from "node:stream";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { bytes, html, redirect, startServer, type Handler, type TestServer } from "./server.ts";
+import { bytes, download, html, redirect, startServer, type Handler, type TestServer } from "./server.ts";
 
 const MB = 1024 * 1024;
 
@@ -113,6 +113,8 @@ export const FAULTS: Fault[] = [
   { path: "/report.pdf", handler: bytes(Buffer.from("%PDF-1.4 ..."), "application/pdf"), status: 200, error: "", requests: 1 },
   { path: "/logo.png", handler: bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47]), "image/png"), status: 200, error: "", requests: 1 },
   { path: "/notes.txt", handler: bytes(Buffer.from("plain <a href='/nowhere'>"), "text/plain"), status: 200, error: "", requests: 1 },
+  // A file whose path does not tell it, larger than any limit: only its type does, and its body is not downloaded.
+  { path: "/archive", handler: download(12 * MB, "application/zip", []), status: 200, error: "", requests: 1 },
 ];
 
 /** Starts the hostile site: "/" links to every fault (but `/loop-b`, reached by redirect only). */
