@@ -1,17 +1,14 @@
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got } from "got";
 import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
-import type { CrawlRequest, FetchedPage } from "../records.ts";
-import { hostOf, normalizeUrl, originOf } from "../url.ts";
-import { isHtmlType } from "./content_type.ts";
+import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from "../records.ts";
+import { hostOf, normalizeUrl } from "../url.ts";
+import { isPageType } from "./content_type.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
-import { HostLimiter } from "./host_limiter.ts";
-import type { HostPacer } from "./host_pacer.ts";
-import { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
+import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
 export const BROWSER_USER_AGENT =
@@ -31,8 +28,6 @@ export interface FetcherHooks {
    * @default follow every redirect
    */
   onRedirect?: (target: string, request: CrawlRequest) => CrawlErrorCode | undefined | Promise<CrawlErrorCode | undefined>;
-  /** Paces requests per host. @default a `HostLimiter` with the options' `perHost` and `rate` */
-  pacer?: HostPacer;
   /**
    * Wraps the fetch of a robots.txt, so that several processes sharing a crawl fetch each origin's file once.
    * @default fetch it in this process
@@ -60,47 +55,74 @@ interface Attempt {
   ms: number;
 }
 
-/** What the requests for one URL added up to, over retries and redirects. */
-interface Tally {
-  requests: number;
-  retries: number;
-  redirects: number;
-  wireBytes: number;
+/** A fetch that has made no request yet. */
+const FRESH: FetchProgress = Object.freeze({ redirects: [], requests: 0, retries: 0, wireBytes: 0, tries: 0 }) as FetchProgress;
+
+/** A host's own least interval between starts that a step learned (its robots.txt `Crawl-delay`). */
+export interface StepPace {
+  host: string;
+  intervalMs: number;
 }
 
 /**
- * Fetches pages through one shared got instance with keep-alive agents, so every request of a crawl reuses
- * connections and options. Failures never reject: they come back as a {@linkcode FetchedPage} with `error` set, after
- * retries with exponential backoff. Only an abort (the caller's `signal`) rejects.
+ * What one step of a fetch gave: the page, finished (with a record to make), or the request again, its progress
+ * updated, to wait in the frontier for its next start (a retry after its backoff, a redirect's next hop, the page after
+ * its origin's robots.txt).
+ */
+export type FetchStep =
+  | { page: FetchedPage; pace?: StepPace }
+  | {
+      again: CrawlRequest;
+      /** The least ms before the next request (a retry's backoff, `Retry-After`). */
+      delayMs: number;
+      /** The sitemaps a robots.txt fetched in this step names, normalized. */
+      sitemaps?: string[];
+      pace?: StepPace;
+    };
+
+/** Options of {@linkcode Fetcher.step}. */
+export interface StepOptions {
+  /** Aborts the request on the wire; the step rejects with its reason. */
+  signal?: AbortSignal | undefined;
+  /** A graceful stop: once aborted, a step starts no request and rejects with an `ESTOPPED` CrawlError. */
+  stop?: AbortSignal | undefined;
+  /** Called when the step's request has left, to space the host's next start from then. */
+  sent?: () => void;
+}
+
+/**
+ * Fetches pages one HTTP request at a time, through one shared got instance with keep-alive agents, so every request
+ * of a crawl reuses connections and options. A step never waits for politeness: the frontier that hands it the request
+ * has decided that its host may start now. So retries, redirects and the origin's robots.txt each go back to the
+ * frontier as a step of their own ({@linkcode FetchStep}), and each waits for its host's turn. Failures never reject:
+ * they end as a page with `error` set, once the retries are spent. Only an abort, or a stop, rejects.
  *
  * @example
  * ```ts
  * import { Fetcher } from "./fetcher.ts";
- * const fetcher = new Fetcher({ timeout: 10_000, perHost: 2 });
- * const page = await fetcher.fetch({ url: "https://example.com/", depth: 0 });
- * page.status; // 200
+ * const fetcher = new Fetcher({ timeout: 10_000 });
+ * const step = await fetcher.step({ url: "https://example.com/", depth: 0 });
+ * if ("page" in step) step.page.status; // 200
+ * else step.again.progress; // the robots.txt came first, or a retry or redirect follows
  * fetcher.close();
  * ```
  */
 export class Fetcher {
   readonly #client: Got;
   readonly #agents: { http: http.Agent; https: https.Agent };
-  readonly #pacer: HostPacer;
   readonly #config: FetchConfig;
   readonly #onRedirect: FetcherHooks["onRedirect"];
+  readonly #shareRobots: (fetch: RobotsFetch) => RobotsFetch;
   readonly #robots: RobotsCache | undefined;
+  /** Failed tries of each robots.txt URL being fetched: its retries go back to the frontier too. */
+  readonly #robotsTries = new Map<string, number>();
 
   constructor(options: FetcherOptions = {}, hooks: FetcherHooks = {}) {
     const config = fetchConfig(options);
     this.#config = config;
     this.#onRedirect = hooks.onRedirect;
-    this.#pacer = hooks.pacer ?? new HostLimiter(config);
-    const fetchRobots = hooks.shareRobots?.(this.#fetchRobots) ?? this.#fetchRobots;
-    this.#robots = !config.robots
-      ? undefined
-      : new RobotsCache(config.userAgent, fetchRobots, (origin, rules) => {
-          if (rules.crawlDelay > 0) this.#pacer.setDelay(hostOf(origin), rules.crawlDelay);
-        });
+    this.#shareRobots = hooks.shareRobots ?? ((fetch) => fetch);
+    this.#robots = config.robots ? new RobotsCache(config.userAgent) : undefined;
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
       https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -123,110 +145,121 @@ export class Fetcher {
   }
 
   /**
-   * Fetches `request.url`, following redirects and retrying. Rejects only when `signal` aborts (with its reason), or
-   * when `stop` has aborted before a request could start, first, retry or redirect (with an `ESTOPPED` CrawlError):
-   * a graceful stop lets requests on the wire finish but starts none. A request of kind `"sitemap"` is read whatever
-   * its type (XML, gzip); any other is read only when it is HTML.
+   * Makes the next HTTP request of `request` (to `nextUrl(request)`): its origin's robots.txt when that is not known
+   * yet, else the request itself. A request of kind `"sitemap"` is read whatever its type (XML, gzip); any other is
+   * read only when it is a page, HTML or XML (see `isPageType`). Rejects only when `signal` aborts (with its reason),
+   * or with an `ESTOPPED` CrawlError when `stop` has aborted before the request could start.
    */
-  async fetch(request: CrawlRequest, signal?: AbortSignal, stop?: AbortSignal): Promise<FetchedPage> {
-    const mode: Mode = request.kind === "sitemap" ? "any" : "page";
-    const chain = [request.url];
-    let url = request.url;
-    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
-    const refusal = await this.#robotsRefusal(url, signal, stop);
-    if (refusal !== undefined) {
-      const error = new CrawlError(refusal.code, refusal.message, { url });
-      return record(request, url, { status: 0, contentType: "", body: EMPTY, error, wireBytes: 0, ms: 0 }, tally);
-    }
-    for (;;) {
-      const attempt = await this.#request(url, mode, tally, signal, stop);
-      if (attempt.location === undefined) return record(request, url, attempt, tally);
-
-      const target = normalizeUrl(attempt.location, url);
-      const fail = (code: CrawlErrorCode, message: string) =>
-        record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, tally);
-      const { maxRedirects } = this.#config;
-      if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
-      if (chain.includes(target)) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
-      if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
-      const veto = await this.#onRedirect?.(target, request);
-      if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
-      const targetRefusal = await this.#robotsRefusal(target, signal, stop);
-      if (targetRefusal !== undefined) {
-        return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
+  async step(request: CrawlRequest, options: StepOptions = {}): Promise<FetchStep> {
+    const { signal, stop, sent = NOTHING } = options;
+    const url = nextUrl(request);
+    const progress = request.progress ?? FRESH;
+    if (stop?.aborted) throw stopped(url);
+    if (this.#robots !== undefined) {
+      let rules = this.#robots.lookup(url);
+      if (rules === undefined) return this.#robotsStep(request, url, signal, sent);
+      if (rules instanceof Promise) {
+        // Another step is fetching this origin's robots.txt: this one makes its own request once it is in.
+        try {
+          rules = await rules;
+        } catch (error) {
+          if (error instanceof RetryLater) return { again: { ...request, progress }, delayMs: error.delayMs };
+          throw error;
+        }
+        if (stop?.aborted) throw stopped(url);
       }
-      chain.push(target);
-      tally.redirects++;
-      url = target;
+      const refusal = rules.refusal(url);
+      if (refusal !== undefined) return { page: refused(request, progress, refusal) };
     }
+    const attempt = await this.#attempt(url, request.kind === "sitemap" ? "any" : "page", signal, sent);
+    const spent = { ...progress, requests: progress.requests + 1, wireBytes: progress.wireBytes + attempt.wireBytes };
+    if (attempt.location !== undefined) return this.#redirect(request, url, attempt, spent);
+    if (attempt.error?.retryable === true && progress.tries < this.#config.retries) {
+      const again = { ...request, progress: { ...spent, retries: spent.retries + 1, tries: progress.tries + 1 } };
+      return { again, delayMs: this.#backoff(progress.tries, attempt.retryAfter) };
+    }
+    return { page: record(request, url, attempt, spent) };
   }
 
-  /**
-   * The sitemaps of the origin of `url`: those its robots.txt names (fetched once, as for every request; none when
-   * robots.txt is not obeyed) and `/sitemap.xml`, normalized, without repeats. Rejects only when `signal` aborts.
-   */
-  async sitemapsOf(url: string, signal?: AbortSignal): Promise<string[]> {
-    const named = this.#robots === undefined ? [] : (await this.#robots.rulesFor(url, signal)).sitemaps;
-    const sitemaps = new Set<string>();
-    for (const href of [...named, `${originOf(url)}/sitemap.xml`]) {
-      const sitemap = normalizeUrl(href, url);
-      if (sitemap !== undefined) sitemaps.add(sitemap);
-    }
-    return [...sitemaps];
-  }
-
-  /** Closes every kept-alive connection; fetches still running fail. */
+  /** Closes every kept-alive connection; requests still running fail. */
   close(): void {
-    this.#pacer.clear();
     this.#agents.http.destroy();
     this.#agents.https.destroy();
   }
 
-  /** One URL through the host's limits, retried while the failure is retryable. */
-  async #request(
-    url: string,
-    mode: Mode,
-    tally: Tally,
-    signal: AbortSignal | undefined,
-    stop: AbortSignal | undefined,
-  ): Promise<Attempt> {
-    const host = hostOf(url);
-    // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
-    const start = (sent: () => void) => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal, sent));
-    for (let retry = 0; ; retry++) {
-      const attempt = await this.#pacer.run(host, start, signal);
-      tally.requests++;
-      tally.wireBytes += attempt.wireBytes;
-      if (attempt.error?.retryable !== true || retry >= this.#config.retries) return attempt;
-      if (stop?.aborted) throw stopped(url);
-      await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
-      tally.retries++;
-    }
+  /** A redirect's target: followed in the next step, unless it must not be (a loop, too many, out of scope, seen). */
+  async #redirect(request: CrawlRequest, url: string, attempt: Attempt, spent: FetchProgress): Promise<FetchStep> {
+    const target = normalizeUrl(attempt.location!, url);
+    const fail = (code: CrawlErrorCode, message: string) =>
+      ({ page: record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, spent) });
+    const chain = [request.url, ...spent.redirects];
+    const { maxRedirects } = this.#config;
+    if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
+    // Back to the URL being fetched is followed once, as a browser would: a consent or session page that sets a
+    // cookie and sends the visitor back. Any other repeat is a loop.
+    const back = target === request.url && !spent.redirects.includes(target);
+    if (!back && chain.includes(target)) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
+    if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
+    const veto = back ? undefined : await this.#onRedirect?.(target, request);
+    if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
+    // A target whose robots.txt is known is checked now; otherwise the next step fetches that robots.txt first.
+    const rules = this.#robots?.lookup(target);
+    const refusal = rules === undefined || rules instanceof Promise ? undefined : rules.refusal(target);
+    if (refusal !== undefined) return fail(refusal.code, `Redirect to ${target} not followed: ${refusal.message}`);
+    const last = { status: attempt.status, contentType: attempt.contentType, ms: Math.round(attempt.ms) };
+    return { again: { ...request, progress: { ...spent, redirects: [...spent.redirects, target], tries: 0, last } }, delayMs: 0 };
   }
 
-  async #robotsRefusal(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRefusal | undefined> {
-    if (this.#robots === undefined) return undefined;
-    return (await this.#robots.rulesFor(url, signal, stop)).refusal(url);
-  }
-
-  readonly #fetchRobots: RobotsFetch = async (robotsUrl, signal, stop) => {
-    let url = robotsUrl;
-    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
-    for (let redirects = 0; ; redirects++) {
-      const attempt = await this.#request(url, "robots", tally, signal, stop);
-      const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
-      if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
-        const ok = attempt.error === undefined && attempt.status < 300;
-        return {
-          status: attempt.status,
-          text: ok ? new TextDecoder().decode(attempt.body) : "",
-          error: attempt.status === 0 ? (attempt.error?.message ?? "") : "",
-          errorCode: attempt.status === 0 ? (attempt.error?.code ?? "") : "",
-        };
+  /** This step's request is the origin's robots.txt; the request comes back to be fetched after it. */
+  async #robotsStep(request: CrawlRequest, url: string, signal: AbortSignal | undefined, sent: () => void): Promise<FetchStep> {
+    const again = { ...request, progress: request.progress ?? FRESH };
+    try {
+      const rules = await this.#robots!.load(url, this.#shareRobots(this.#fetchRobots(sent)), signal);
+      const sitemaps = new Set<string>();
+      for (const href of rules.sitemaps) {
+        const sitemap = normalizeUrl(href, url);
+        if (sitemap !== undefined) sitemaps.add(sitemap);
       }
-      url = target;
+      const step: FetchStep = { again, delayMs: 0, sitemaps: [...sitemaps] };
+      if (rules.crawlDelay > 0) step.pace = { host: hostOf(url), intervalMs: rules.crawlDelay };
+      return step;
+    } catch (error) {
+      if (error instanceof RetryLater) return { again, delayMs: error.delayMs };
+      throw error;
     }
-  };
+  }
+
+  /**
+   * Fetches a robots.txt with one request (and the redirects to it, rare, in the same step). A retryable failure
+   * rejects with {@linkcode RetryLater} while retries are left, so that the retry waits for the host's turn too.
+   */
+  #fetchRobots(sent: () => void): RobotsFetch {
+    return async (robotsUrl, signal) => {
+      let url = robotsUrl;
+      for (let redirects = 0; ; redirects++) {
+        const attempt = await this.#attempt(url, "robots", signal, redirects === 0 ? sent : NOTHING);
+        if (attempt.error?.retryable === true) {
+          const tries = this.#robotsTries.get(robotsUrl) ?? 0;
+          if (tries < this.#config.retries) {
+            this.#robotsTries.set(robotsUrl, tries + 1);
+            throw new RetryLater(this.#backoff(tries, attempt.retryAfter));
+          }
+        }
+        const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
+        if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
+          this.#robotsTries.delete(robotsUrl);
+          const ok = attempt.error === undefined && attempt.status < 300;
+          return {
+            status: attempt.status,
+            text: ok ? new TextDecoder().decode(attempt.body) : "",
+            error: attempt.status === 0 ? (attempt.error?.message ?? "") : "",
+            errorCode: attempt.status === 0 ? (attempt.error?.code ?? "") : "",
+          };
+        }
+        url = target;
+      }
+    };
+  }
 
   #backoff(retry: number, retryAfter: number | undefined): number {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.#config.maxRetryAfter);
@@ -235,7 +268,7 @@ export class Fetcher {
 
   /**
    * One request: resolves with what arrived, or with the error; rejects only on abort. A page is read only when it is
-   * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
+   * HTML or XML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
    * `"any"` reads every type up to the size limit.
    */
   #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void): Promise<Attempt> {
@@ -288,21 +321,23 @@ export class Fetcher {
         retryAfter = parseRetryAfter(response.headers["retry-after"]);
         if (REDIRECTS.has(status) && response.headers.location !== undefined) location = response.headers.location;
         const declared = Number(response.headers["content-length"]);
-        if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
-          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
-        } else if (mode === "page" && location === undefined && status < 400 && !isHtmlType(contentType)) {
-          // Not a page: its status and type make the record, and its body is not worth downloading.
-          settle({ status, contentType, body: EMPTY });
+        // A file is told apart before its size: whatever it weighs, its status and type make the record, and
+        // destroying the stream closes the connection, so that the server stops sending a body nobody reads.
+        if (mode === "page" && location === undefined && !isPageType(contentType)) {
+          settle(status >= 400 ? httpError(EMPTY) : { status, contentType, body: EMPTY });
           stream.destroy();
+        } else if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
+          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
         }
       });
+      const httpError = (body: Uint8Array): Omit<Attempt, "wireBytes" | "ms"> => {
+        const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
+        const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
+        return { status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) };
+      };
       const end = () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        if (status >= 400) {
-          const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
-          const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
-          return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
-        }
+        if (status >= 400) return settle(httpError(body));
         settle({ status, contentType, body, ...(location === undefined ? {} : { location }) });
       };
       stream.on("data", (chunk: Buffer) => {
@@ -337,6 +372,19 @@ function stopped(url: string): CrawlError {
   return new CrawlError("ESTOPPED", "Not started: the crawl was stopping", { url });
 }
 
+/** A robots.txt fetch that failed in a way worth retrying, after `delayMs`, when the host's turn comes again. */
+class RetryLater extends Error {
+  readonly delayMs: number;
+
+  constructor(delayMs: number) {
+    super(`Retry in ${Math.round(delayMs)} ms`);
+    this.delayMs = delayMs;
+  }
+}
+
+/** Called when a request leaves, where nobody needs to know. */
+function NOTHING(): void {}
+
 const REDIRECT_VETO: Partial<Record<CrawlErrorCode, string>> = {
   ESCOPE: "out of the crawl's scope",
   EDUPLICATE: "already crawled",
@@ -351,7 +399,7 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, tally: Tally): FetchedPage {
+function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, progress: FetchProgress): FetchedPage {
   const page: FetchedPage = {
     url: request.url,
     finalUrl,
@@ -361,16 +409,33 @@ function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, tally
     body: attempt.error === undefined ? attempt.body : EMPTY,
     error: attempt.error?.message ?? "",
     errorCode: attempt.error?.code ?? "",
-    attempts: tally.requests,
-    retries: tally.retries,
-    redirects: tally.redirects,
-    wireBytes: tally.wireBytes,
+    attempts: progress.requests,
+    retries: progress.retries,
+    redirects: progress.redirects.length,
+    wireBytes: progress.wireBytes,
     responseMs: Math.round(attempt.ms),
     fetchedAt: new Date().toISOString(),
   };
   if (request.kind !== undefined) page.kind = request.kind;
   if (request.lastmod !== undefined) page.lastmod = request.lastmod;
   return page;
+}
+
+/**
+ * The page of a URL that robots.txt keeps closed, without a request: the URL itself, or the redirect target that led
+ * there, as if that redirect had not been followed (the last response's status, the URL before it).
+ */
+function refused(request: CrawlRequest, progress: FetchProgress, refusal: RobotsRefusal): FetchedPage {
+  const target = progress.redirects.at(-1);
+  if (target === undefined) {
+    const error = new CrawlError(refusal.code, refusal.message, { url: request.url });
+    return record(request, request.url, { status: 0, contentType: "", body: EMPTY, error, wireBytes: 0, ms: 0 }, progress);
+  }
+  const redirects = progress.redirects.slice(0, -1);
+  const url = redirects.at(-1) ?? request.url;
+  const { status = 0, contentType = "", ms = 0 } = progress.last ?? {};
+  const error = new CrawlError(refusal.code, `Redirect to ${target} not followed: ${refusal.message}`, { url, status });
+  return record(request, url, { status, contentType, body: EMPTY, error, wireBytes: 0, ms }, { ...progress, redirects });
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
