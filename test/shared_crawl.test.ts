@@ -27,9 +27,10 @@ function sharedCrawl(redis: { url: string }, extra: string[] = []): { dir: strin
   return { dir, flags: [...flags, "--workers", "0", ...extra] };
 }
 
-/** Starts `count` workers: the first with the start URL, the others joining. */
-function workers(count: number, startUrl: string, flags: string[]): Running[] {
-  return Array.from({ length: count }, (_, i) => start("crawl.ts", [...(i === 0 ? [startUrl] : []), ...flags], { ms: 80_000 }));
+/** Starts `count` workers: the first with the start URLs, the others joining. */
+function workers(count: number, startUrl: string | readonly string[], flags: string[]): Running[] {
+  const starts = typeof startUrl === "string" ? [startUrl] : startUrl;
+  return Array.from({ length: count }, (_, i) => start("crawl.ts", [...(i === 0 ? starts : []), ...flags], { ms: 80_000 }));
 }
 
 /** Every row of every worker's file, by file. */
@@ -40,14 +41,14 @@ async function outputs(dir: string): Promise<Map<string, Record<string, string>[
   return rows;
 }
 
-/** The workers' files together hold every page of the site exactly once, each without an error. */
-async function assertEveryPageOnce(dir: string, site: DemoSite): Promise<Map<string, Record<string, string>[]>> {
+/** The workers' files together hold every page of the sites exactly once, each without an error. */
+async function assertEveryPageOnce(dir: string, site: DemoSite | readonly DemoSite[]): Promise<Map<string, Record<string, string>[]>> {
   const files = await outputs(dir);
   const urls = [...files.values()].flat().map((row) => row.url!);
   const repeated = urls.filter((url, i) => urls.indexOf(url) !== i);
   assert.deepEqual(repeated, [], "no page twice");
   const found = new Set(urls);
-  const expected = new Set(site.urls());
+  const expected = new Set((Array.isArray(site) ? site : [site as DemoSite]).flatMap((one) => one.urls()));
   const missing = [...expected].filter((url) => !found.has(url));
   const extra = [...found].filter((url) => !expected.has(url));
   assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `every page: ${found.size} found of ${expected.size}`);
@@ -162,16 +163,18 @@ test("--rate holds per host across two workers: no two requests to the host clos
   }
 });
 
-test("--per-host holds across two workers: the host never has more requests in flight than it allows", options, async () => {
+test("--per-host holds across three workers: the host never has more requests in flight than it allows", options, async () => {
   const redis = await startRedis();
   const site = await startDemoSite({ pages: 60, bodyKb: 1, latencyMs: 60 });
   try {
-    const { dir, flags } = sharedCrawl(redis, ["--concurrency", "4", "--per-host", "2"]);
-    const results = await Promise.all(workers(2, site.startUrl, flags).map((worker) => worker.exit));
+    // One request at a time per worker: three could have three in flight, and --per-host keeps them to two.
+    const { dir, flags } = sharedCrawl(redis, ["--concurrency", "1", "--per-host", "2"]);
+    const results = await Promise.all(workers(3, site.startUrl, flags).map((worker) => worker.exit));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const files = await assertEveryPageOnce(dir, site);
-    for (const [file, rows] of files) assert.ok(rows.length > 0, `${file} has rows: both workers fetched`);
-    assert.equal(site.stats.maxInFlight, 2, "two workers of four requests each, two at a time on the host");
+    const fetching = [...files.values()].filter((rows) => rows.length > 0).length;
+    assert.ok(fetching >= 2, `${fetching} workers fetched: the host's two places are shared by processes`);
+    assert.equal(site.stats.maxInFlight, 2, "two at a time on the host, over three workers");
   } finally {
     await site.close();
     await redis.stop();
@@ -229,70 +232,77 @@ test("a worker joining with a different --follow is refused with a usage error; 
   }
 });
 
-test("three crawl.ts workers on a three-master Redis Cluster crawl every page once, robots.txt once, and all exit 0", options, async () => {
+test("three crawl.ts workers on a three-master Redis Cluster crawl five sites, every page once, each robots.txt once, all exit 0", options, async () => {
   const cluster = await startCluster();
-  const site = await startDemoSite({ pages: 300, bodyKb: 2, latencyMs: 40 });
+  // Five hosts (one port each), so that the crawl spreads over shards, and those over the masters.
+  const sites = await Promise.all(Array.from({ length: 5 }, () => startDemoSite({ pages: 80, bodyKb: 2, latencyMs: 40 })));
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
-    const results = await Promise.all(workers(3, site.startUrl, flags).map((worker) => worker.exit));
+    const results = await Promise.all(workers(3, sites.map((site) => site.startUrl), flags).map((worker) => worker.exit));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
-    const files = await assertEveryPageOnce(dir, site);
+    const files = await assertEveryPageOnce(dir, sites);
     assert.equal(files.size, 3, "one file per worker");
     for (const [file, rows] of files) assert.ok(rows.length > 0, `${file} has rows: every worker took part`);
-    assert.equal(site.stats.duplicateRequests(), 0, "no page requested twice");
-    assert.equal(site.stats.byPath.get("/robots.txt"), 1, "robots.txt fetched once for the whole crawl");
+    for (const site of sites) {
+      assert.equal(site.stats.duplicateRequests(), 0, "no page requested twice");
+      assert.equal(site.stats.byPath.get("/robots.txt"), 1, "each robots.txt fetched once for the whole crawl");
+    }
     const id = flags[flags.indexOf("--crawl-id") + 1]!;
     const shardKeys = cluster.nodes.map((node) => node.cli("--scan", "--pattern", `rxcrawl:{${id}/*`).split("\n").filter(Boolean).length);
-    assert.ok(shardKeys.every((count) => count > 0), `the crawl's shards on every master: ${shardKeys.join(", ")} keys`);
+    assert.ok(shardKeys.filter((count) => count > 0).length >= 2, `the crawl's shards on several masters: ${shardKeys.join(", ")} keys`);
   } finally {
-    await site.close();
+    await Promise.all(sites.map((site) => site.close()));
     await cluster.stop();
   }
 });
 
 test("on a Redis Cluster, a worker killed with SIGKILL mid-crawl loses nothing, and --max-pages holds for the whole crawl", options, async () => {
   const cluster = await startCluster();
-  const site = await startDemoSite({ pages: 400, bodyKb: 2, latencyMs: 40 });
+  const sites = await Promise.all(Array.from({ length: 5 }, () => startDemoSite({ pages: 80, bodyKb: 2, latencyMs: 40 })));
+  const starts = sites.map((site) => site.startUrl);
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
-    const running = workers(3, site.startUrl, flags);
+    const running = workers(3, starts, flags);
     await waitForRows(dir, 60);
     running[1]!.child.kill("SIGKILL");
     const [first, killed, third] = await Promise.all(running.map((worker) => worker.exit));
     assert.equal(killed!.signal, "SIGKILL");
     assert.equal(first!.code, 0, first!.stderr);
     assert.equal(third!.code, 0, third!.stderr);
-    await assertEveryPageOnce(dir, site);
+    await assertEveryPageOnce(dir, sites);
     const capped = sharedCrawl(cluster, ["--concurrency", "4", "--max-pages", "45"]);
-    const results = await Promise.all(workers(3, site.startUrl, capped.flags).map((worker) => worker.exit));
+    const results = await Promise.all(workers(3, starts, capped.flags).map((worker) => worker.exit));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const rows = [...(await outputs(capped.dir)).values()].flat();
     assert.equal(rows.length, 45);
     assert.equal(new Set(rows.map((row) => row.url)).size, 45);
   } finally {
-    await site.close();
+    await Promise.all(sites.map((site) => site.close()));
     await cluster.stop();
   }
 });
 
 test("a cluster master killed mid-crawl and restarted from its append-only file: the same commands finish the crawl, every page once", options, async () => {
   const cluster = await startCluster();
-  const site = await startDemoSite({ pages: 300, bodyKb: 2, latencyMs: 40 });
+  const sites = await Promise.all(Array.from({ length: 5 }, () => startDemoSite({ pages: 80, bodyKb: 2, latencyMs: 40 })));
+  const starts = sites.map((site) => site.startUrl);
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
-    const running = workers(2, site.startUrl, flags);
+    const running = workers(2, starts, flags);
     await waitForRows(dir, 40);
     await cluster.kill(1);
-    for (const result of await Promise.all(running.map((worker) => worker.exit))) {
-      // A worker that had finished before the master went exits 0; the others stop in one line.
-      if (result.code !== 0) assertOneLine(result, 1, /^crawl\.ts: Lost the connection to Redis at .*\. What was committed is kept; run the same command again to continue$/);
+    const stopped = await Promise.all(running.map((worker) => worker.exit));
+    // A worker that had finished before the master went exits 0; the others stop in one line.
+    for (const result of stopped.filter(({ code }) => code !== 0)) {
+      assertOneLine(result, 1, /^crawl\.ts: Lost the connection to Redis at .*\. What was committed is kept; run the same command again to continue$/);
     }
+    assert.ok(stopped.some(({ code }) => code === 1), "the master's loss stopped a worker");
     await cluster.restart(1);
-    const again = await Promise.all(workers(2, site.startUrl, flags).map((worker) => worker.exit));
+    const again = await Promise.all(workers(2, starts, flags).map((worker) => worker.exit));
     for (const result of again) assert.equal(result.code, 0, result.stderr);
-    await assertEveryPageOnce(dir, site);
+    await assertEveryPageOnce(dir, sites);
   } finally {
-    await site.close();
+    await Promise.all(sites.map((site) => site.close()));
     await cluster.stop();
   }
 });
