@@ -128,6 +128,25 @@ test("--max-pages holds for the whole crawl shared by three workers", options, a
   }
 });
 
+test("a shared crawl run again with a larger --max-pages admits the links the first run found beyond its cap", options, async () => {
+  const redis = await startRedis();
+  const site = await startDemoSite({ pages: 100, bodyKb: 1, latencyMs: 10 });
+  try {
+    const { dir, flags } = sharedCrawl(redis, ["--concurrency", "2"]);
+    const [first] = await Promise.all(workers(1, site.startUrl, [...flags, "--max-pages", "10"]).map((worker) => worker.exit));
+    assert.equal(first!.code, 0, first!.stderr);
+    const [second] = await Promise.all(workers(1, site.startUrl, [...flags, "--max-pages", "25"]).map((worker) => worker.exit));
+    assert.equal(second!.code, 0, second!.stderr);
+    const rows = [...(await outputs(dir)).values()].flat();
+    assert.equal(rows.length, 25, "ten, then fifteen more");
+    assert.equal(new Set(rows.map((row) => row.url)).size, 25);
+    assert.equal(site.stats.subjectsServed(), 25);
+  } finally {
+    await site.close();
+    await redis.stop();
+  }
+});
+
 test("--rate holds per host across two workers: no two requests to the host closer than 1/rate", options, async () => {
   const redis = await startRedis();
   const arrivals: number[] = [];
