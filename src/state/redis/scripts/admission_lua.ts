@@ -1,6 +1,6 @@
 // Admission into a shard, as Lua: a request found is new when the seen set lacks it, and is admitted while the
 // crawl's maxPages allows; a new one beyond it is held back, so that a run with a larger maxPages admits it. How much a
-// shard may admit is its BUDGET mode:
+// shard may admit is its BUDGET mode (and it keeps at most a million requests held back):
 //   none     no maxPages;
 //   local    the crawl has one shard, whose slot also holds the crawl's meta: maxPages is read there;
 //   granted  several shards share maxPages: the crawl grants each pages, and a shard admits while its budget lasts
@@ -20,7 +20,11 @@ local function budgetLeft()
   return maxPages - K.admitted
 end
 
+-- At most HELD_MAX held back per shard (about 150 bytes each in Redis), the first found: a crawl capped far below the
+-- links it finds would otherwise keep them all in memory.
+local HELD_MAX = 1000000
 local function holdBack(top, low, host, depth, line)
+  if redis.call('HLEN', HELD_SET) >= HELD_MAX then return end
   if redis.call('HSETNX', HELD_SET, top .. ':' .. low, 1) == 1 then
     redis.call('RPUSH', HELD, top .. ' ' .. low .. ' ' .. host .. ' ' .. depth .. ' ' .. line)
   end
