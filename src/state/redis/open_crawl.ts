@@ -28,7 +28,7 @@ export interface OpenedShards {
  * script a page, no outbox, maxPages checked in the same script: see `make bench SCENARIOS=shards`); on a cluster,
  * the shards spread the crawl over its masters. A crawl of one shard is created with its start requests in one step; a
  * crawl of several is created "opening", its start requests are placed in their shards (again by any process that
- * brings them while it is), then it is open.
+ * joins while it is, from the crawl's definition), then it is open.
  *
  * @example
  * ```ts
@@ -74,7 +74,12 @@ export async function openCrawl(
   const opened = new CrawlShards(connection, crawlId, stored, worker, limits);
   const budget = new Budget(connection, crawlKeys(crawlId), opened);
   if (stored === 1) opened.note(0, reply.at(-1) as unknown as number[]);
-  else await openShards(connection, crawlId, opened, budget, plan, created === 1 || state === "opening");
+  else {
+    // A process that joins a crawl still opening (its first process may have died placing them) places the start
+    // URLs the crawl was defined with: placing them twice is harmless.
+    const start = plan.start.length > 0 ? plan.start : (JSON.parse(definition!) as CrawlDefinition).start.map((url) => ({ url, depth: 0 }));
+    await openShards(connection, crawlId, opened, budget, { ...plan, start }, created === 1 || state === "opening");
+  }
   return { shards: opened, budget, outbox: new Outbox(opened), continued: created === 0 };
 }
 

@@ -369,3 +369,29 @@ test("a crawl over several shards counts --max-pages over all of them, and refus
     }
   }),
 );
+
+test("a process joining a crawl of several shards whose first process died while placing its start URLs places them", options, async () => {
+  const crawlId = `t${++crawls}`;
+  const { connectRedis } = await import("../../../src/state/redis/connection.ts");
+  const { CrawlShards } = await import("../../../src/state/redis/crawl_shards.ts");
+  const { OPEN } = await import("../../../src/state/redis/scripts/shard_scripts.ts");
+  const connection = await connectRedis(cluster.url);
+  const start = [request("http://a.test/"), request("http://b.test/")];
+  const joiner = await RedisCrawlState.connect({ url: cluster.url, crawlId });
+  try {
+    // The first step of a first process, alone: the crawl made, "opening", its start URLs not placed yet.
+    const crawlTag = new CrawlShards(connection, crawlId, 1, "w0", { perHost: Infinity, intervalMs: 0, budget: "local", splitAt: 512 });
+    const definition = JSON.stringify({ ...DEFINITION, start: start.map((r) => r.url) });
+    await crawlTag.run(0, OPEN, [definition, 2, 16, "inf", "inf", 0, 512, start.length]);
+    const opened = await joiner.open(plan([]));
+    assert.equal(opened.continued, true);
+    assert.deepEqual(opened.counts.admitted, 2);
+    const leased: Lease[] = [];
+    for (let tries = 0; tries < 20 && leased.length < 2; tries++) leased.push(...(await joiner.lease(2)).leases);
+    assert.deepEqual(leased.map((lease) => lease.url).sort(), ["http://a.test/", "http://b.test/"]);
+  } finally {
+    await joiner.disconnect();
+    await connection.close();
+    await RedisCrawlState.remove(cluster.url, crawlId);
+  }
+});
