@@ -63,10 +63,11 @@ async function soakRound(pages: number, place: Place) {
     const workers = [0, 1, 2].map((i) =>
       start("crawl.ts", [...(i === 0 ? [site.startUrl] : []), ...flags, "--concurrency", "4", "--workers", "0"], { ms: 300_000 }),
     );
-    // A random moment of the crawl: when the files hold a random number of rows, from none (the workers still
-    // starting) to nine tenths of the pages.
+    // A random moment of the crawl: when the files hold a random number of rows, from one (the crawl just made) to
+    // nine tenths of the pages. Before the first row the first process may not have made the crawl yet, and without
+    // it the others, rightly, give up after 30 s.
     const killed = Math.floor(Math.random() * 3);
-    const target = Math.floor(Math.random() * pages * 0.9);
+    const target = 1 + Math.floor(Math.random() * (pages * 0.9 - 1));
     const started = performance.now();
     while (rows(dir).length < target && workers[killed]!.child.exitCode === null) await sleep(20);
     const killAfterMs = Math.round(performance.now() - started);
