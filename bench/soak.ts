@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --import tsx
 // `make soak`: the crash test of a shared crawl, repeated, on one Redis server and on a three-master Redis Cluster
-// (16 shards). Each round starts the server (or the cluster) and the demo site, runs three crawl.ts workers on one
-// crawl, SIGKILLs one of them at a random moment, lets the others finish, and checks that the workers' files together
-// hold every page exactly once. Prints one line per round and the tally; exits 1 if any round lost or repeated a page.
+// (16 shards). Each round starts the server (or the cluster) and the demo site (on the cluster, five of them, so that
+// the crawl spans shards), runs three crawl.ts workers on one crawl, SIGKILLs one of them at a random moment, lets
+// the others finish, and checks that the workers' files together hold every page exactly once. Prints one line per round and the tally; exits 1 if any round lost or repeated a page.
 // Not part of `make test`: it takes minutes.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,7 +44,7 @@ await runPipeline(async () => {
       if (outcome.ok) passed++;
       process.stdout.write(
         `${place} round ${round}: killed worker ${outcome.killed + 1} after ${outcome.killAfterMs} ms (${outcome.rowsAtKill} rows then); ` +
-          `${outcome.distinct} pages of ${pages}, ${outcome.repeated} repeated, ${outcome.missing} missing, ` +
+          `${outcome.distinct} pages of ${outcome.expected}, ${outcome.repeated} repeated, ${outcome.missing} missing, ` +
           `exit codes ${outcome.codes.join("/")}: ${outcome.ok ? "ok" : "FAILED"}\n`,
       );
     }
@@ -56,12 +56,16 @@ await runPipeline(async () => {
 
 async function soakRound(pages: number, place: Place) {
   const redis = place === "redis" ? await startRedis({ aof: true }) : await startCluster();
-  const site = await startDemoSite({ pages, bodyKb: 2, latencyMs: 30 });
+  // On a cluster, the pages are spread over five sites (hosts), so that the crawl spans shards and masters.
+  const count = place === "redis" ? 1 : 5;
+  const sites = await Promise.all(Array.from({ length: count }, () => startDemoSite({ pages: Math.ceil(pages / count), bodyKb: 2, latencyMs: 30 })));
   const dir = mkdtempSync(join(tmpdir(), "rxcrawl-soak-"));
   try {
     const flags = ["--redis", redis.url, "--crawl-id", "soak", "--out", join(dir, "books.csv"), "--follow", DOUBAN_RECOMMENDATIONS];
     const workers = [0, 1, 2].map((i) =>
-      start("crawl.ts", [...(i === 0 ? [site.startUrl] : []), ...flags, "--concurrency", "4", "--workers", "0"], { ms: 300_000 }),
+      start("crawl.ts", [...(i === 0 ? sites.map((site) => site.startUrl) : []), ...flags, "--concurrency", "4", "--workers", "0"], {
+        ms: 300_000,
+      }),
     );
     // A random moment of the crawl: when the files hold a random number of rows, from one (the crawl just made) to
     // nine tenths of the pages. Before the first row the first process may not have made the crawl yet, and without
@@ -76,14 +80,15 @@ async function soakRound(pages: number, place: Place) {
     const exits = await Promise.all(workers.map((worker) => worker.exit));
     const urls = rows(dir);
     const distinct = new Set(urls);
-    const expected = new Set(site.urls());
+    const expected = new Set(sites.flatMap((site) => site.urls()));
     const missing = [...expected].filter((url) => !distinct.has(url)).length;
     const repeated = urls.length - distinct.size;
     const codes = exits.map((exit) => exit.code ?? exit.signal ?? "?");
     const survivorsOk = exits.every((exit, i) => i === killed || exit.code === 0);
-    return { killed, killAfterMs, rowsAtKill, distinct: distinct.size, repeated, missing, codes, ok: missing === 0 && repeated === 0 && survivorsOk };
+    const ok = missing === 0 && repeated === 0 && survivorsOk;
+    return { killed, killAfterMs, rowsAtKill, expected: expected.size, distinct: distinct.size, repeated, missing, codes, ok };
   } finally {
-    await site.close();
+    await Promise.all(sites.map((site) => site.close()));
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
