@@ -134,6 +134,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         if (!config.inScope(target)) return "ESCOPE";
         return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
+      onEvent: (event) => stats.fetchEvent(event),
       ...(state.pacer === undefined ? {} : { pacer: state.pacer }),
       ...(state.shareRobots === undefined ? {} : { shareRobots: state.shareRobots.bind(state) }),
     });

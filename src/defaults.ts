@@ -39,6 +39,17 @@ export const DEFAULTS = {
   rate: Infinity,
   /** Whether robots.txt is fetched and obeyed. */
   robots: true,
+  /** Whether a crawl keeps cookies, as a browser does. */
+  cookies: true,
+  /** How a pool of proxies is shared out: each host keeps one proxy (`"host"`), or each request takes the next. */
+  proxyRotate: "host",
+  /** Statuses that mean the site is turning the crawler away rather than failing. */
+  blockStatus: [429],
+  /**
+   * Text whose presence in a body (its first 64 KiB, ASCII case ignored) marks a challenge or block page, whatever the
+   * status: Cloudflare's challenge and block pages, DataDome's and PerimeterX's captchas.
+   */
+  blockMarkers: ["<title>Just a moment...</title>", "<title>Attention Required! | Cloudflare</title>", "captcha-delivery.com", "px-captcha"],
   /** The User-Agent sent unless another is set: honest about what is asking. */
   userAgent: "rxcrawl/0.1 (+https://www.npmjs.com/package/rxcrawl)",
   /** The links a crawl follows. */

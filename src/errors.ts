@@ -4,6 +4,8 @@
  * - `ENETWORK`: the connection failed or was reset. Retryable.
  * - `ETIMEOUT`: no complete answer within the timeout. Retryable.
  * - `EHTTP`: the server answered with an error status (4xx, 5xx); retryable for 408, 429 and 5xx.
+ * - `EBLOCKED`: every try was answered with what looks like a block (a status such as 429, or a challenge page; see
+ *   `blockStatus` and `blockMarkers`), retries on another proxy and with a fresh cookie session included.
  * - `ETOOBIG`: the body (after decompression) exceeded the size limit.
  * - `EREDIRECT`: too many redirects, a redirect loop, or a redirect without a usable `Location`.
  * - `ESCOPE`: a redirect led out of the crawl's scope; the target was not fetched.
@@ -16,6 +18,7 @@ export type CrawlErrorCode =
   | "ENETWORK"
   | "ETIMEOUT"
   | "EHTTP"
+  | "EBLOCKED"
   | "ETOOBIG"
   | "EREDIRECT"
   | "ESCOPE"

@@ -57,7 +57,7 @@ test("crawl.ts records every fault of a hostile site as one row, retries only wh
       else assert.match(row.error ?? "", fault.error, fault.path);
       assert.equal(site.hitsOf(fault.path), fault.requests, `requests for ${fault.path}`);
     }
-    assert.equal(site.hitsOf("/loop-b"), 1, "each URL of a redirect loop is requested once");
+    assert.equal(site.hitsOf("/loop-b"), 1, "a redirect loop is followed round once, not twice");
     assert.equal(site.hitsOf("/robots.txt"), 1);
     // Decoded by the page's meta charset though the header lied; parsed though broken; not parsed when not HTML.
     assert.equal(byPath.get("/mislabeled")?.title, "中文标题");

@@ -7,10 +7,13 @@ import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
 import type { CrawlRequest, FetchedPage } from "../records.ts";
 import { hostOf, normalizeUrl, originOf } from "../url.ts";
+import { type BlockEvent, BlockDetector, HostSlowdown, type PaceNote } from "./blocks.ts";
 import { isHtmlType } from "./content_type.ts";
+import { CrawlCookieJar } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
 import { HostLimiter } from "./host_limiter.ts";
 import type { HostPacer } from "./host_pacer.ts";
+import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
@@ -22,6 +25,9 @@ export const DEFAULT_USER_AGENT = DEFAULTS.userAgent;
 
 /** Options of {@linkcode Fetcher}: see {@linkcode FetchOptions}. */
 export type FetcherOptions = FetchOptions;
+
+/** What a {@linkcode Fetcher} tells for a crawl's statistics: requests through each proxy, benched proxies, blocks. */
+export type FetchEvent = ProxyEvent | BlockEvent;
 
 /** How a {@linkcode Fetcher} works with the crawl around it. */
 export interface FetcherHooks {
@@ -38,6 +44,13 @@ export interface FetcherHooks {
    * @default fetch it in this process
    */
   shareRobots?: (fetch: RobotsFetch) => RobotsFetch;
+  /** Told of each request through a proxy, each proxy benched and each block. @default nobody */
+  onEvent?: (event: FetchEvent) => void;
+  /**
+   * Told a host's own least interval between request starts whenever blocks change it, for whoever schedules requests
+   * by host to apply. @default the pacer applies it (with the host's robots.txt `Crawl-delay`)
+   */
+  onPace?: (note: PaceNote) => void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -54,6 +67,8 @@ interface Attempt {
   location?: string;
   retryAfter?: number;
   error?: CrawlError;
+  /** The request failed at its proxy, not at the site (see `proxyFailure`): another proxy may carry it. */
+  proxyFault?: boolean;
   /** Bytes read from the socket for this response, headers included. */
   wireBytes: number;
   /** From the request to the end of the response, in milliseconds. */
@@ -88,18 +103,38 @@ export class Fetcher {
   readonly #pacer: HostPacer;
   readonly #config: FetchConfig;
   readonly #onRedirect: FetcherHooks["onRedirect"];
+  readonly #onEvent: FetcherHooks["onEvent"];
+  readonly #onPace: FetcherHooks["onPace"];
   readonly #robots: RobotsCache | undefined;
+  readonly #cookies: CrawlCookieJar | undefined;
+  readonly #proxies: ProxyPool | undefined;
+  readonly #blocks: BlockDetector;
+  readonly #slowdown: HostSlowdown;
+  /** robots.txt `Crawl-delay`s by host, which the pacer's delay must keep when a block changes it. */
+  readonly #crawlDelays = new Map<string, number>();
 
-  constructor(options: FetcherOptions = {}, hooks: FetcherHooks = {}) {
+  constructor(options: FetcherOptions | FetchConfig = {}, hooks: FetcherHooks = {}) {
     const config = fetchConfig(options);
     this.#config = config;
     this.#onRedirect = hooks.onRedirect;
+    this.#onEvent = hooks.onEvent;
+    this.#onPace = hooks.onPace;
     this.#pacer = hooks.pacer ?? new HostLimiter(config);
+    this.#cookies = config.cookies ? new CrawlCookieJar(config.initialCookies) : undefined;
+    this.#proxies = config.proxies.proxies.length === 0 ? undefined : new ProxyPool(config.proxies, hooks.onEvent);
+    this.#blocks = new BlockDetector(config.blocks);
+    this.#slowdown = new HostSlowdown({
+      startMs: Math.max(1, config.retryDelay),
+      maxMs: config.maxRetryAfter,
+      baseMs: config.rate === Infinity ? 0 : 1000 / config.rate,
+    });
     const fetchRobots = hooks.shareRobots?.(this.#fetchRobots) ?? this.#fetchRobots;
     this.#robots = !config.robots
       ? undefined
       : new RobotsCache(config.userAgent, fetchRobots, (origin, rules) => {
-          if (rules.crawlDelay > 0) this.#pacer.setDelay(hostOf(origin), rules.crawlDelay);
+          if (rules.crawlDelay <= 0) return;
+          this.#crawlDelays.set(hostOf(origin), rules.crawlDelay);
+          this.#applyDelay(hostOf(origin));
         });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -114,6 +149,7 @@ export class Fetcher {
         ...lowerCaseKeys(config.headers),
       },
       timeout: { request: config.timeout },
+      ...(this.#cookies === undefined ? {} : { cookieJar: this.#cookies }),
       // Retries, redirects and status handling are done here, where the crawl can see and pace each request.
       retry: { limit: 0 },
       followRedirect: false,
@@ -132,6 +168,9 @@ export class Fetcher {
     const mode: Mode = request.kind === "sitemap" ? "any" : "page";
     const chain = [request.url];
     let url = request.url;
+    // A redirect back to the URL asked for is followed once, as a browser does when a site sets a cookie on the way
+    // (a consent page that sends the visitor back); a second return, or any other repeat, is a loop.
+    let returned = false;
     const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
     const refusal = await this.#robotsRefusal(url, signal, stop);
     if (refusal !== undefined) {
@@ -147,14 +186,19 @@ export class Fetcher {
         record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, tally);
       const { maxRedirects } = this.#config;
       if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
-      if (chain.includes(target)) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
+      const returning: boolean = target === request.url && !returned;
+      if (chain.includes(target) && !returning) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
       if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
-      const veto = await this.#onRedirect?.(target, request);
-      if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
-      const targetRefusal = await this.#robotsRefusal(target, signal, stop);
-      if (targetRefusal !== undefined) {
-        return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
+      // The URL asked for is in scope, allowed and already claimed: only a new target is checked.
+      if (!returning) {
+        const veto = await this.#onRedirect?.(target, request);
+        if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
+        const targetRefusal = await this.#robotsRefusal(target, signal, stop);
+        if (targetRefusal !== undefined) {
+          return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
+        }
       }
+      returned ||= returning;
       chain.push(target);
       tally.redirects++;
       url = target;
@@ -180,9 +224,14 @@ export class Fetcher {
     this.#pacer.clear();
     this.#agents.http.destroy();
     this.#agents.https.destroy();
+    this.#proxies?.close();
   }
 
-  /** One URL through the host's limits, retried while the failure is retryable. */
+  /**
+   * One URL through the host's limits, retried while the failure is retryable: after a block, through another proxy
+   * and with a fresh cookie session, no sooner than the host's slowed pace; after a proxy's own failure, at once
+   * through another proxy, without counting against `retries`, while the pool has one left to try.
+   */
   async #request(
     url: string,
     mode: Mode,
@@ -191,17 +240,61 @@ export class Fetcher {
     stop: AbortSignal | undefined,
   ): Promise<Attempt> {
     const host = hostOf(url);
-    // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
-    const start = (sent: () => void) => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal, sent));
-    for (let retry = 0; ; retry++) {
+    let avoid: Proxy | undefined;
+    for (let retry = 0, switches = 0; ; ) {
+      const via = this.#proxies?.pick(url, avoid);
+      // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
+      const start = (sent: () => void) => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal, sent, via));
       const attempt = await this.#pacer.run(host, start, signal);
       tally.requests++;
       tally.wireBytes += attempt.wireBytes;
+      const leastWait = await this.#learn(url, host, attempt, via);
+      if (attempt.proxyFault === true && switches < this.#proxies!.sizeFor(url) - 1) {
+        if (stop?.aborted) throw stopped(url);
+        switches++;
+        tally.retries++;
+        continue;
+      }
       if (attempt.error?.retryable !== true || retry >= this.#config.retries) return attempt;
       if (stop?.aborted) throw stopped(url);
-      await sleep(this.#backoff(retry, attempt.retryAfter), undefined, { signal });
+      await sleep(Math.max(leastWait, this.#backoff(retry, attempt.retryAfter)), undefined, { signal });
       tally.retries++;
+      retry++;
+      avoid = attempt.error.code === "EBLOCKED" ? via : undefined;
     }
+  }
+
+  /**
+   * What one response teaches the crawl: a proxy that failed is benched; a block slows its host down and ends the
+   * session the site had (the cookies it set); a page served without one lets a slowed host speed up again. Resolves
+   * with the least wait before the URL is tried again: the host's slowed interval after a block.
+   */
+  async #learn(url: string, host: string, attempt: Attempt, via: Proxy | undefined): Promise<number> {
+    if (via !== undefined && attempt.proxyFault === true) this.#proxies!.failed(via);
+    else if (via !== undefined && attempt.status > 0) this.#proxies!.succeeded(via);
+    if (attempt.error?.code === "EBLOCKED") {
+      const note = this.#slowdown.blocked(host);
+      this.#onEvent?.({ type: "block", ...note });
+      this.#pace(note);
+      await this.#cookies?.freshSession(url);
+      return note.intervalMs;
+    }
+    const note = attempt.status > 0 ? this.#slowdown.passed(host) : undefined;
+    if (note !== undefined) this.#pace(note);
+    return 0;
+  }
+
+  #pace(note: PaceNote): void {
+    if (this.#onPace !== undefined) this.#onPace(note);
+    else this.#applyDelay(note.host);
+  }
+
+  /**
+   * The pacer's delay of `host`: its robots.txt `Crawl-delay` or its slowed interval, whichever is longer. (Where the
+   * frontier schedules by host, it takes the two itself.)
+   */
+  #applyDelay(host: string): void {
+    this.#pacer.setDelay(host, Math.max(this.#crawlDelays.get(host) ?? 0, this.#slowdown.intervalMs(host)));
   }
 
   async #robotsRefusal(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRefusal | undefined> {
@@ -238,13 +331,13 @@ export class Fetcher {
    * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
    * `"any"` reads every type up to the size limit.
    */
-  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void): Promise<Attempt> {
+  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void, via: Proxy | undefined): Promise<Attempt> {
     const robots = mode === "robots";
     const maxBytes = robots ? Math.min(this.#config.maxBytes, ROBOTS_MAX_BYTES) : this.#config.maxBytes;
     signal?.throwIfAborted();
     const started = performance.now();
     return new Promise<Attempt>((resolve, reject) => {
-      const stream = this.#client.stream(url);
+      const stream = this.#client.stream(url, via === undefined ? undefined : { agent: via.agents });
       const chunks: Buffer[] = [];
       let size = 0;
       let status = 0;
@@ -272,8 +365,9 @@ export class Fetcher {
         if (attempt instanceof Error) reject(attempt);
         else resolve({ ...attempt, wireBytes: wire(), ms: performance.now() - started });
       };
-      const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown) => {
-        settle({ status, contentType, body: EMPTY, error: new CrawlError(code, message, { url, status, retryable, cause }) });
+      const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown, proxyFault = false) => {
+        const error = new CrawlError(code, message, { url, status, retryable, cause });
+        settle({ status, contentType, body: EMPTY, error, ...(proxyFault ? { proxyFault } : {}) });
         stream.destroy();
       };
       const onAbort = () => {
@@ -298,6 +392,12 @@ export class Fetcher {
       });
       const end = () => {
         const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        // robots.txt keeps the meaning RFC 9309 gives its statuses.
+        const blocked = robots ? undefined : this.#blocks.reason(status, body);
+        if (blocked !== undefined) {
+          const error = new CrawlError("EBLOCKED", `Blocked: ${blocked}`, { url, status, retryable: true });
+          return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
+        }
         if (status >= 400) {
           const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
           const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
@@ -322,7 +422,14 @@ export class Fetcher {
           return fail("ETIMEOUT", `No complete response within the timeout`, true, error);
         }
         const code = error.code ?? "";
-        fail("ENETWORK", `${code || error.name}: ${error.message}`, !NOT_RETRYABLE_NETWORK.has(code), error);
+        const retryable = !NOT_RETRYABLE_NETWORK.has(code);
+        // Through a proxy, a request that never got a connection failed on its way to the site, at the proxy.
+        if (via !== undefined && socket === undefined) {
+          const { message, proxyFault } = proxyFailure(error, via.name);
+          return fail("ENETWORK", message, retryable, error, proxyFault);
+        }
+        const through = via === undefined ? "" : ` through proxy ${via.name}`;
+        fail("ENETWORK", `${code || error.name}: ${error.message}${through}`, retryable, error);
       });
     });
   }

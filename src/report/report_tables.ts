@@ -8,6 +8,7 @@ const CODE_MEANING: Record<CrawlErrorCode, string> = {
   ENETWORK: "connection failed or was reset",
   ETIMEOUT: "no complete answer within the timeout",
   EHTTP: "the server answered with an error status",
+  EBLOCKED: "turned away (429, a challenge page) on every try",
   ETOOBIG: "body over the size limit",
   EREDIRECT: "too many redirects, a loop, or no usable Location",
   ESCOPE: "redirected out of the crawl's scope",

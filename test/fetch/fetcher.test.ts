@@ -249,15 +249,25 @@ test("Fetcher follows redirects, records the final URL and counts each request a
   });
 });
 
-test("Fetcher detects a redirect loop with EREDIRECT and requests each URL of the loop once", async () => {
+test("Fetcher detects a redirect loop with EREDIRECT once it has come back to the URL asked for a second time", async () => {
   await withFetcher({ "/a": redirect("/b"), "/b": redirect("/a") }, {}, async (server, fetcher) => {
     const result = await fetchUrl(fetcher, server.url("/a"));
     const [a, b] = [server.url("/a"), server.url("/b")];
     assert.equal(result.errorCode, "EREDIRECT");
-    assert.equal(result.error, `Redirect loop: ${a} -> ${b} -> ${a} (${b})`);
+    assert.equal(result.error, `Redirect loop: ${a} -> ${b} -> ${a} -> ${b} (${a})`);
     assert.equal(result.status, 302);
-    assert.equal(result.attempts, 2);
-    assert.deepEqual([server.hitsOf("/a"), server.hitsOf("/b")], [1, 1]);
+    assert.equal(result.attempts, 3);
+    assert.deepEqual([server.hitsOf("/a"), server.hitsOf("/b")], [2, 1]);
+  });
+});
+
+test("Fetcher calls a redirect loop that never passes the URL asked for a loop at its first repeat", async () => {
+  const routes = { "/start": redirect("/b"), "/b": redirect("/c"), "/c": redirect("/b") };
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    const result = await fetchUrl(fetcher, server.url("/start"));
+    const [start, b, c] = [server.url("/start"), server.url("/b"), server.url("/c")];
+    assert.equal(result.error, `Redirect loop: ${start} -> ${b} -> ${c} -> ${b} (${c})`);
+    assert.deepEqual([server.hitsOf("/start"), server.hitsOf("/b"), server.hitsOf("/c")], [1, 1, 1]);
   });
 });
 

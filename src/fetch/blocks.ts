@@ -1,0 +1,133 @@
+import http from "node:http";
+
+/** What marks a response as a block: see {@linkcode BlockDetector}. */
+export interface BlockRules {
+  /** Statuses that mean the site turns the crawler away. */
+  statuses: readonly number[];
+  /** Text that marks a challenge or block page, found in a body whatever its status (ASCII case ignored). */
+  markers: readonly string[];
+}
+
+/** How much of a body is searched for markers: a challenge page says what it is near its top. */
+const MARKER_WINDOW = 64 * 1024;
+
+/**
+ * Tells a block (the site turning the crawler away: rate limiting, a bot check) from an ordinary answer, by its status
+ * or by a marker in its body. A block calls for another try later, from another proxy and with a fresh cookie session;
+ * an ordinary 403 or 503 does not.
+ *
+ * @example
+ * ```ts
+ * import { BlockDetector } from "./blocks.ts";
+ * const blocks = new BlockDetector({ statuses: [429], markers: ["<title>Just a moment...</title>"] });
+ * blocks.reason(429, new Uint8Array()); // "HTTP 429 Too Many Requests"
+ * blocks.reason(200, new TextEncoder().encode("<title>Books</title>")); // undefined
+ * ```
+ */
+export class BlockDetector {
+  readonly #statuses: ReadonlySet<number>;
+  readonly #markers: { text: string; bytes: Buffer }[];
+
+  constructor(rules: BlockRules) {
+    this.#statuses = new Set(rules.statuses);
+    this.#markers = rules.markers.map((text) => ({ text, bytes: asciiLowerCase(Buffer.from(text, "utf8")) }));
+  }
+
+  /** Why the response looks like a block, in words for its error; `undefined` when it does not. */
+  reason(status: number, body: Uint8Array): string | undefined {
+    const named = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
+    if (this.#statuses.has(status)) return named;
+    if (this.#markers.length === 0 || body.byteLength === 0) return undefined;
+    const head = asciiLowerCase(Buffer.from(body.subarray(0, MARKER_WINDOW)));
+    const marker = this.#markers.find(({ bytes }) => head.includes(bytes));
+    return marker === undefined ? undefined : `${named} with ${JSON.stringify(marker.text)} in its body`;
+  }
+}
+
+/** A host's own least interval between request starts, from now on: what a block changed. */
+export interface PaceNote {
+  host: string;
+  /** Milliseconds between two starts to `host` at least; 0 when blocks ask for none. */
+  intervalMs: number;
+}
+
+/** A response that looked like a block, and the interval its host now keeps: for a crawl's statistics. */
+export interface BlockEvent extends PaceNote {
+  type: "block";
+}
+
+/** Options of {@linkcode HostSlowdown}. */
+export interface HostSlowdownOptions {
+  /** The interval after a first block when the host had none longer. */
+  startMs: number;
+  /** The longest interval blocks may bring: the floor of a host's rate is one request per `maxMs`. */
+  maxMs: number;
+  /** The interval the crawl's own rate keeps (`1000 / rate`). @default 0 */
+  baseMs?: number;
+}
+
+/** Each page a slowed host serves without a block takes this share off its interval. */
+const RECOVERY = 0.9;
+
+/**
+ * Slows down a host that blocks, instead of hammering it: each block doubles the host's least interval between
+ * request starts (halving its rate: from `startMs` at least, or twice the crawl's own interval), up to `maxMs`; each
+ * page it then serves without a block takes 10 % off, until it is back to the crawl's own pace. Only slowed hosts are
+ * remembered. Whoever schedules requests applies the {@linkcode PaceNote}s it returns.
+ *
+ * @example
+ * ```ts
+ * import { HostSlowdown } from "./blocks.ts";
+ * const slowdown = new HostSlowdown({ startMs: 1000, maxMs: 60_000 });
+ * slowdown.blocked("example.com"); // { host: "example.com", intervalMs: 1000 }
+ * slowdown.blocked("example.com"); // { host: "example.com", intervalMs: 2000 }
+ * slowdown.passed("example.com"); // { host: "example.com", intervalMs: 1800 }
+ * ```
+ */
+export class HostSlowdown {
+  readonly #startMs: number;
+  readonly #maxMs: number;
+  readonly #baseMs: number;
+  readonly #intervals = new Map<string, number>();
+
+  constructor(options: HostSlowdownOptions) {
+    this.#startMs = options.startMs;
+    this.#maxMs = options.maxMs;
+    this.#baseMs = options.baseMs ?? 0;
+  }
+
+  /** The host's least interval between starts now, in milliseconds (the crawl's own when it is not slowed). */
+  intervalMs(host: string): number {
+    return this.#intervals.get(host) ?? this.#baseMs;
+  }
+
+  /** Notes a block from `host`: its interval doubles. */
+  blocked(host: string): PaceNote {
+    const doubled = Math.max(this.#startMs, 2 * this.intervalMs(host));
+    const intervalMs = Math.max(this.#baseMs, Math.min(this.#maxMs, doubled));
+    this.#intervals.set(host, intervalMs);
+    return { host, intervalMs };
+  }
+
+  /** Notes a page `host` served without a block: the new interval when the host was slowed, else `undefined`. */
+  passed(host: string): PaceNote | undefined {
+    const current = this.#intervals.get(host);
+    if (current === undefined) return undefined;
+    const eased = current * RECOVERY;
+    if (eased > Math.max(this.#startMs, this.#baseMs)) {
+      this.#intervals.set(host, Math.round(eased));
+      return { host, intervalMs: Math.round(eased) };
+    }
+    this.#intervals.delete(host);
+    return { host, intervalMs: this.#baseMs };
+  }
+}
+
+/** The bytes with A–Z made a–z, so that a marker matches whatever the case of its ASCII letters. */
+function asciiLowerCase(bytes: Buffer): Buffer {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x41 && byte <= 0x5a) bytes[i] = byte | 0x20;
+  }
+  return bytes;
+}
