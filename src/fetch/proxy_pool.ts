@@ -111,13 +111,12 @@ export function checkProxyUrl(raw: string, name: string): string {
  * ```
  */
 export function maskProxy(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const hidden = parsed.username !== "" || parsed.password !== "" ? "***@" : "";
-    return `${parsed.protocol}//${hidden}${parsed.host}`;
-  } catch {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed === undefined || !url.includes("//")) {
     return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/?#]*@/i, (_all, scheme: string | undefined) => `${scheme ?? ""}***@`);
   }
+  const hidden = parsed.username !== "" || parsed.password !== "" ? "***@" : "";
+  return `${parsed.protocol}//${hidden}${parsed.host}`;
 }
 
 /**
