@@ -76,8 +76,8 @@ export const FLAGS = {
   cookie: {
     type: "string",
     multiple: true,
-    arg: '"k=v; Domain=d"',
-    help: "a cookie to start with, as a Set-Cookie value naming its Domain (repeatable)",
+    arg: "<set-cookie>",
+    help: 'a cookie to start with, as a Set-Cookie value naming its Domain: "sid=x; Domain=example.com" (repeatable)',
   },
   cookies: { type: "string", arg: "<cookies.txt>", help: "start with the cookies of a Netscape cookies.txt file" },
   proxy: {
@@ -89,8 +89,8 @@ export const FLAGS = {
   },
   "proxy-rotate": {
     type: "string",
-    arg: "host|request",
-    help: "with several proxies: each host keeps one, or each request takes the next",
+    arg: "<how>",
+    help: 'with several proxies: "host" keeps each host on one, "request" takes the next for each request',
     default: DEFAULTS.proxyRotate,
   },
   "block-status": {
