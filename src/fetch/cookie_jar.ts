@@ -18,11 +18,21 @@ export interface StartCookie {
   expires: number | null;
 }
 
+/** Options of {@linkcode CrawlCookieJar}. */
+export interface CrawlCookieJarOptions {
+  /** Where the cookies are kept. @default a tough-cookie `MemoryCookieStore` */
+  store?: Store;
+  /** Domains whose cookies are kept at once; past that, the least recently used domain's are forgotten. @default 10000 */
+  maxDomains?: number;
+}
+
 /**
  * A crawl's cookies, kept as a browser keeps them (RFC 6265: domain, path, expiry and `Secure` honoured), in a
  * tough-cookie jar over any tough-cookie `Store`: one in memory by default; a store all the processes of a shared
  * crawl reach would make it theirs. It is what got's `cookieJar` option takes. The cookies the crawl started with are
- * in it before the first request.
+ * in it before the first request. Memory stays bounded on a crawl of any number of sites: as a browser purges its
+ * oldest cookies past a few thousand, the jar keeps those of the `maxDomains` domains it used last (the cookies the
+ * crawl started with always).
  *
  * @example
  * ```ts
@@ -35,15 +45,22 @@ export class CrawlCookieJar {
   readonly #jar: CookieJar;
   /** The cookies given at the start, by domain, path and name: a fresh session keeps them. */
   readonly #given = new Set<string>();
+  readonly #givenDomains = new Set<string>();
+  /** The domains holding cookies the sites set, the least recently used first. */
+  readonly #domains = new Map<string, true>();
+  readonly #maxDomains: number;
   readonly #ready: Promise<void>;
 
-  constructor(start: readonly StartCookie[] = [], store: Store = new MemoryCookieStore()) {
-    const jar = new CookieJar(store);
+  constructor(start: readonly StartCookie[] = [], options: CrawlCookieJarOptions = {}) {
+    const jar = new CookieJar(options.store ?? new MemoryCookieStore());
     this.#jar = jar;
+    this.#maxDomains = options.maxDomains ?? 10_000;
     this.#ready = (async () => {
       for (const cookie of start) {
         const stored = await jar.setCookie(toughCookie(cookie), urlOf(cookie));
-        if (stored !== undefined) this.#given.add(identity(stored));
+        if (stored === undefined) continue;
+        this.#given.add(identity(stored));
+        if (stored.domain !== null) this.#givenDomains.add(stored.domain);
       }
     })();
   }
@@ -51,13 +68,26 @@ export class CrawlCookieJar {
   /** The `Cookie` header for a request to `url` ("" when none). */
   async getCookieString(url: string): Promise<string> {
     await this.#ready;
+    // The host's cookies, and those of each domain above it, were used: they are the last to be forgotten.
+    for (let domain = new URL(url).hostname; domain !== ""; domain = domain.slice(domain.indexOf(".") + 1 || domain.length)) {
+      if (this.#domains.delete(domain)) this.#domains.set(domain, true);
+    }
     return this.#jar.getCookieString(url);
   }
 
   /** Takes one `Set-Cookie` value of a response from `url`; one a browser would refuse is ignored, as a browser does. */
   async setCookie(raw: string, url: string): Promise<void> {
     await this.#ready;
-    await this.#jar.setCookie(raw, url, { ignoreError: true });
+    const stored = await this.#jar.setCookie(raw, url, { ignoreError: true });
+    const domain = stored?.domain;
+    if (domain === undefined || domain === null || this.#givenDomains.has(domain)) return;
+    this.#domains.delete(domain);
+    this.#domains.set(domain, true);
+    for (const oldest of this.#domains.keys()) {
+      if (this.#domains.size <= this.#maxDomains) break;
+      this.#domains.delete(oldest);
+      await this.#jar.store.removeCookies(oldest, null);
+    }
   }
 
   /**

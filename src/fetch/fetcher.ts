@@ -242,9 +242,14 @@ export class Fetcher {
     const host = hostOf(url);
     let avoid: Proxy | undefined;
     for (let retry = 0, switches = 0; ; ) {
-      const via = this.#proxies?.pick(url, avoid);
-      // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there.
-      const start = (sent: () => void) => (stop?.aborted ? Promise.reject(stopped(url)) : this.#attempt(url, mode, signal, sent, via));
+      let via: Proxy | undefined;
+      // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there. The
+      // proxy is chosen then too, so that one benched in the meantime is not taken.
+      const start = (sent: () => void) => {
+        if (stop?.aborted) return Promise.reject(stopped(url));
+        via = this.#proxies?.pick(url, avoid);
+        return this.#attempt(url, mode, signal, sent, via);
+      };
       const attempt = await this.#pacer.run(host, start, signal);
       tally.requests++;
       tally.wireBytes += attempt.wireBytes;

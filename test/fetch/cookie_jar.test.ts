@@ -168,6 +168,19 @@ test("CrawlCookieJar.freshSession() forgets the cookies the site set for a URL a
   assert.equal(await jar.getCookieString("http://example.org/"), "elsewhere=2");
 });
 
+test("CrawlCookieJar forgets the cookies of the domain it used least recently when it holds too many", async () => {
+  const jar = new CrawlCookieJar([parseCookie("login=alice; Domain=kept.example")], { maxDomains: 2 });
+  await jar.setCookie("a=1", "http://a.example/");
+  await jar.setCookie("b=1", "http://b.example/");
+  await jar.setCookie("more=1", "http://kept.example/"); // the login's domain: never forgotten, not counted
+  assert.equal(await jar.getCookieString("http://a.example/"), "a=1"); // a is used again: b is now the oldest
+  await jar.setCookie("c=1", "http://c.example/");
+  assert.deepEqual(
+    await Promise.all(["a", "b", "c", "kept"].map((name) => jar.getCookieString(`http://${name}.example/`))),
+    ["a=1", "", "c=1", "login=alice; more=1"],
+  );
+});
+
 test("parseCookie() takes a Set-Cookie value naming its Domain, and refuses one without, or for a public suffix", () => {
   assert.deepEqual(parseCookie("sid=abc; Domain=.Example.com; Path=/app; Secure; HttpOnly"), {
     name: "sid",
