@@ -46,7 +46,7 @@ export const DEFAULTS = {
   /** Statuses that mean the site is turning the crawler away rather than failing. */
   blockStatus: [429],
   /**
-   * Text whose presence in a body (its first 64 KiB, ASCII case ignored) marks a challenge or block page, whatever the
+   * Text whose presence in a body (its first 16 KiB, letter case ignored) marks a challenge or block page, whatever the
    * status: Cloudflare's challenge and block pages, DataDome's and PerimeterX's captchas.
    */
   blockMarkers: ["<title>Just a moment...</title>", "<title>Attention Required! | Cloudflare</title>", "captcha-delivery.com", "px-captcha"],

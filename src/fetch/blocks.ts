@@ -4,12 +4,15 @@ import http from "node:http";
 export interface BlockRules {
   /** Statuses that mean the site turns the crawler away. */
   statuses: readonly number[];
-  /** Text that marks a challenge or block page, found in a body whatever its status (ASCII case ignored). */
+  /** Text that marks a challenge or block page, found in a body whatever its status (letter case ignored). */
   markers: readonly string[];
 }
 
-/** How much of a body is searched for markers: a challenge page says what it is near its top. */
-const MARKER_WINDOW = 64 * 1024;
+/**
+ * How much of a body is searched for markers: a challenge page is small and says what it is near its top, and every
+ * page of a crawl is searched, on the thread that fetches.
+ */
+const MARKER_WINDOW = 16 * 1024;
 
 /**
  * Tells a block (the site turning the crawler away: rate limiting, a bot check) from an ordinary answer, by its status
@@ -26,11 +29,12 @@ const MARKER_WINDOW = 64 * 1024;
  */
 export class BlockDetector {
   readonly #statuses: ReadonlySet<number>;
-  readonly #markers: { text: string; bytes: Buffer }[];
+  /** Each marker, and its UTF-8 bytes read as Latin-1 and lower-cased, as the body is: native string search, any bytes. */
+  readonly #markers: { text: string; folded: string }[];
 
   constructor(rules: BlockRules) {
     this.#statuses = new Set(rules.statuses);
-    this.#markers = rules.markers.map((text) => ({ text, bytes: asciiLowerCase(Buffer.from(text, "utf8")) }));
+    this.#markers = rules.markers.map((text) => ({ text, folded: Buffer.from(text, "utf8").toString("latin1").toLowerCase() }));
   }
 
   /** Why the response looks like a block, in words for its error; `undefined` when it does not. */
@@ -38,8 +42,8 @@ export class BlockDetector {
     const named = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
     if (this.#statuses.has(status)) return named;
     if (this.#markers.length === 0 || body.byteLength === 0) return undefined;
-    const head = asciiLowerCase(Buffer.from(body.subarray(0, MARKER_WINDOW)));
-    const marker = this.#markers.find(({ bytes }) => head.includes(bytes));
+    const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, MARKER_WINDOW)).toString("latin1").toLowerCase();
+    const marker = this.#markers.find(({ folded }) => head.includes(folded));
     return marker === undefined ? undefined : `${named} with ${JSON.stringify(marker.text)} in its body`;
   }
 }
@@ -121,13 +125,4 @@ export class HostSlowdown {
     this.#intervals.delete(host);
     return { host, intervalMs: this.#baseMs };
   }
-}
-
-/** The bytes with A–Z made a–z, so that a marker matches whatever the case of its ASCII letters. */
-function asciiLowerCase(bytes: Buffer): Buffer {
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x41 && byte <= 0x5a) bytes[i] = byte | 0x20;
-  }
-  return bytes;
 }

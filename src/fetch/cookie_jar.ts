@@ -68,6 +68,8 @@ export class CrawlCookieJar {
   /** The `Cookie` header for a request to `url` ("" when none). */
   async getCookieString(url: string): Promise<string> {
     await this.#ready;
+    // A crawl of sites that set no cookie pays nothing for the jar.
+    if (this.#given.size === 0 && this.#domains.size === 0) return "";
     // The host's cookies, and those of each domain above it, were used: they are the last to be forgotten.
     for (let domain = new URL(url).hostname; domain !== ""; domain = domain.slice(domain.indexOf(".") + 1 || domain.length)) {
       if (this.#domains.delete(domain)) this.#domains.set(domain, true);

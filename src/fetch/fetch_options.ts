@@ -65,7 +65,7 @@ export interface FetchOptions {
    */
   blockStatus?: readonly number[];
   /**
-   * Text marking a challenge or block page, sought in the first 64 KiB of a body whatever its status, ASCII case
+   * Text marking a challenge or block page, sought in the first 16 KiB of a body whatever its status, letter case
    * ignored; a match is a block as a status of `blockStatus` is.
    * @default Cloudflare's "Just a moment..." and "Attention Required!" titles, DataDome's and PerimeterX's captchas
    */

@@ -29,7 +29,7 @@ async function withSite(handler: Handler, body: (site: TestServer, times: number
 
 const tooMany: Handler = html("<title>slow down</title>", { status: 429 });
 
-test("BlockDetector takes a status of its list, or a marker in the body whatever the status and its ASCII case", () => {
+test("BlockDetector takes a status of its list, or a marker in the body whatever the status and its letter case", () => {
   const blocks = new BlockDetector({ statuses: DEFAULTS.blockStatus, markers: [...DEFAULTS.blockMarkers, "验证码"] });
   const body = (text: string) => new TextEncoder().encode(text);
   assert.equal(blocks.reason(429, body("")), "HTTP 429 Too Many Requests");
@@ -38,7 +38,7 @@ test("BlockDetector takes a status of its list, or a marker in the body whatever
   assert.equal(blocks.reason(503, body("<script src=https://geo.captcha-delivery.com/captcha/>")), 'HTTP 503 Service Unavailable with "captcha-delivery.com" in its body');
   assert.equal(blocks.reason(403, body("<title>Forbidden</title>")), undefined, "a plain 403 is a forbidden page, not a block");
   assert.equal(blocks.reason(200, body("<title>Just a moment, please</title>")), undefined);
-  assert.equal(blocks.reason(200, body(`${" ".repeat(64 * 1024)}${CHALLENGE}`)), undefined, "markers are sought in the first 64 KiB");
+  assert.equal(blocks.reason(200, body(`${" ".repeat(16 * 1024)}${CHALLENGE}`)), undefined, "markers are sought in the first 16 KiB");
   assert.equal(new BlockDetector({ statuses: [], markers: [] }).reason(429, body(CHALLENGE)), undefined);
 });
 
