@@ -3,7 +3,7 @@ import type { CrawlOptions } from "../crawl_options.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
 import { BROWSER_USER_AGENT } from "../fetch/fetcher.ts";
-import { checkProxyUrl } from "../fetch/proxy_pool.ts";
+import { checkProxyUrl } from "../fetch/proxy_settings.ts";
 import { parseFieldFlags } from "../parse/extractor.ts";
 import { type CliSpec, headerFlags, integerFlag, numberFlag, type Cli } from "./parse_cli.ts";
 import { programName } from "./program.ts";

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber } from "../validate.ts";
 import type { BlockRules } from "./blocks.ts";
 import { parseCookie, readCookiesFile, type StartCookie } from "./cookie_jar.ts";
-import { type ProxyEnv, type ProxyRotate, type ProxySettings, proxySettings } from "./proxy_pool.ts";
+import { type ProxyEnv, type ProxyRotate, type ProxySettings, proxySettings } from "./proxy_settings.ts";
 
 /** How pages are fetched: the options of `Fetcher`, `fetchPages()` and `crawl()` that concern one request. */
 export interface FetchOptions {
