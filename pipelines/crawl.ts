@@ -37,6 +37,8 @@ const COMMAND = commandSpec({
     "allow",
     "deny",
     "any-host",
+    "skip-ext",
+    "keep-files",
     "workers",
     ...SESSION_FLAGS,
     ...SHARED_FLAGS,

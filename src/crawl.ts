@@ -1,18 +1,26 @@
-import { catchError, EMPTY, finalize, mergeMap, Observable, Subject } from "rxjs";
-import { type CrawlConfig, type CrawlOptions, crawlConfig } from "./crawl_options.ts";
+import { catchError, connect, EMPTY, filter, finalize, from, map, merge, mergeMap, Observable, Subject } from "rxjs";
+import { crawlConfig, type CrawlOptions } from "./crawl_options.ts";
 import { CrawlError, type CrawlErrorCode } from "./errors.ts";
-import { Fetcher } from "./fetch/fetcher.ts";
+import { Fetcher, type FetchStep } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import type { CrawlRequest, PageRecord } from "./records.ts";
+import { type CrawlRequest, type FieldsOf, nextUrl, type PageRecord } from "./records.ts";
 import { originOf } from "./url.ts";
-import type { CrawlCounts, Lease } from "./state/crawl_state.ts";
+import type { CrawlCounts, HostPace, Lease, Outcome } from "./state/crawl_state.ts";
 import { CrawlStats } from "./stats/crawl_stats.ts";
 
 export type { CrawlOptions } from "./crawl_options.ts";
 
+/** What the `extract` option may be, from which the type of the records' `fields` follows. */
+type FieldSpec = NonNullable<CrawlOptions["extract"]>;
+
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
 const IDLE_MS = { first: 10, max: 50 };
+
+/** A fetch step and the lease it was made for. */
+type Fetched = { lease: Lease; step: FetchStep };
+/** What goes to the state: a lease's outcome, with the record to emit when the page is finished. */
+type Ending = { lease: Lease; outcome: Outcome; record?: PageRecord };
 
 /**
  * Crawls from the start URLs, following the links that `follow` selects, and emits one {@linkcode PageRecord} per URL
@@ -32,6 +40,7 @@ const IDLE_MS = { first: 10, max: 50 };
  * );
  * ```
  */
+export function crawl<E extends FieldSpec = FieldSpec>(options: CrawlOptions & { extract?: E }): Observable<PageRecord<FieldsOf<E>>>;
 export function crawl(options: CrawlOptions): Observable<PageRecord> {
   const config = crawlConfig(options);
   const parse = parseHtml(config.parse); // checks selectors and workers up front
@@ -40,17 +49,20 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     const stats = options.stats ?? new CrawlStats();
     const state = config.state();
     const requests = new Subject<Lease>();
-    /** Leases handed to fetching whose record is not out yet, by URL (a URL is leased once at a time). */
-    const held = new Map<string, Lease>();
-    // Held until the record is out, not until the fetch ends: parsing pushes back on fetching, so pages never pile up,
-    // bodies and all, before slower parser threads.
+    /**
+     * Leases handed to fetching whose outcome is not committed yet, by URL (a URL is leased once at a time), with the
+     * pace a finished fetch learned. Held until the record is out, not until the fetch ends: parsing pushes back on
+     * fetching, so pages never pile up, bodies and all, before slower parser threads.
+     */
+    const held = new Map<string, { lease: Lease; pace?: HostPace }>();
     let started = 0;
     let stopping = options.signal?.aborted ?? false;
     let opened = false;
     let leasing = false;
     let committed = 0; // commits so far: a lease answered "nothing" while one went through may be stale
     let idleMs = IDLE_MS.first;
-    let idleTimer: NodeJS.Timeout | undefined;
+    /** The one timer that asks the state again: when its next host may start, or a shared crawl's next look. */
+    let wake: { timer: NodeJS.Timeout; at: number } | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
 
     let admitted = 0; // URLs this crawl admitted, over every process when the state is shared
@@ -62,8 +74,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       stats.end(stopping ? "stopped" : admitted >= config.maxPages ? "max-pages" : "done");
       subscriber.complete();
     };
-    const counts = (crawled: CrawlCounts | undefined): void => {
-      if (crawled === undefined) return;
+    const counts = (crawled: CrawlCounts): void => {
       stats.crawl = crawled;
       admitted = crawled.admitted;
     };
@@ -82,13 +93,20 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       if (stopping && started === 0) requests.complete();
       else pump();
     };
+    const wakeIn = (ms: number): void => {
+      const at = performance.now() + ms;
+      if (wake !== undefined && wake.at <= at) return;
+      clearTimeout(wake?.timer);
+      // At least 1 ms: a timer may fire a hair before the time it was set for, and find the host not ready yet.
+      wake = { at, timer: setTimeout(() => ((wake = undefined), pump()), Math.max(1, ms)) };
+    };
 
     // Requests are leased only when fetching has room, so mergeMap never buffers: its buffer is an array that shifts
     // in O(n) once large, and would hold the whole frontier in memory.
     const handOut = (leases: readonly Lease[]): void => {
       for (const lease of leases) {
         started++;
-        held.set(lease.url, lease);
+        held.set(lease.url, { lease });
         requests.next(lease);
       }
     };
@@ -101,32 +119,37 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       state.lease(room).then((batch) => {
         leasing = false;
         counts(batch.counts);
-        for (const record of batch.records ?? []) emit(record);
         if (stopping || subscriber.closed) {
           state.release(batch.leases).catch(fail);
           return;
         }
         handOut(batch.leases);
-        if (batch.leases.length > 0) {
-          idleMs = IDLE_MS.first;
-          if (batch.leases.length === room) pump();
-        } else if (started === 0) {
-          if (batch.over && committed === commitsBefore) requests.complete();
-          else if (committed !== commitsBefore) pump();
-          else {
-            // Other processes sharing the crawl are still fetching: their pages may bring links.
-            idleTimer = setTimeout(pump, idleMs);
-            idleMs = Math.min(idleMs * 2, IDLE_MS.max);
-          }
-        }
+        if (batch.leases.length > 0) idleMs = IDLE_MS.first;
+        if (batch.leases.length === room || committed !== commitsBefore) return pump();
+        // Short: no host may start before readyIn, and the frontier says so rather than make a fetch slot wait.
+        if (Number.isFinite(batch.readyIn)) return wakeIn(batch.readyIn);
+        if (started > 0) return; // the commits of what is in flight bring links and free hosts
+        if (batch.over) return requests.complete();
+        // Other processes sharing the crawl are still fetching: their pages may bring links.
+        wakeIn(idleMs);
+        idleMs = Math.min(idleMs * 2, IDLE_MS.max);
       }, fail);
     };
 
     // What a page found for the crawl: a sitemap's URLs and sitemaps, at depth 0; else its links, one level deeper.
+    // Links to files are left out, but not a sitemap's sitemaps (`.xml.gz`).
+    const follows = (url: string): boolean => config.inScope(url) && !config.isFileLink(url);
     const found = (record: PageRecord): CrawlRequest[] => {
-      if (record.found !== undefined) return record.found.filter((request) => config.inScope(request.url));
+      if (record.found !== undefined) {
+        return record.found.filter((request) => (request.kind === "sitemap" ? config.inScope(request.url) : follows(request.url)));
+      }
       if (record.depth >= config.maxDepth) return [];
-      return record.links.filter(config.inScope).map((url) => ({ url, depth: record.depth + 1 }));
+      return record.links.filter(follows).map((url) => ({ url, depth: record.depth + 1 }));
+    };
+    // The sitemaps a start origin's robots.txt names, when the crawl starts from sitemaps.
+    const sitemaps = ({ lease, step }: Fetched): CrawlRequest[] => {
+      if (!("again" in step) || step.sitemaps === undefined || !config.sitemapOrigins.has(originOf(nextUrl(lease)))) return [];
+      return step.sitemaps.filter(config.inScope).map((url): CrawlRequest => ({ url, depth: 0, kind: "sitemap" }));
     };
     const fetcher = new Fetcher(config.fetch, {
       // A redirect target counts as seen, so it is never fetched a second time, and it must stay in scope.
@@ -134,14 +157,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         if (!config.inScope(target)) return "ESCOPE";
         return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
+      shareRobots: state.shareRobots.bind(state),
       onEvent: (event) => stats.fetchEvent(event),
-      ...(state.pacer === undefined ? {} : { pacer: state.pacer }),
-      ...(state.shareRobots === undefined ? {} : { shareRobots: state.shareRobots.bind(state) }),
     });
 
     const onStop = (): void => {
       stopping = true;
-      clearTimeout(idleTimer);
+      clearTimeout(wake?.timer);
       graceTimer = setTimeout(() => {
         subscription.unsubscribe(); // aborts what is still in flight; their leases go back in the teardown
         complete();
@@ -151,43 +173,72 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     };
     options.signal?.addEventListener("abort", onStop, { once: true });
 
-    // The feedback loop: leases flow from the Subject through fetch, parse and commit, and each commit's links go back
-    // to the state, from which the next leases come. `started` counts what is between the two ends, which is why this
-    // is a hand-made Observable.
+    // The feedback loop: leases flow from the Subject through one fetch step each, and each step's outcome goes back to
+    // the state in a commit, from which the next leases come. A step that finished a page is parsed first, and its
+    // links are admitted with its commit; a step that goes on later (a retry, a redirect, the robots.txt first) is
+    // committed at once, and its request waits in the frontier for its host's next turn. `started` counts the leases
+    // between the two ends, which is why this is a hand-made Observable.
     const subscription = requests
       .pipe(
         mergeMap((lease) => {
           stats.inFlight++;
-          return abortable((signal) => fetcher.fetch(lease, signal, options.signal)).pipe(
+          const step = (signal: AbortSignal) => fetcher.step(lease, { signal, stop: options.signal, sent: () => state.sent(lease) });
+          return abortable(step).pipe(
+            map((step): Fetched => ({ lease, step })),
             catchError((error: unknown) => {
-              // Stopped while it waited for its host, or before a retry: like the requests not handed out, no record.
+              // Stopped before its request started: like the requests not handed out, no record.
               if (!(error instanceof CrawlError && error.code === "ESTOPPED")) throw error;
               drop(lease);
               return EMPTY;
             }),
-            // A request leaves the flight when its page arrives, when it is stopped, or when it is aborted (an
+            // A request leaves the flight when its step ends, when it is stopped, or when it is aborted (an
             // unsubscription, or the end of stopGrace).
             finalize(() => stats.inFlight--),
           );
         }, config.concurrency),
-        parse,
-        // Commits are sent as pages come and answered in that order, so records go out in the order they committed.
-        // Each asks for the request that takes its page's place, so a busy crawl makes one call to its state per page.
-        mergeMap((record) => {
-          const lease = held.get(record.url)!;
-          return state.commit(lease, record, found(record), stopping ? 0 : 1).then((result) => ({ record, lease, result }));
-        }),
+        connect((fetched) =>
+          merge(
+            fetched.pipe(
+              filter(({ step }) => "again" in step),
+              map(({ lease, step }): Ending => {
+                const { again, delayMs, pace } = step as Extract<FetchStep, { again: CrawlRequest }>;
+                const outcome: Outcome = { again, delayMs, found: sitemaps({ lease, step }) };
+                if (pace !== undefined) outcome.pace = pace;
+                return { lease, outcome };
+              }),
+            ),
+            fetched.pipe(
+              filter(({ step }) => "page" in step),
+              map(({ lease, step }) => {
+                const { page, pace } = step as Extract<FetchStep, { page: unknown }>;
+                if (pace !== undefined) held.set(lease.url, { lease, pace });
+                return page;
+              }),
+              parse,
+              map((record): Ending => {
+                const { lease, pace } = held.get(record.url)!;
+                const outcome: Outcome = { record, found: found(record) };
+                if (pace !== undefined) outcome.pace = pace;
+                return { lease, outcome, record };
+              }),
+            ),
+          ),
+        ),
+        // Commits are sent as outcomes come and answered in that order, so records go out in the order they committed.
+        // Each asks for the request that takes its lease's place, so a busy crawl makes one call to its state per step.
+        mergeMap(({ lease, outcome, record }) =>
+          state.commit(lease, outcome, stopping ? 0 : 1).then((result) => ({ lease, record, result })),
+        ),
       )
       .subscribe({
-        next: ({ record, lease, result }) => {
+        next: ({ lease, record, result }) => {
           committed++;
           counts(result.counts);
           held.delete(lease.url);
           started--;
           stats.admitted += result.admitted;
-          if (result.counts === undefined) admitted += result.admitted;
           // A commit refused because the lease was taken back: another process fetches the page and records it.
-          if (result.accepted) emit(record);
+          if (record !== undefined && result.accepted) emit(record);
           if (stopping || subscriber.closed) state.release(result.leases).catch(fail);
           else handOut(result.leases);
           settle();
@@ -196,31 +247,28 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         complete,
       });
 
-    const { perHost, rate, timeout } = config.fetch;
-    const politeness = { perHost, rate, slotMs: timeout + 10_000 };
-    // The crawl opens once its start requests are known: with sitemaps, that takes the start origins' robots.txt.
-    const opening = abortable((signal) => startRequests(config, fetcher, signal))
-      .pipe(mergeMap((start) => state.open({ start, maxPages: config.maxPages, definition: config.definition, politeness })))
-      .subscribe({
-        next: (crawled) => {
-          opened = true;
-          stats.admitted += crawled.counts.admitted - crawled.counts.done;
-          admitted = crawled.counts.admitted;
-          if (stopping) requests.complete();
-          else pump();
-        },
-        error: fail,
-      });
+    const opening = from(
+      state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness }),
+    ).subscribe({
+      next: (crawled) => {
+        opened = true;
+        stats.admitted += crawled.counts.admitted - crawled.counts.done;
+        counts(crawled.counts);
+        if (stopping) requests.complete();
+        else pump();
+      },
+      error: fail,
+    });
 
     return () => {
       stats.end("stopped"); // unsubscribed before the end: noted only if the crawl had not ended
       opening.unsubscribe();
       clearTimeout(graceTimer);
-      clearTimeout(idleTimer);
+      clearTimeout(wake?.timer);
       options.signal?.removeEventListener("abort", onStop);
       subscription.unsubscribe();
       fetcher.close();
-      const unfinished = [...held.values()];
+      const unfinished = [...held.values()].map(({ lease }) => lease);
       held.clear();
       // Nobody listens any more: what goes wrong while letting go cannot be reported.
       (unfinished.length === 0 ? Promise.resolve() : state.release(unfinished))
@@ -228,14 +276,4 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         .finally(() => state.close().catch(() => {}));
     };
   });
-}
-
-/** The start requests, with the sitemaps of the start URLs' origins when the crawl starts from sitemaps too. */
-async function startRequests(config: CrawlConfig, fetcher: Fetcher, signal: AbortSignal): Promise<CrawlRequest[]> {
-  if (!config.sitemap || config.start.length === 0) return config.start;
-  const origins = [...new Set(config.start.map((request) => originOf(request.url)))];
-  const sitemaps = (await Promise.all(origins.map((origin) => fetcher.sitemapsOf(`${origin}/`, signal)))).flat();
-  const listed = new Set(config.start.map((request) => request.url));
-  const more = sitemaps.filter((url) => !listed.has(url) && config.inScope(url));
-  return [...config.start, ...more.map((url): CrawlRequest => ({ url, depth: 0, kind: "sitemap" }))];
 }

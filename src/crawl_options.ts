@@ -2,19 +2,20 @@ import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
+import { type FileLinkOptions, fileLinkFilter } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
 import type { CrawlDefinition } from "./state/crawl_definition.ts";
-import type { CrawlState } from "./state/crawl_state.ts";
+import type { CrawlState, Politeness } from "./state/crawl_state.ts";
 import type { CrawlJournal } from "./state/journal.ts";
 import { LocalCrawlState } from "./state/local_state.ts";
 import type { CrawlStats } from "./stats/crawl_stats.ts";
-import { hostOf, normalizeUrl } from "./url.ts";
+import { hostOf, normalizeUrl, originOf } from "./url.ts";
 import { nonNegativeInteger, positiveInteger } from "./validate.ts";
 
 /** Options of `crawl()`. */
-export interface CrawlOptions extends FetchOptions, PageSpec {
+export interface CrawlOptions extends FetchOptions, PageSpec, FileLinkOptions {
   /**
    * Where the crawl starts: one or more http(s) URLs, crawled at depth 0. A process joining a crawl that a shared
    * `state` already holds may give none.
@@ -50,7 +51,7 @@ export interface CrawlOptions extends FetchOptions, PageSpec {
    * `RedisCrawlState`. One subscription per state. @default a new `LocalCrawlState` per subscription
    */
   state?: CrawlState;
-  /** For the default state: requests kept in memory before the frontier spills to a file. @default 100000 */
+  /** For the default state: requests kept in memory, over all hosts, before the frontier spills to temporary files. @default 100000 */
   frontierMemory?: number;
   /** For the default state: the journal that makes the crawl resumable (see `CrawlJournal`). @default none */
   journal?: CrawlJournal;
@@ -69,16 +70,21 @@ export interface CrawlOptions extends FetchOptions, PageSpec {
 
 /** {@linkcode CrawlOptions} checked once, defaults filled in, and cut into what each part of the crawl needs. */
 export interface CrawlConfig {
+  /** What the crawl starts from: the start URLs, and with `sitemap`, their origins' `/sitemap.xml`. */
   start: CrawlRequest[];
-  /** Whether the crawl also starts from the sitemaps of its start URLs' origins. */
-  sitemap: boolean;
+  /** The origins whose robots.txt's sitemaps the crawl starts from too: the start URLs' with `sitemap`, else none. */
+  sitemapOrigins: ReadonlySet<string>;
   concurrency: number;
   maxPages: number;
   maxDepth: number;
   stopGrace: number;
   /** Whether a discovered URL may be crawled (hosts, allow, deny). */
   inScope: (url: string) => boolean;
+  /** Whether a link leads to a file by its extension, and is not followed (`skipExtensions`, `keepFiles`). */
+  isFileLink: (url: string) => boolean;
   fetch: FetchConfig;
+  /** What the frontier holds each host to: `perHost`, and `rate` as the least interval between two starts. */
+  politeness: Politeness;
   parse: ParseHtmlOptions;
   definition: CrawlDefinition;
   /** The state of one subscription. */
@@ -108,19 +114,24 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
   const hostSet = hosts === "any" ? undefined : new Set(hosts.map((host) => host.toLowerCase()));
   const given = options.state;
   const local = { journal: options.journal, frontierMemory: options.frontierMemory };
-  if (given === undefined) new LocalCrawlState(withoutUndefined(local)).close(); // checks frontierMemory up front
+  if (options.frontierMemory !== undefined) positiveInteger("frontierMemory", options.frontierMemory);
+  const fetch = fetchConfig(options);
+  const inScope = (url: string): boolean =>
+    (hostSet === undefined || hostSet.has(hostOf(url))) &&
+    (allow.length === 0 || allow.some((re) => re.test(url))) &&
+    !deny.some((re) => re.test(url));
+  const origins = sitemap ? new Set(start.map((request) => originOf(request.url))) : new Set<string>();
   return {
-    start,
-    sitemap,
+    start: [...start, ...sitemapRequests(start, origins).filter((request) => inScope(request.url))],
+    sitemapOrigins: origins,
     concurrency: positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency),
     maxPages: positiveInteger("maxPages", options.maxPages ?? DEFAULTS.maxPages, true),
     maxDepth,
     stopGrace: nonNegativeInteger("stopGrace", options.stopGrace ?? DEFAULTS.stopGrace),
-    inScope: (url) =>
-      (hostSet === undefined || hostSet.has(hostOf(url))) &&
-      (allow.length === 0 || allow.some((re) => re.test(url))) &&
-      !deny.some((re) => re.test(url)),
-    fetch: fetchConfig(options),
+    inScope,
+    isFileLink: fileLinkFilter(options),
+    fetch,
+    politeness: { perHost: fetch.perHost, intervalMs: fetch.rate === Infinity ? 0 : 1000 / fetch.rate },
     parse: {
       workers: nonNegativeInteger("workers", options.workers ?? DEFAULTS.workers),
       ...(options.follow === undefined ? {} : { follow: options.follow }),
@@ -149,6 +160,17 @@ function startRequests(start: string | readonly string[], shared: boolean, sitem
     if (url === undefined) throw new UsageError(`Expected a start URL with http:// or https://, got ${JSON.stringify(raw)}`);
     return sitemap && /\.xml(\.gz)?$/i.test(new URL(url).pathname) ? { url, depth: 0, kind: "sitemap" } : { url, depth: 0 };
   });
+}
+
+/** The `/sitemap.xml` of each origin, unless a start URL is that already. */
+function sitemapRequests(start: readonly CrawlRequest[], origins: ReadonlySet<string>): CrawlRequest[] {
+  const listed = new Set(start.map((request) => request.url));
+  const more: CrawlRequest[] = [];
+  for (const origin of origins) {
+    const url = `${origin}/sitemap.xml`;
+    if (!listed.has(url)) more.push({ url, depth: 0, kind: "sitemap" });
+  }
+  return more;
 }
 
 function patterns(list: readonly (string | RegExp)[], name: string): RegExp[] {

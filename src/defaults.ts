@@ -19,7 +19,7 @@ export const DEFAULTS = {
   maxDepth: Infinity,
   /** Milliseconds the requests in flight get to finish after a graceful stop. */
   stopGrace: 10_000,
-  /** Requests of a crawl's frontier kept in memory; the rest wait in a temporary file. */
+  /** Requests of a crawl's frontier kept in memory, over all hosts; the rest wait in temporary files. */
   frontierMemory: 100_000,
   /** Milliseconds one request may take, body included. */
   timeout: 30_000,
@@ -54,4 +54,26 @@ export const DEFAULTS = {
   userAgent: "rxcrawl/0.1 (+https://www.npmjs.com/package/rxcrawl)",
   /** The links a crawl follows. */
   follow: "a[href]",
+  /**
+   * Extensions of links to files, which a crawl does not request (as Scrapy's `IGNORED_EXTENSIONS`): images, audio,
+   * video, archives and packages, documents, fonts, executables, and source and data files, which are never pages.
+   */
+  skipExtensions: [
+    // images
+    "ai", "avif", "bmp", "eps", "gif", "heic", "ico", "jpeg", "jpg", "png", "ps", "psd", "svg", "tif", "tiff", "webp",
+    // audio
+    "aac", "aiff", "flac", "m4a", "mid", "midi", "mp3", "oga", "ogg", "opus", "wav", "wma",
+    // video
+    "3gp", "avi", "flv", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg", "ogv", "swf", "webm", "wmv",
+    // archives and packages
+    "7z", "apk", "bz2", "deb", "dmg", "gz", "iso", "jar", "rar", "rpm", "tar", "tgz", "whl", "xz", "zip", "zst",
+    // documents
+    "doc", "docx", "epub", "odp", "ods", "odt", "pdf", "ppt", "pptx", "rtf", "xls", "xlsx",
+    // fonts
+    "eot", "otf", "ttf", "woff", "woff2",
+    // executables
+    "bin", "dll", "exe", "msi",
+    // source and data files
+    "css", "csv", "js", "json", "py", "rb", "sh", "txt",
+  ],
 } as const;

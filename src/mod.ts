@@ -17,53 +17,42 @@
  */
 export { crawl, type CrawlOptions } from "./crawl.ts";
 export { DEFAULTS } from "./defaults.ts";
-export { CrawlError, type CrawlErrorCode, type CrawlErrorOptions, UsageError } from "./errors.ts";
-export type { CrawlRequest, FetchedPage, FieldValue, PageRecord } from "./records.ts";
-export { hostOf, normalizeUrl, originOf, parseHttpUrl } from "./url.ts";
+export { CrawlError, type CrawlErrorCode, UsageError } from "./errors.ts";
+export type { CrawlRequest, FetchedPage, FetchProgress, FieldValue, PageRecord } from "./records.ts";
+export { normalizeUrl } from "./url.ts";
 export { readUrlList } from "./url_list.ts";
 
-export { isHtmlType } from "./fetch/content_type.ts";
-export { fetchConfig, type FetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
+export type { FetchOptions } from "./fetch/fetch_options.ts";
 export { fetchPages, type FetchPagesOptions } from "./fetch/fetch_pages.ts";
-export { BROWSER_USER_AGENT, DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "./fetch/fetcher.ts";
-export { HostLimiter, type PolitenessOptions } from "./fetch/host_limiter.ts";
-export type { HostPacer } from "./fetch/host_pacer.ts";
-export { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse, type RobotsRules } from "./fetch/robots.ts";
+export { BROWSER_USER_AGENT } from "./fetch/fetcher.ts";
+export type { RobotsFetch, RobotsResponse } from "./fetch/robots.ts";
 
-export { decodeHtml, type DecodedBody } from "./parse/charset.ts";
 export { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS, DOUBAN_START, doubanBook } from "./parse/douban.ts";
-export {
-  checkSelector,
-  defineExtractor,
-  type Extract,
-  fieldExtractor,
-  type Follow,
-  type PageInfo,
-  parseFieldFlags,
-} from "./parse/extractor.ts";
-export { extractLinks } from "./parse/links.ts";
+export { defineExtractor, type Extract, type Follow, type PageInfo } from "./parse/extractor.ts";
 export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
-export { compileSpec, parsePage, type PageSpec } from "./parse/parse_page.ts";
-export { collapse, pageTitle, parseDocument, selectAttr, selectText } from "./parse/select.ts";
+export type { PageSpec } from "./parse/parse_page.ts";
+export { pageTitle, selectAttr, selectText } from "./parse/select.ts";
 
 export type { CrawlDefinition } from "./state/crawl_definition.ts";
 export type {
   CommitResult,
+  Continued,
   CrawlCounts,
   CrawlPlan,
   CrawlState,
+  Finished,
+  HostPace,
   Lease,
   LeaseBatch,
   OpenedCrawl,
+  Outcome,
+  Politeness,
 } from "./state/crawl_state.ts";
 export { dedupe } from "./state/dedupe.ts";
-export { Frontier, type FrontierOptions } from "./state/frontier.ts";
-export { CrawlJournal, type CrawlJournalOptions, type JournalState, journalPath } from "./state/journal.ts";
+export { CrawlJournal, type CrawlJournalOptions, type JournalState } from "./state/journal.ts";
 export { LocalCrawlState, type LocalCrawlStateOptions } from "./state/local_state.ts";
 export { RedisCrawlState, type RedisCrawlStateOptions } from "./state/redis/redis_state.ts";
-export { SeenSet } from "./state/seen_set.ts";
 
-export { completeRows } from "./sinks/complete_rows.ts";
 export { readRows } from "./sinks/read_rows.ts";
 export { writeCsv, type WriteCsvOptions } from "./sinks/csv.ts";
 export { writeJsonl, type WriteJsonlOptions } from "./sinks/jsonl.ts";
@@ -78,11 +67,11 @@ export {
   type WriteParquetOptions,
 } from "./sinks/parquet.ts";
 export type { SinkTarget } from "./sinks/sink.ts";
-export { checkOutputPath, isCsvPath, writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
+export { writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 
 export { CrawlStats } from "./stats/crawl_stats.ts";
-export { type CrawlSummary, FINISH_REASONS, type FinishReason, type Histogram } from "./stats/crawl_summary.ts";
-export { line as progressLine, showProgress, type ShowProgressOptions, summary } from "./stats/show_progress.ts";
+export type { CrawlSummary, FinishReason, Histogram } from "./stats/crawl_summary.ts";
+export { showProgress, type ShowProgressOptions } from "./stats/show_progress.ts";
 
 export { renderReport, type RenderReportOptions } from "./report/render_report.ts";
 export { summaryWithRows } from "./report/summary_with_rows.ts";

@@ -48,6 +48,20 @@ export function positiveNumber(name: string, value: unknown): number {
   throw new UsageError(`Expected ${name} to be a positive number, got ${show(value)}`);
 }
 
+/**
+ * Checks that an option is a finite number, 0 or more (an interval in ms).
+ *
+ * @example
+ * ```ts
+ * import { nonNegativeNumber } from "./validate.ts";
+ * nonNegativeNumber("intervalMs", 0); // 0
+ * ```
+ */
+export function nonNegativeNumber(name: string, value: unknown): number {
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+  throw new UsageError(`Expected ${name} to be a non-negative number, got ${show(value)}`);
+}
+
 function show(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
 }

@@ -160,7 +160,8 @@ test("report.ts makes the report from a stats file and the output's rows; a miss
     assert.equal(made.stderr, `report.ts: wrote ${report}: 40 pages\n`);
     const page = await readFile(report, "utf8");
     assert.match(page, /<title>Forty books/);
-    assert.match(page, /<div class="label">Pages<\/div><div class="value">40<\/div>/, "the pages counted from the rows");
+    assert.match(page, /<div class="label">URLs<\/div><div class="value">40<\/div>/, "the URLs counted from the rows");
+    assert.match(page, /<div class="label">Files<\/div><div class="value">0<\/div>/, "the files counted from the rows");
 
     const missing = await run("report.ts", [join(TMP, "nothing.json")]);
     assert.equal(missing.code, 2);

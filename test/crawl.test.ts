@@ -7,7 +7,7 @@ import { CrawlStats } from "../src/stats/crawl_stats.ts";
 import { demoLastmod, startDemoSite } from "../src/demo/demo_site.ts";
 import { UsageError } from "../src/errors.ts";
 import type { PageRecord } from "../src/records.ts";
-import { delay, html, redirect, startServer, type Handler, type TestServer } from "./helpers/server.ts";
+import { bytes, delay, type Download, download, html, redirect, startServer, type Handler, type TestServer } from "./helpers/server.ts";
 
 function collect(options: CrawlOptions): Promise<PageRecord[]> {
   return lastValueFrom(crawl(options).pipe(toArray()));
@@ -175,6 +175,85 @@ test("crawl() starts at most `rate` requests per second on a host", async () => 
   });
 });
 
+/** Records when each request reached `handler` (performance.now(), in arrival order), with its path. */
+function arrivals(handler: Handler): { handler: Handler; seen: { path: string; at: number }[] } {
+  const seen: { path: string; at: number }[] = [];
+  return {
+    seen,
+    handler: (req, res) => {
+      seen.push({ path: req.url ?? "", at: performance.now() });
+      return handler(req, res);
+    },
+  };
+}
+
+/** The gaps between consecutive arrivals, with the paths on either side. */
+function gaps(seen: readonly { path: string; at: number }[]): { between: string; ms: number }[] {
+  return seen.slice(1).map((arrival, i) => ({ between: `${seen[i]!.path} -> ${arrival.path}`, ms: arrival.at - seen[i]!.at }));
+}
+
+test("crawl() spaces every start on a host by 1/rate, robots.txt, retries and redirects included", async () => {
+  let flaky = 0;
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nAllow: /\n"),
+    "/": page("home", ["/flaky", "/moved", "/a", "/b", "/c"]),
+    "/flaky": (req, res) => (++flaky <= 2 ? html("<title>busy</title>", { status: 503 }) : page("flaky"))(req, res),
+    "/moved": redirect("/moved/here"),
+    "/moved/here": page("moved"),
+    "/a": page("a"),
+    "/b": page("b"),
+    "/c": page("c"),
+  };
+  const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page("missing"))(req, res));
+  await withServer(handler, async (server) => {
+    const records = await collect({ start: server.url("/"), rate: 4, concurrency: 8, retries: 2, retryDelay: 1 });
+    assert.equal(records.length, 6);
+    assert.deepEqual(records.find((r) => r.url === server.url("/flaky"))?.attempts, 3);
+    assert.equal(seen.length, 10, "robots.txt, 6 pages, 2 retries and a redirect's target");
+    // 250 ms apart at least when they leave. The server notes an arrival when its event loop gets to it, and a loaded
+    // machine can bring two notes closer than the requests were (by 75 ms, seen): the margin allows for it.
+    const short = gaps(seen).filter((gap) => gap.ms < 150);
+    assert.deepEqual(short, [], "no two requests to the host closer than 1/rate");
+  });
+});
+
+test("crawl() spaces a host's starts by its robots.txt Crawl-delay from the robots.txt request on", async () => {
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nCrawl-delay: 0.3\n"),
+    "/": page("home", ["/a", "/b", "/c"]),
+  };
+  const { handler, seen } = arrivals((req, res) => (routes[req.url ?? ""] ?? page(req.url ?? ""))(req, res));
+  await withServer(handler, async (server) => {
+    const records = await collect({ start: server.url("/"), concurrency: 4, rate: 100 });
+    assert.equal(records.length, 4);
+    assert.deepEqual(seen.map((arrival) => arrival.path).slice(0, 2), ["/robots.txt", "/"]);
+    const short = gaps(seen).filter((gap) => gap.ms < 200);
+    assert.deepEqual(short, [], "no two requests closer than the Crawl-delay of 300 ms, less a margin");
+  });
+});
+
+test("crawl() gives the fetch slots to hosts that may start: a paced host does not hold them while others wait", async () => {
+  const slow = arrivals(page("slow"));
+  const fast = arrivals(page("fast"));
+  const a = await startServer(slow.handler);
+  const b = await startServer(fast.handler);
+  try {
+    // A's pages are listed first: a first-come frontier would fill both slots with them, each waiting for a's pace.
+    const start = [...Array.from({ length: 8 }, (_, i) => a.url(`/a${i}`)), ...Array.from({ length: 8 }, (_, i) => b.url(`/b${i}`))];
+    const records = await collect({ start, hosts: "any", follow: false, concurrency: 2, rate: 2.5, robots: false });
+    assert.equal(records.length, 16);
+    assert.ok(fast.seen[0]!.at < slow.seen[1]!.at, "b started while a waited for its next start");
+    // The two hosts take turns: neither is more than one start ahead of the other.
+    const all = [...slow.seen.map(({ at }) => ({ at, host: "a" })), ...fast.seen.map(({ at }) => ({ at, host: "b" }))].sort((x, y) => x.at - y.at);
+    const counts = all.map((_, i) => all.slice(0, i + 1).filter((x) => x.host === "a").length - all.slice(0, i + 1).filter((x) => x.host === "b").length);
+    assert.ok(counts.every((difference) => Math.abs(difference) <= 2), `a minus b over time: ${counts.join(" ")}`);
+    assert.ok(gaps(fast.seen).every((gap) => gap.ms >= 300) && gaps(slow.seen).every((gap) => gap.ms >= 300));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 const chain = {
   "/d0": page("d0", ["/d1", "/x1"]),
   "/d1": page("d1", ["/d2"]),
@@ -286,6 +365,80 @@ test("crawl() follows only links that match allow and not deny", async () => {
       ],
     );
     assert.deepEqual(pathsSeen(server), ["/", "/keep/1", "/keep/2"]);
+  });
+});
+
+/** A site of the Python manual's kind: pages that link to files, a large archive among them. */
+function fileSite(downloads: Download[]): Record<string, Handler> {
+  const MB = 1024 * 1024;
+  const files = ["/guide.pdf", "/logo.PNG", "/dist/tool-1.0.tar.gz", "/includes/example.py", "/big.zip", "/export"];
+  return {
+    "/": page("home", ["/about", ...files, "/page.html?download=docs.zip"]),
+    "/about": page("about", ["/"]),
+    "/page.html": page("a page with a query"),
+    "/guide.pdf": bytes(Buffer.from("%PDF-1.4\n"), "application/pdf"),
+    "/logo.PNG": bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47]), "image/png"),
+    "/dist/tool-1.0.tar.gz": bytes(Buffer.alloc(1000), "application/gzip"),
+    "/includes/example.py": bytes(Buffer.from("print('hi')\n"), "text/x-python"),
+    "/big.zip": download(12 * MB, "application/zip", downloads),
+    // No extension: only its type tells that it is a file.
+    "/export": download(6 * MB, "application/zip", downloads),
+  };
+}
+
+test("crawl() requests no link to a file by its extension and leaves it no row; one without an extension is a row of a file", async () => {
+  await withServer(fileSite([]), async (server) => {
+    const stats = new CrawlStats();
+    const records = byUrl(await collect({ start: server.url("/"), stats }));
+    assert.deepEqual(
+      records.map((r) => [r.url, r.status, r.bytes > 0, r.errorCode]),
+      [
+        [server.url("/"), 200, true, ""],
+        [server.url("/about"), 200, true, ""],
+        [server.url("/export"), 200, false, ""],
+        [server.url("/page.html?download=docs.zip"), 200, true, ""],
+      ],
+    );
+    assert.deepEqual(pathsSeen(server), ["/", "/about", "/export", "/page.html?download=docs.zip"]);
+    const summary = stats.summary();
+    assert.deepEqual([summary.pages, summary.ok, summary.files, summary.errors], [4, 4, 1, 0]);
+  });
+});
+
+test("crawl() with keepFiles requests links to files and closes each after its headers: rows with their status and type, 0 bytes, no error", async () => {
+  const downloads: Download[] = [];
+  await withServer(fileSite(downloads), async (server) => {
+    const stats = new CrawlStats();
+    const records = byUrl(await collect({ start: server.url("/"), keepFiles: true, stats }));
+    const files = records.filter((r) => r.bytes === 0);
+    assert.deepEqual(
+      files.map((r) => [new URL(r.url).pathname, r.status, r.contentType, r.error, r.title, r.links.length]),
+      [
+        ["/big.zip", 200, "application/zip", "", "", 0],
+        ["/dist/tool-1.0.tar.gz", 200, "application/gzip", "", "", 0],
+        ["/export", 200, "application/zip", "", "", 0],
+        ["/guide.pdf", 200, "application/pdf", "", "", 0],
+        ["/includes/example.py", 200, "text/x-python", "", "", 0],
+        ["/logo.PNG", 200, "image/png", "", "", 0],
+      ],
+    );
+    assert.equal(records.length, 9, "the crawl went on past the large files");
+    assert.equal(downloads.length, 2);
+    const summary = stats.summary();
+    assert.deepEqual([summary.pages, summary.ok, summary.files, summary.errors], [9, 9, 6, 0]);
+    assert.equal(summary.bodyBytes.count, 3, "the three pages' bodies, and no file's");
+  });
+});
+
+test("crawl() with skipExtensions follows what its list leaves out, and fetches a start URL whatever its extension", async () => {
+  await withServer(fileSite([]), async (server) => {
+    const records = byUrl(await collect({ start: [server.url("/"), server.url("/guide.pdf")], skipExtensions: ["-py", "-pdf", "zip"] }));
+    assert.deepEqual(
+      records.map((r) => new URL(r.url).pathname),
+      ["/", "/about", "/dist/tool-1.0.tar.gz", "/export", "/guide.pdf", "/includes/example.py", "/logo.PNG", "/page.html"],
+    );
+    const pdf = records.find((r) => r.url === server.url("/guide.pdf"))!;
+    assert.deepEqual([pdf.depth, pdf.status, pdf.error], [0, 200, ""]);
   });
 });
 
@@ -698,6 +851,8 @@ test("crawl() rejects bad options when it is called, before any request", async 
       [{ start, deny: ["[a-"] }, 'Expected deny to be a regular expression, got "[a-"'],
       [{ start, follow: "a[href" }, 'Expected follow to be a valid CSS selector, got "a[href"'],
       [{ start, timeout: 0 }, "Expected timeout to be a positive integer, got 0"],
+      [{ start, skipExtensions: ["*.pdf"] }, 'Expected skipExtensions to list extensions such as "pdf", "+md" or "-svg", got "*.pdf"'],
+      [{ start, keepFiles: true, skipExtensions: ["pdf"] }, "Expected keepFiles or skipExtensions, not both: keepFiles follows the links to every file"],
     ];
     for (const [options, message] of cases) assert.throws(() => crawl(options), new UsageError(message));
     await sleep(20);

@@ -39,7 +39,7 @@ test("deno run -A pipelines/crawl.ts crawls the test site, parsing on a worker t
   try {
     const out = join(TMP, "crawl.csv");
     const { stderr } = await deno("pipelines/crawl.ts", [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", out, "--workers", "1"]);
-    assert.match(stderr, /^Code runtime: [\d.]+ s: 30 pages, 0 errors, [\d.]+ pages\/s; wrote .*crawl\.csv\n(  [a-z ]+: .*\n){7}$/);
+    assert.match(stderr, /^Code runtime: [\d.]+ s: 30 pages, 0 errors, [\d.]+ pages\/s; wrote .*crawl\.csv\n(  [a-z ]+: .*\n){8}$/);
     const { rows } = await readCsv(out);
     assert.deepEqual(new Set(rows.map((row) => row.url)), new Set(site.urls()));
     assert.ok(rows.every((row) => row.status === "200" && row.error === "" && / \(豆瓣\)$/.test(row.title ?? "")));

@@ -15,7 +15,7 @@ import { type DemoSite, renderDemoPage, startDemoSite } from "../src/demo/demo_s
 import { DOUBAN_FIELDS, DOUBAN_RECOMMENDATIONS } from "../src/parse/douban.ts";
 import { pageColumns } from "../src/sinks/page_row.ts";
 import { type Csv, type Exit, parseCsv, readCsv, ROOT, run, type Running, start } from "./helpers/pipeline.ts";
-import { html, startServer } from "./helpers/server.ts";
+import { bytes, download, html, startServer } from "./helpers/server.ts";
 
 const TMP = await mkdtemp(join(tmpdir(), "rxcrawl-pipelines-"));
 after(() => rm(TMP, { recursive: true, force: true }));
@@ -24,7 +24,7 @@ after(() => rm(TMP, { recursive: true, force: true }));
 const CRAWL_COLUMNS = ["url", "final_url", "status", "content_type", "depth", "title", "error", "fetched_at"];
 const SUMMARY = /^Code runtime: \d+\.\d\d s: (\d+) pages, (\d+) errors, \d+\.\d pages\/s; (.+)$/m;
 /** The summary's lines after its first, in order. */
-const DETAILS = ["ended", "status", "errors", "requests", "received", "depth", "peak memory"];
+const DETAILS = ["ended", "status", "ok", "errors", "requests", "received", "depth", "peak memory"];
 
 /** A pipeline that finished normally: exit 0, and stderr is exactly the summary line; returns its note. */
 function assertSummaryOnly(result: Exit, pages: number, errors: number): string {
@@ -317,6 +317,48 @@ test("crawl.ts records a 404 and an unreachable start URL as rows with status an
   }
 });
 
+test("crawl.ts requests no link to a file, unless --keep-files or --skip-ext lets it; the summary and --stats count pages and files apart", async () => {
+  const server = await startServer({
+    "/": html('<title>Docs</title><a href="/os.html">os</a> <a href="/docs.pdf">pdf</a> <a href="/example.py">py</a> <a href="/docs.zip">zip</a>'),
+    "/os.html": html("<title>os</title>"),
+    "/docs.pdf": bytes(Buffer.from("%PDF-1.4\n"), "application/pdf"),
+    "/example.py": bytes(Buffer.from("print('hi')\n"), "text/x-python"),
+    "/docs.zip": download(12 * 1024 * 1024, "application/zip", []),
+  });
+  try {
+    const stats = (name: string) => join(TMP, `files-${name}.stats.json`);
+    const crawl = (name: string, flags: string[]) =>
+      run("crawl.ts", [server.url("/"), ...flags, "--out", join(TMP, `files-${name}.csv`), "--stats", stats(name), "--workers", "0"]);
+    const skipping = await crawl("default", []);
+    assertSummaryOnly(skipping, 2, 0);
+    assert.equal(detail(skipping, "ok"), "2 pages, 0 files (not HTML or XML, not downloaded)");
+    assert.deepEqual(
+      (await readCsv(join(TMP, "files-default.csv"))).rows.map((row) => row.url).sort(),
+      [server.url("/"), server.url("/os.html")].sort(),
+    );
+    assert.deepEqual([...server.hits.keys()].filter((path) => path !== "/robots.txt").sort(), ["/", "/os.html"]);
+
+    const keeping = await crawl("kept", ["--keep-files"]);
+    assertSummaryOnly(keeping, 5, 0);
+    assert.equal(detail(keeping, "ok"), "2 pages, 3 files (not HTML or XML, not downloaded)");
+    const kept = new Map((await readCsv(join(TMP, "files-kept.csv"))).rows.map((row) => [new URL(row.url!).pathname, row]));
+    assert.deepEqual(
+      ["/docs.pdf", "/example.py", "/docs.zip"].map((path) => [kept.get(path)?.status, kept.get(path)?.content_type, kept.get(path)?.error]),
+      [["200", "application/pdf", ""], ["200", "text/x-python", ""], ["200", "application/zip", ""]],
+    );
+    const summary = JSON.parse(await readFile(stats("kept"), "utf8")) as Record<string, unknown>;
+    assert.deepEqual([summary.format, summary.pages, summary.ok, summary.files, summary.errors], [1, 5, 5, 3, 0]);
+
+    const changed = await crawl("changed", ["--skip-ext", "pdf", "--skip-ext", "+zip"]);
+    assertSummaryOnly(changed, 3, 0);
+    assert.equal(detail(changed, "ok"), "2 pages, 1 file (not HTML or XML, not downloaded)");
+    assert.equal(server.hitsOf("/example.py"), 2, "--skip-ext pdf,+zip leaves .py out of the list");
+    assert.equal(server.hitsOf("/docs.pdf"), 1);
+  } finally {
+    await server.close();
+  }
+});
+
 test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and no request made", async (t) => {
   const site = await startDemoSite({ pages: 5, bodyKb: 1 });
   const aFile = join(TMP, "a-regular-file");
@@ -337,11 +379,14 @@ test("crawl.ts reports each bad flag in one line on stderr, with exit code 2 and
       [[url, "--follow", "a[["], 'Expected follow to be a valid CSS selector, got "a[["'],
       [[url, "--extract", "nameless"], 'Expected --extract to be name=<css selector>, got "nameless"'],
       [[url, "--header", "no colon"], 'Expected --header to be "name: value", got "no colon"'],
+      [[url, "--skip-ext", "pdf,,zip"], 'Expected --skip-ext to be a comma-separated list without empty items, got "pdf,,zip"'],
+      [[url, "--skip-ext", "*.pdf"], 'Expected --skip-ext to list extensions such as "pdf", "+md" or "-svg", got "*.pdf"'],
+      [[url, "--keep-files", "--skip-ext", "pdf"], "Expected --keep-files or --skip-ext, not both: --keep-files follows the links to every file"],
       [[url, "--out", join(aFile, "x.csv")], /^crawl\.ts: Cannot write .*a-regular-file\/x\.csv(\.journal)?: .*\(see --help\)$/],
       [[url, "--resume"], "Expected --out with --resume: rows written to stdout cannot be resumed"],
       [
         [url, "--out", aFile.replace("a-regular-file", "no-journal.csv"), "--resume"],
-        /^crawl\.ts: Cannot resume .*no-journal\.csv: its journal .*no-journal\.csv\.journal is missing \(run without --resume to start over\) \(see --help\)$/,
+        /^crawl\.ts: Cannot resume .*no-journal\.csv: its journal .*no-journal\.csv\.journal is missing, as it is once a crawl ends with nothing left to fetch \(run without --resume to start over\) \(see --help\)$/,
       ],
     ];
     await writeFile(join(TMP, "no-journal.csv"), "url,status\n");
@@ -382,6 +427,34 @@ test(
     }
   },
 );
+
+test("crawl.ts --resume with a larger --max-pages crawls the links found beyond the first run's; the journal goes once nothing is left", async () => {
+  const site = await startDemoSite({ pages: 14, bodyKb: 1 });
+  try {
+    const out = join(TMP, "more-pages.csv");
+    const args = [site.startUrl, "--follow", DOUBAN_RECOMMENDATIONS, "--out", out, "--workers", "0"];
+    const pages = () => site.stats.requests - (site.stats.byPath.get("/robots.txt") ?? 0);
+    assertSummaryOnly(await run("crawl.ts", [...args, "--max-pages", "3"]), 3, 0);
+    assert.equal(pages(), 3);
+    assert.ok(existsSync(`${out}.journal`), "kept: links were found beyond --max-pages");
+
+    const more = await run("crawl.ts", [...args, "--max-pages", "10", "--resume"]);
+    assert.equal(more.code, 0, more.stderr);
+    assert.match(more.stderr, /^crawl\.ts: resuming .*: 3 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
+    assert.equal(pages(), 10, "7 more pages");
+    const rows = (await readCsv(out)).rows;
+    assert.equal(new Set(rows.map((row) => row.url)).size, 10);
+    assert.ok(existsSync(`${out}.journal`), "kept: more links beyond --max-pages 10");
+
+    const rest = await run("crawl.ts", [...args, "--resume"]);
+    assert.equal(rest.code, 0, rest.stderr);
+    assert.equal(pages(), 14, "every page once over the three runs");
+    assert.deepEqual(new Set((await readCsv(out)).rows.map((row) => row.url)), new Set(site.urls()));
+    assert.equal(existsSync(`${out}.journal`), false, "removed: the crawl ended with nothing left to fetch");
+  } finally {
+    await site.close();
+  }
+});
 
 /** Runs a pipeline on a pseudo-terminal (util-linux's `script`), stdout and stderr both on it, and returns the screen's bytes. */
 async function onTerminal(script: string, args: readonly string[]): Promise<string> {
@@ -466,7 +539,7 @@ test("crawl.ts --resume refuses a different crawl in one line naming the flag, e
     // The same crawl resumes (with nothing left to do: its five pages are done).
     const same = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5", "--resume"]);
     assert.equal(same.code, 0, same.stderr);
-    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again\n/);
+    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
     assert.equal((await readCsv(out)).rows.length, 5);
   } finally {
     await Promise.all([site.close(), other.close()]);
@@ -699,6 +772,7 @@ async function stopMidCrawl(signal: "SIGINT" | "SIGTERM", code: number): Promise
     }
     const summary = SUMMARY.exec(result.stderr);
     assert.equal(Number(summary?.[1]), rows.length, "the summary counts the rows written");
+    assert.ok(existsSync(`${out}.journal`), "the journal stays, for --resume");
   } finally {
     // A failed assertion must not leave the crawl running.
     if (crawl !== undefined && crawl.child.exitCode === null && crawl.child.signalCode === null) crawl.child.kill("SIGKILL");

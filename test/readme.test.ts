@@ -94,12 +94,16 @@ test("the harness runs a setup before its block, and fails a block it cannot run
     "```sh",
     "exit 3",
     "```",
+    "<!-- doctest: file=kind.cjs -->",
+    "```js",
+    'require("node:fs").writeFileSync("data/out/kind.txt", typeof module);',
+    "```",
     "```sql",
     "-- a query that finds nothing is a wrong example, as `WHERE error = ''` was",
     "SELECT 1 AS one WHERE false;",
     "```",
   ].join("\n");
-  const [greeting, text, unknown, exit, empty] = readBlocks(markdown, "doc.md");
+  const [greeting, text, unknown, exit, commonJs, empty] = readBlocks(markdown, "doc.md");
   const sandbox = await Sandbox.create();
   const setups: Record<string, Setup> = {
     greeting: async (box) => {
@@ -112,12 +116,14 @@ test("the harness runs a setup before its block, and fails a block it cannot run
     await assert.rejects(sandbox.run(text!, setups), { message: /^doc\.md:5: a ```text block cannot be run; mark it/ });
     await assert.rejects(sandbox.run(unknown!, setups), { message: 'doc.md:9: unknown setup "nothing-known"; known: greeting' });
     assertOutcome(exit!, await sandbox.run(exit!, setups));
-    await assert.rejects(sandbox.run(empty!, setups), { message: "doc.md:16: the query returned no row: SELECT 1 AS one WHERE false" });
+    assertOutcome(commonJs!, await sandbox.run(commonJs!, setups));
+    assert.equal(await readFile(join(sandbox.dir, "data", "out", "kind.txt"), "utf8"), "object", "a CommonJS module");
+    await assert.rejects(sandbox.run(empty!, setups), { message: "doc.md:20: the query returned no row: SELECT 1 AS one WHERE false" });
   } finally {
     await sandbox.close();
   }
   assert.throws(() => readBlocks('<!-- doctest: skipp="x" -->\n```sh\ntrue\n```\n', "doc.md"), {
-    message: 'doc.md:2: unknown doctest key "skipp" (known: setup, exit, timeout, omit, why, skip)',
+    message: 'doc.md:2: unknown doctest key "skipp" (known: setup, exit, timeout, omit, why, skip, file)',
   });
   assert.throws(() => readBlocks("```sh\ntrue\n``` and some text\n```sh\ntrue\n```\n", "doc.md"), {
     message: "doc.md:1: the block is not closed before line 3",

@@ -43,7 +43,8 @@ test("crawl.ts records every fault of a hostile site as one row, retries only wh
     const out = join(TMP, "faults.csv");
     const result = await run("crawl.ts", [
       site.url("/"),
-      ...["--out", out, "--timeout", "1000", "--retries", "2", "--max-bytes", "1048576", "--workers", "1"],
+      // --keep-files: the site's links to files (.pdf, .png, .txt) are faults to meet too.
+      ...["--out", out, "--timeout", "1000", "--retries", "2", "--max-bytes", "1048576", "--workers", "1", "--keep-files"],
     ]);
     assert.equal(result.code, 0, result.stderr);
     const { rows } = await readCsv(out);
@@ -57,12 +58,14 @@ test("crawl.ts records every fault of a hostile site as one row, retries only wh
       else assert.match(row.error ?? "", fault.error, fault.path);
       assert.equal(site.hitsOf(fault.path), fault.requests, `requests for ${fault.path}`);
     }
-    assert.equal(site.hitsOf("/loop-b"), 1, "a redirect loop is followed round once, not twice");
+    assert.equal(site.hitsOf("/loop-b"), 1, "a redirect loop ends at its first repeat but the URL being fetched");
     assert.equal(site.hitsOf("/robots.txt"), 1);
     // Decoded by the page's meta charset though the header lied; parsed though broken; not parsed when not HTML.
     assert.equal(byPath.get("/mislabeled")?.title, "中文标题");
     assert.equal(byPath.get("/broken-html")?.title, "broken");
     assert.equal(byPath.get("/report.pdf")?.content_type, "application/pdf");
+    assert.equal(byPath.get("/archive")?.content_type, "application/zip");
+    assert.match(result.stderr, /^ {2}ok: \d+ pages, 4 files \(not HTML or XML, not downloaded\)$/m);
     assert.equal(byPath.has("/nowhere"), false, "links in a text/plain body are not followed");
     assert.equal(rows.length, FAULTS.length);
   } finally {

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { identity, type MonoTypeOperatorFunction, pipe } from "rxjs";
+import { identity, type MonoTypeOperatorFunction, pipe, tap } from "rxjs";
 import { type CrawlOptions, crawlConfig } from "../crawl_options.ts";
 import { UsageError } from "../errors.ts";
 import { writeReport } from "../report/write_report.ts";
@@ -50,7 +50,10 @@ export interface CrawlJob {
   write<T extends object>(): MonoTypeOperatorFunction<T>;
   /** The live progress line and the summary at the end. */
   progress<T>(): MonoTypeOperatorFunction<T>;
-  /** Ends the job: the journal closed, the shared crawl left, the `--stats` and `--report` files written. */
+  /**
+   * Ends the job: the journal closed (and removed when the crawl ended with nothing left to fetch and every row was
+   * written), the shared crawl left, the `--stats` and `--report` files written.
+   */
   close(): Promise<void>;
   /** 130 after SIGINT, 143 after SIGTERM, 0 otherwise. */
   exitCode(): number;
@@ -126,6 +129,7 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
     const outputs = state?.output !== undefined ? [state.output] : given;
     const append = journal?.resumed ?? false;
     const opened = journal;
+    let written = false; // every row reached every output
     return {
       options,
       columns,
@@ -133,7 +137,8 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
       write<T extends object>(): MonoTypeOperatorFunction<T> {
         const sinks = outputs.map((out) => writeRows<T>(out, { columns, types: spec.types ?? {}, append }));
         if (sinks.length === 0) sinks.push(writeRows<T>(process.stdout));
-        return pipe(...(sinks as [MonoTypeOperatorFunction<T>]), state?.acknowledge<T>() ?? identity);
+        const done: MonoTypeOperatorFunction<T> = tap({ complete: () => (written = true) });
+        return pipe(...(sinks as [MonoTypeOperatorFunction<T>]), state?.acknowledge<T>() ?? identity, done);
       },
       progress<T>(): MonoTypeOperatorFunction<T> {
         const note = () => (outputs.length === 0 ? "rows on stdout" : `wrote ${outputs.join(", ")}`) + (state === undefined ? "" : `; ${state.calls} Redis calls`);
@@ -141,7 +146,9 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
         return showProgress(stats, { note, live: outputs.length > 0 || process.stdout.isTTY !== true });
       },
       async close() {
-        opened?.close();
+        // A journal is what a resume needs: it goes only with a crawl that has nothing left to resume.
+        if (opened?.complete === true && written) opened.discard();
+        else opened?.close();
         await state?.disconnect();
         const summary = stats.summary();
         if (statsPath !== undefined) {

@@ -5,7 +5,8 @@ import { UsageError } from "../errors.ts";
 import { BROWSER_USER_AGENT } from "../fetch/fetcher.ts";
 import { checkProxyUrl } from "../fetch/proxy_settings.ts";
 import { parseFieldFlags } from "../parse/extractor.ts";
-import { type CliSpec, headerFlags, integerFlag, numberFlag, type Cli } from "./parse_cli.ts";
+import { skipExtensions } from "../parse/file_links.ts";
+import { type CliSpec, headerFlags, integerFlag, listFlag, numberFlag, type Cli } from "./parse_cli.ts";
 import { programName } from "./program.ts";
 
 /** One flag of the pipelines: how `util.parseArgs` reads it and how `--help` describes it. */
@@ -46,8 +47,8 @@ export const FLAGS = {
     help: "start from the sitemaps too: those robots.txt names and /sitemap.xml (their URLs at depth 0, with lastmod)",
   },
   concurrency: { type: "string", arg: "N", help: "requests in flight at once", default: String(DEFAULTS.concurrency) },
-  "per-host": { type: "string", arg: "N", help: "requests in flight per host", default: "no limit beyond --concurrency" },
-  rate: { type: "string", arg: "N", help: "requests started per second per host", default: "no limit" },
+  "per-host": { type: "string", arg: "N", help: "requests in flight per host, retries and robots.txt included", default: "no limit beyond --concurrency" },
+  rate: { type: "string", arg: "N", help: "requests started per second per host: any two at least 1/N s apart", default: "no limit" },
   "max-pages": { type: "string", arg: "N", help: "URLs to crawl at most", default: "no limit" },
   "max-depth": {
     type: "string",
@@ -109,6 +110,14 @@ export const FLAGS = {
   allow: { type: "string", multiple: true, arg: "<regex>", help: "follow only links matching one of these (repeatable)" },
   deny: { type: "string", multiple: true, arg: "<regex>", help: "never follow links matching one of these (repeatable)" },
   "any-host": { type: "boolean", help: "follow links to any host, not only the start URLs' hosts" },
+  "skip-ext": {
+    type: "string",
+    multiple: true,
+    arg: "<list>",
+    help: 'extensions of links to files not to follow, comma-separated: "pdf,zip" replaces the list, "+md,-svg" changes it',
+    default: "images, audio, video, archives, documents, fonts, executables, source and data files",
+  },
+  "keep-files": { type: "boolean", help: "follow links to files too (their bodies are still not downloaded)" },
   workers: { type: "string", arg: "N", help: "parser threads; 0 parses on the fetching thread", default: "cores - 1, at least 1" },
   redis: {
     type: "string",
@@ -212,8 +221,14 @@ export function crawlFlags(values: Cli["values"]): Partial<CrawlOptions> {
     allow: values.allow as string[] | undefined,
     deny: values.deny as string[] | undefined,
     hosts: values["any-host"] === true ? "any" : undefined,
+    keepFiles: values["keep-files"] === true ? true : undefined,
+    skipExtensions: listFlag(values, "skip-ext"),
     workers: integerFlag(values, "workers", 0),
   } as Partial<CrawlOptions>;
+  if (options.skipExtensions !== undefined) skipExtensions(options.skipExtensions, "--skip-ext"); // checked in its terms
+  if (options.keepFiles === true && options.skipExtensions !== undefined) {
+    throw new UsageError("Expected --keep-files or --skip-ext, not both: --keep-files follows the links to every file");
+  }
   for (const key of Object.keys(options) as (keyof CrawlOptions)[]) if (options[key] === undefined) delete options[key];
   return options;
 }

@@ -100,6 +100,28 @@ export function numberFlag(values: Cli["values"], name: string): number | undefi
 }
 
 /**
+ * Reads a repeatable flag of comma-separated items (`--skip-ext pdf,zip --skip-ext +md`): `undefined` when absent, else
+ * every item, trimmed; an empty item is a usage error naming the flag.
+ *
+ * @example
+ * ```ts
+ * import { listFlag } from "./parse_cli.ts";
+ * listFlag({ "skip-ext": ["pdf, zip", "+md"] }, "skip-ext"); // ["pdf", "zip", "+md"]
+ * ```
+ */
+export function listFlag(values: Cli["values"], name: string): string[] | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  return (Array.isArray(raw) ? raw : [raw]).map(String).flatMap((value) => {
+    const items = value.split(",").map((item) => item.trim());
+    if (items.includes("")) {
+      throw new UsageError(`Expected --${name} to be a comma-separated list without empty items, got ${JSON.stringify(value)}`);
+    }
+    return items;
+  });
+}
+
+/**
  * Parses `--header "name: value"` flags into a headers object.
  *
  * @example

@@ -48,16 +48,12 @@ export class BlockDetector {
   }
 }
 
-/** A host's own least interval between request starts, from now on: what a block changed. */
-export interface PaceNote {
-  host: string;
-  /** Milliseconds between two starts to `host` at least; 0 when blocks ask for none. */
-  intervalMs: number;
-}
-
 /** A response that looked like a block, and the interval its host now keeps: for a crawl's statistics. */
-export interface BlockEvent extends PaceNote {
+export interface BlockEvent {
   type: "block";
+  host: string;
+  /** Milliseconds between two starts to `host` at least, from now on. */
+  intervalMs: number;
 }
 
 /** Options of {@linkcode HostSlowdown}. */
@@ -77,15 +73,16 @@ const RECOVERY = 0.9;
  * Slows down a host that blocks, instead of hammering it: each block doubles the host's least interval between
  * request starts (halving its rate: from `startMs` at least, or twice the crawl's own interval), up to `maxMs`; each
  * page it then serves without a block takes 10 % off, until it is back to the crawl's own pace. Only slowed hosts are
- * remembered. Whoever schedules requests applies the {@linkcode PaceNote}s it returns.
+ * remembered. It only keeps the count: the intervals it returns are applied where requests wait for their host's
+ * turn (the fetcher hands them to the frontier as its steps' pace).
  *
  * @example
  * ```ts
  * import { HostSlowdown } from "./blocks.ts";
  * const slowdown = new HostSlowdown({ startMs: 1000, maxMs: 60_000 });
- * slowdown.blocked("example.com"); // { host: "example.com", intervalMs: 1000 }
- * slowdown.blocked("example.com"); // { host: "example.com", intervalMs: 2000 }
- * slowdown.passed("example.com"); // { host: "example.com", intervalMs: 1800 }
+ * slowdown.blocked("example.com"); // 1000
+ * slowdown.blocked("example.com"); // 2000
+ * slowdown.passed("example.com"); // 1800
  * ```
  */
 export class HostSlowdown {
@@ -105,24 +102,24 @@ export class HostSlowdown {
     return this.#intervals.get(host) ?? this.#baseMs;
   }
 
-  /** Notes a block from `host`: its interval doubles. */
-  blocked(host: string): PaceNote {
+  /** Notes a block from `host`: its interval doubles. Returns the new interval, in milliseconds. */
+  blocked(host: string): number {
     const doubled = Math.max(this.#startMs, 2 * this.intervalMs(host));
     const intervalMs = Math.max(this.#baseMs, Math.min(this.#maxMs, doubled));
     this.#intervals.set(host, intervalMs);
-    return { host, intervalMs };
+    return intervalMs;
   }
 
-  /** Notes a page `host` served without a block: the new interval when the host was slowed, else `undefined`. */
-  passed(host: string): PaceNote | undefined {
+  /** Notes a response `host` sent without a block: the new interval when the host was slowed, else `undefined`. */
+  passed(host: string): number | undefined {
     const current = this.#intervals.get(host);
     if (current === undefined) return undefined;
-    const eased = current * RECOVERY;
+    const eased = Math.round(current * RECOVERY);
     if (eased > Math.max(this.#startMs, this.#baseMs)) {
-      this.#intervals.set(host, Math.round(eased));
-      return { host, intervalMs: Math.round(eased) };
+      this.#intervals.set(host, eased);
+      return eased;
     }
     this.#intervals.delete(host);
-    return { host, intervalMs: this.#baseMs };
+    return this.#baseMs;
   }
 }

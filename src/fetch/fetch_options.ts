@@ -24,14 +24,21 @@ export interface FetchOptions {
   /** Redirects followed before failing with `EREDIRECT`. @default 10 */
   maxRedirects?: number;
   /**
-   * Obey each origin's robots.txt (fetched once, through the same limits and retries; see `RobotsCache`): a URL it
-   * disallows becomes an `EROBOTS` record without a request, and its `Crawl-delay` paces the host.
+   * Obey each origin's robots.txt (fetched once, as a request of its own under the same politeness and retries; see
+   * `RobotsCache`): a URL it disallows becomes an `EROBOTS` record without a request, and its `Crawl-delay` paces the
+   * host (never faster than `rate`).
    * @default true
    */
   robots?: boolean;
-  /** Requests in flight to one host at once. @default Infinity (only the global concurrency applies) */
+  /**
+   * Requests in flight to one host at once, retries, redirects and robots.txt included. @default Infinity (only the
+   * global concurrency applies)
+   */
   perHost?: number;
-  /** Requests started per second per host. @default Infinity */
+  /**
+   * Requests started per second per host: two requests to one host (a page, a retry, a redirect's next hop, its
+   * robots.txt) start at least `1 / rate` seconds apart, counted from when each leaves. @default Infinity
+   */
   rate?: number;
   /**
    * Keep cookies as a browser does: one RFC 6265 jar for the whole crawl (domain, path, expiry and `Secure` honoured),

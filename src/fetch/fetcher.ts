@@ -1,20 +1,17 @@
 import http from "node:http";
 import https from "node:https";
 import type { Socket } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import got, { type Got } from "got";
 import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
-import type { CrawlRequest, FetchedPage } from "../records.ts";
-import { hostOf, normalizeUrl, originOf } from "../url.ts";
-import { type BlockEvent, BlockDetector, HostSlowdown, type PaceNote } from "./blocks.ts";
-import { isHtmlType } from "./content_type.ts";
+import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from "../records.ts";
+import { hostOf, normalizeUrl } from "../url.ts";
+import { type BlockEvent, BlockDetector, HostSlowdown } from "./blocks.ts";
+import { isPageType } from "./content_type.ts";
 import { CrawlCookieJar } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
-import { HostLimiter } from "./host_limiter.ts";
-import type { HostPacer } from "./host_pacer.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
-import { RobotsCache, type RobotsFetch, type RobotsRefusal, type RobotsResponse } from "./robots.ts";
+import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
 export const BROWSER_USER_AGENT =
@@ -37,8 +34,6 @@ export interface FetcherHooks {
    * @default follow every redirect
    */
   onRedirect?: (target: string, request: CrawlRequest) => CrawlErrorCode | undefined | Promise<CrawlErrorCode | undefined>;
-  /** Paces requests per host. @default a `HostLimiter` with the options' `perHost` and `rate` */
-  pacer?: HostPacer;
   /**
    * Wraps the fetch of a robots.txt, so that several processes sharing a crawl fetch each origin's file once.
    * @default fetch it in this process
@@ -46,11 +41,6 @@ export interface FetcherHooks {
   shareRobots?: (fetch: RobotsFetch) => RobotsFetch;
   /** Told of each request through a proxy, each proxy benched and each block. @default nobody */
   onEvent?: (event: FetchEvent) => void;
-  /**
-   * Told a host's own least interval between request starts whenever blocks change it, for whoever schedules requests
-   * by host to apply. @default the pacer applies it (with the host's robots.txt `Crawl-delay`)
-   */
-  onPace?: (note: PaceNote) => void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -75,51 +65,85 @@ interface Attempt {
   ms: number;
 }
 
-/** What the requests for one URL added up to, over retries and redirects. */
-interface Tally {
-  requests: number;
-  retries: number;
-  redirects: number;
-  wireBytes: number;
+/** A fetch that has made no request yet. */
+const FRESH: FetchProgress = Object.freeze({ redirects: [], requests: 0, retries: 0, wireBytes: 0, tries: 0 }) as FetchProgress;
+
+/**
+ * A host's own least interval between starts that a step learned: the longer of its robots.txt `Crawl-delay` and the
+ * interval its blocks slowed it to (see {@linkcode HostSlowdown}).
+ */
+export interface StepPace {
+  host: string;
+  intervalMs: number;
 }
 
 /**
- * Fetches pages through one shared got instance with keep-alive agents, so every request of a crawl reuses
- * connections and options. Failures never reject: they come back as a {@linkcode FetchedPage} with `error` set, after
- * retries with exponential backoff. Only an abort (the caller's `signal`) rejects.
+ * What one step of a fetch gave: the page, finished (with a record to make), or the request again, its progress
+ * updated, to wait in the frontier for its next start (a retry after its backoff, a redirect's next hop, the page after
+ * its origin's robots.txt).
+ */
+export type FetchStep =
+  | { page: FetchedPage; pace?: StepPace }
+  | {
+      again: CrawlRequest;
+      /** The least ms before the next request (a retry's backoff, `Retry-After`; 0 for another proxy at once). */
+      delayMs: number;
+      /** The sitemaps a robots.txt fetched in this step names, normalized. */
+      sitemaps?: string[];
+      pace?: StepPace;
+    };
+
+/** Options of {@linkcode Fetcher.step}. */
+export interface StepOptions {
+  /** Aborts the request on the wire; the step rejects with its reason. */
+  signal?: AbortSignal | undefined;
+  /** A graceful stop: once aborted, a step starts no request and rejects with an `ESTOPPED` CrawlError. */
+  stop?: AbortSignal | undefined;
+  /** Called when the step's request has left, to space the host's next start from then. */
+  sent?: () => void;
+}
+
+/**
+ * Fetches pages one HTTP request at a time, through one shared got instance with keep-alive agents (or a pool of
+ * proxies), so every request of a crawl reuses connections and options, and keeps the crawl's cookies. A step never
+ * waits for politeness: the frontier that hands it the request has decided that its host may start now. So retries,
+ * redirects and the origin's robots.txt each go back to the frontier as a step of their own ({@linkcode FetchStep}),
+ * and each waits for its host's turn; what a step learned about its host's pace (a `Crawl-delay`, a host that blocks)
+ * goes with it. Failures never reject: they end as a page with `error` set, once the retries are spent. Only an abort,
+ * or a stop, rejects.
  *
  * @example
  * ```ts
  * import { Fetcher } from "./fetcher.ts";
- * const fetcher = new Fetcher({ timeout: 10_000, perHost: 2 });
- * const page = await fetcher.fetch({ url: "https://example.com/", depth: 0 });
- * page.status; // 200
+ * const fetcher = new Fetcher({ timeout: 10_000 });
+ * const step = await fetcher.step({ url: "https://example.com/", depth: 0 });
+ * if ("page" in step) step.page.status; // 200
+ * else step.again.progress; // the robots.txt came first, or a retry or redirect follows
  * fetcher.close();
  * ```
  */
 export class Fetcher {
   readonly #client: Got;
   readonly #agents: { http: http.Agent; https: https.Agent };
-  readonly #pacer: HostPacer;
   readonly #config: FetchConfig;
   readonly #onRedirect: FetcherHooks["onRedirect"];
   readonly #onEvent: FetcherHooks["onEvent"];
-  readonly #onPace: FetcherHooks["onPace"];
+  readonly #shareRobots: (fetch: RobotsFetch) => RobotsFetch;
   readonly #robots: RobotsCache | undefined;
+  /** Failed tries of each robots.txt URL being fetched, and its requests that failed at their proxy. */
+  readonly #robotsTries = new Map<string, { tries: number; switches: number }>();
   readonly #cookies: CrawlCookieJar | undefined;
   readonly #proxies: ProxyPool | undefined;
   readonly #blocks: BlockDetector;
   readonly #slowdown: HostSlowdown;
-  /** robots.txt `Crawl-delay`s by host, which the pacer's delay must keep when a block changes it. */
-  readonly #crawlDelays = new Map<string, number>();
 
   constructor(options: FetcherOptions | FetchConfig = {}, hooks: FetcherHooks = {}) {
     const config = fetchConfig(options);
     this.#config = config;
     this.#onRedirect = hooks.onRedirect;
     this.#onEvent = hooks.onEvent;
-    this.#onPace = hooks.onPace;
-    this.#pacer = hooks.pacer ?? new HostLimiter(config);
+    this.#shareRobots = hooks.shareRobots ?? ((fetch) => fetch);
+    this.#robots = config.robots ? new RobotsCache(config.userAgent) : undefined;
     this.#cookies = config.cookies ? new CrawlCookieJar(config.initialCookies) : undefined;
     this.#proxies = config.proxies.proxies.length === 0 ? undefined : new ProxyPool(config.proxies, hooks.onEvent);
     this.#blocks = new BlockDetector(config.blocks);
@@ -128,14 +152,6 @@ export class Fetcher {
       maxMs: config.maxRetryAfter,
       baseMs: config.rate === Infinity ? 0 : 1000 / config.rate,
     });
-    const fetchRobots = hooks.shareRobots?.(this.#fetchRobots) ?? this.#fetchRobots;
-    this.#robots = !config.robots
-      ? undefined
-      : new RobotsCache(config.userAgent, fetchRobots, (origin, rules) => {
-          if (rules.crawlDelay <= 0) return;
-          this.#crawlDelays.set(hostOf(origin), rules.crawlDelay);
-          this.#applyDelay(hostOf(origin));
-        });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
       https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -159,172 +175,171 @@ export class Fetcher {
   }
 
   /**
-   * Fetches `request.url`, following redirects and retrying. Rejects only when `signal` aborts (with its reason), or
-   * when `stop` has aborted before a request could start, first, retry or redirect (with an `ESTOPPED` CrawlError):
-   * a graceful stop lets requests on the wire finish but starts none. A request of kind `"sitemap"` is read whatever
-   * its type (XML, gzip); any other is read only when it is HTML.
+   * Makes the next HTTP request of `request` (to `nextUrl(request)`): its origin's robots.txt when that is not known
+   * yet, else the request itself. A request of kind `"sitemap"` is read whatever its type (XML, gzip); any other is
+   * read only when it is a page, HTML or XML (see `isPageType`). A block is retried after its backoff with a fresh
+   * cookie session and, when the pool has another, through another proxy; a request that failed at its proxy goes
+   * again at once through another, without counting against `retries`. Rejects only when `signal` aborts (with its
+   * reason), or with an `ESTOPPED` CrawlError when `stop` has aborted before the request could start.
    */
-  async fetch(request: CrawlRequest, signal?: AbortSignal, stop?: AbortSignal): Promise<FetchedPage> {
-    const mode: Mode = request.kind === "sitemap" ? "any" : "page";
-    const chain = [request.url];
-    let url = request.url;
-    // A redirect back to the URL asked for is followed once, as a browser does when a site sets a cookie on the way
-    // (a consent page that sends the visitor back); a second return, or any other repeat, is a loop.
-    let returned = false;
-    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
-    const refusal = await this.#robotsRefusal(url, signal, stop);
-    if (refusal !== undefined) {
-      const error = new CrawlError(refusal.code, refusal.message, { url });
-      return record(request, url, { status: 0, contentType: "", body: EMPTY, error, wireBytes: 0, ms: 0 }, tally);
-    }
-    for (;;) {
-      const attempt = await this.#request(url, mode, tally, signal, stop);
-      if (attempt.location === undefined) return record(request, url, attempt, tally);
-
-      const target = normalizeUrl(attempt.location, url);
-      const fail = (code: CrawlErrorCode, message: string) =>
-        record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, tally);
-      const { maxRedirects } = this.#config;
-      if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
-      const returning: boolean = target === request.url && !returned;
-      if (chain.includes(target) && !returning) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
-      if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
-      // The URL asked for is in scope, allowed and already claimed: only a new target is checked.
-      if (!returning) {
-        const veto = await this.#onRedirect?.(target, request);
-        if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
-        const targetRefusal = await this.#robotsRefusal(target, signal, stop);
-        if (targetRefusal !== undefined) {
-          return fail(targetRefusal.code, `Redirect to ${target} not followed: ${targetRefusal.message}`);
+  async step(request: CrawlRequest, options: StepOptions = {}): Promise<FetchStep> {
+    const { signal, stop, sent = NOTHING } = options;
+    const url = nextUrl(request);
+    const progress = request.progress ?? FRESH;
+    if (stop?.aborted) throw stopped(url);
+    let crawlDelay = 0;
+    if (this.#robots !== undefined) {
+      let rules = this.#robots.lookup(url);
+      if (rules === undefined) return this.#robotsStep(request, url, signal, sent);
+      if (rules instanceof Promise) {
+        // Another step is fetching this origin's robots.txt: this one makes its own request once it is in.
+        try {
+          rules = await rules;
+        } catch (error) {
+          if (error instanceof RetryLater) return { again: { ...request, progress }, delayMs: error.delayMs };
+          throw error;
         }
+        if (stop?.aborted) throw stopped(url);
       }
-      returned ||= returning;
-      chain.push(target);
-      tally.redirects++;
-      url = target;
+      const refusal = rules.refusal(url);
+      if (refusal !== undefined) return { page: refused(request, progress, refusal) };
+      crawlDelay = rules.crawlDelay;
     }
+    // Taken as the request starts, not as it queued: a proxy benched in the meantime is not taken.
+    const via = this.#proxies?.pick(url);
+    const attempt = await this.#attempt(url, request.kind === "sitemap" ? "any" : "page", signal, sent, via);
+    const spent = { ...progress, requests: progress.requests + 1, wireBytes: progress.wireBytes + attempt.wireBytes };
+    const pace = await this.#learn(url, attempt, via, crawlDelay);
+    const step = await this.#next(request, url, attempt, spent);
+    if (pace !== undefined) step.pace = pace;
+    return step;
   }
 
-  /**
-   * The sitemaps of the origin of `url`: those its robots.txt names (fetched once, as for every request; none when
-   * robots.txt is not obeyed) and `/sitemap.xml`, normalized, without repeats. Rejects only when `signal` aborts.
-   */
-  async sitemapsOf(url: string, signal?: AbortSignal): Promise<string[]> {
-    const named = this.#robots === undefined ? [] : (await this.#robots.rulesFor(url, signal)).sitemaps;
-    const sitemaps = new Set<string>();
-    for (const href of [...named, `${originOf(url)}/sitemap.xml`]) {
-      const sitemap = normalizeUrl(href, url);
-      if (sitemap !== undefined) sitemaps.add(sitemap);
-    }
-    return [...sitemaps];
-  }
-
-  /** Closes every kept-alive connection; fetches still running fail. */
+  /** Closes every kept-alive connection, to the sites and to the proxies; requests still running fail. */
   close(): void {
-    this.#pacer.clear();
     this.#agents.http.destroy();
     this.#agents.https.destroy();
     this.#proxies?.close();
   }
 
-  /**
-   * One URL through the host's limits, retried while the failure is retryable: after a block, through another proxy
-   * and with a fresh cookie session, no sooner than the host's slowed pace; after a proxy's own failure, at once
-   * through another proxy, without counting against `retries`, while the pool has one left to try.
-   */
-  async #request(
-    url: string,
-    mode: Mode,
-    tally: Tally,
-    signal: AbortSignal | undefined,
-    stop: AbortSignal | undefined,
-  ): Promise<Attempt> {
-    const host = hostOf(url);
-    let avoid: Proxy | undefined;
-    for (let retry = 0, switches = 0; ; ) {
-      let via: Proxy | undefined;
-      // Checked when the host's turn comes, not when the request queues: a stop must catch requests waiting there. The
-      // proxy is chosen then too, so that one benched in the meantime is not taken.
-      const start = (sent: () => void) => {
-        if (stop?.aborted) return Promise.reject(stopped(url));
-        via = this.#proxies?.pick(url, avoid);
-        return this.#attempt(url, mode, signal, sent, via);
-      };
-      const attempt = await this.#pacer.run(host, start, signal);
-      tally.requests++;
-      tally.wireBytes += attempt.wireBytes;
-      const leastWait = await this.#learn(url, host, attempt, via);
-      if (attempt.proxyFault === true && switches < this.#proxies!.sizeFor(url) - 1) {
-        if (stop?.aborted) throw stopped(url);
-        switches++;
-        tally.retries++;
-        continue;
-      }
-      if (attempt.error?.retryable !== true || retry >= this.#config.retries) return attempt;
-      if (stop?.aborted) throw stopped(url);
-      await sleep(Math.max(leastWait, this.#backoff(retry, attempt.retryAfter)), undefined, { signal });
-      tally.retries++;
-      retry++;
-      avoid = attempt.error.code === "EBLOCKED" ? via : undefined;
+  /** What follows a response: another proxy at once, the redirect's next hop, a retry after its backoff, or the page. */
+  #next(request: CrawlRequest, url: string, attempt: Attempt, spent: FetchProgress): FetchStep | Promise<FetchStep> {
+    const switches = spent.proxySwitches ?? 0;
+    if (attempt.proxyFault === true && switches < this.#proxies!.sizeFor(url) - 1) {
+      return { again: { ...request, progress: { ...spent, proxySwitches: switches + 1 } }, delayMs: 0 };
     }
+    if (attempt.location !== undefined) return this.#redirect(request, url, attempt, spent);
+    if (attempt.error?.retryable === true && spent.tries < this.#config.retries) {
+      const again = { ...request, progress: { ...spent, retries: spent.retries + 1, tries: spent.tries + 1 } };
+      return { again, delayMs: this.#backoff(spent.tries, attempt.retryAfter) };
+    }
+    return { page: record(request, url, attempt, spent) };
   }
 
   /**
-   * What one response teaches the crawl: a proxy that failed is benched; a block slows its host down and ends the
-   * session the site had (the cookies it set); a page served without one lets a slowed host speed up again. Resolves
-   * with the least wait before the URL is tried again: the host's slowed interval after a block.
+   * What one response teaches the crawl: a proxy that failed is benched; a block slows its host down, moves it off the
+   * proxy it came through and ends the session the site had (the cookies it set); a response without one lets a
+   * slowed host speed up again. Resolves with the host's pace when it changed: the longer of its slowed interval and
+   * its `Crawl-delay`, so that the frontier holds one pace a host.
    */
-  async #learn(url: string, host: string, attempt: Attempt, via: Proxy | undefined): Promise<number> {
+  async #learn(url: string, attempt: Attempt, via: Proxy | undefined, crawlDelay: number): Promise<StepPace | undefined> {
     if (via !== undefined && attempt.proxyFault === true) this.#proxies!.failed(via);
     else if (via !== undefined && attempt.status > 0) this.#proxies!.succeeded(via);
+    const host = hostOf(url);
     if (attempt.error?.code === "EBLOCKED") {
-      const note = this.#slowdown.blocked(host);
-      this.#onEvent?.({ type: "block", ...note });
-      this.#pace(note);
+      const intervalMs = this.#slowdown.blocked(host);
+      this.#onEvent?.({ type: "block", host, intervalMs });
+      if (via !== undefined) this.#proxies!.blocked(url, via);
       await this.#cookies?.freshSession(url);
-      return note.intervalMs;
+      return { host, intervalMs: Math.max(crawlDelay, intervalMs) };
     }
-    const note = attempt.status > 0 ? this.#slowdown.passed(host) : undefined;
-    if (note !== undefined) this.#pace(note);
-    return 0;
+    const eased = attempt.status > 0 ? this.#slowdown.passed(host) : undefined;
+    return eased === undefined ? undefined : { host, intervalMs: Math.max(crawlDelay, eased) };
   }
 
-  #pace(note: PaceNote): void {
-    if (this.#onPace !== undefined) this.#onPace(note);
-    else this.#applyDelay(note.host);
+  /** A redirect's target: followed in the next step, unless it must not be (a loop, too many, out of scope, seen). */
+  async #redirect(request: CrawlRequest, url: string, attempt: Attempt, spent: FetchProgress): Promise<FetchStep> {
+    const target = normalizeUrl(attempt.location!, url);
+    const fail = (code: CrawlErrorCode, message: string) =>
+      ({ page: record(request, url, { ...attempt, error: new CrawlError(code, message, { url, status: attempt.status }) }, spent) });
+    const chain = [request.url, ...spent.redirects];
+    const { maxRedirects } = this.#config;
+    if (target === undefined) return fail("EREDIRECT", `Redirect to an unusable location ${JSON.stringify(attempt.location)}`);
+    // Back to the URL being fetched is followed once, as a browser would: a consent or session page that sets a
+    // cookie and sends the visitor back. Any other repeat is a loop.
+    const back = target === request.url && !spent.redirects.includes(target);
+    if (!back && chain.includes(target)) return fail("EREDIRECT", `Redirect loop: ${[...chain, target].join(" -> ")}`);
+    if (chain.length > maxRedirects) return fail("EREDIRECT", `More than ${maxRedirects} redirects`);
+    const veto = back ? undefined : await this.#onRedirect?.(target, request);
+    if (veto !== undefined) return fail(veto, `Redirect to ${target} not followed: ${REDIRECT_VETO[veto] ?? veto}`);
+    // A target whose robots.txt is known is checked now; otherwise the next step fetches that robots.txt first.
+    const rules = this.#robots?.lookup(target);
+    const refusal = rules === undefined || rules instanceof Promise ? undefined : rules.refusal(target);
+    if (refusal !== undefined) return fail(refusal.code, `Redirect to ${target} not followed: ${refusal.message}`);
+    const last = { status: attempt.status, contentType: attempt.contentType, ms: Math.round(attempt.ms) };
+    // The next hop is a new URL: its tries, and its requests that failed at their proxy, start from none.
+    const { proxySwitches: _, ...rest } = spent;
+    return { again: { ...request, progress: { ...rest, redirects: [...spent.redirects, target], tries: 0, last } }, delayMs: 0 };
+  }
+
+  /** This step's request is the origin's robots.txt; the request comes back to be fetched after it. */
+  async #robotsStep(request: CrawlRequest, url: string, signal: AbortSignal | undefined, sent: () => void): Promise<FetchStep> {
+    const again = { ...request, progress: request.progress ?? FRESH };
+    try {
+      const rules = await this.#robots!.load(url, this.#shareRobots(this.#fetchRobots(sent)), signal);
+      const sitemaps = new Set<string>();
+      for (const href of rules.sitemaps) {
+        const sitemap = normalizeUrl(href, url);
+        if (sitemap !== undefined) sitemaps.add(sitemap);
+      }
+      const step: FetchStep = { again, delayMs: 0, sitemaps: [...sitemaps] };
+      // A host its blocks slowed down keeps the longer of the two intervals.
+      const host = hostOf(url);
+      if (rules.crawlDelay > 0) step.pace = { host, intervalMs: Math.max(rules.crawlDelay, this.#slowdown.intervalMs(host)) };
+      return step;
+    } catch (error) {
+      if (error instanceof RetryLater) return { again, delayMs: error.delayMs };
+      throw error;
+    }
   }
 
   /**
-   * The pacer's delay of `host`: its robots.txt `Crawl-delay` or its slowed interval, whichever is longer. (Where the
-   * frontier schedules by host, it takes the two itself.)
+   * Fetches a robots.txt with one request (and the redirects to it, rare, in the same step). A retryable failure
+   * rejects with {@linkcode RetryLater} while retries are left, so that the retry waits for the host's turn too; one at
+   * its proxy, at once, through another proxy, as a page's would.
    */
-  #applyDelay(host: string): void {
-    this.#pacer.setDelay(host, Math.max(this.#crawlDelays.get(host) ?? 0, this.#slowdown.intervalMs(host)));
-  }
-
-  async #robotsRefusal(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRefusal | undefined> {
-    if (this.#robots === undefined) return undefined;
-    return (await this.#robots.rulesFor(url, signal, stop)).refusal(url);
-  }
-
-  readonly #fetchRobots: RobotsFetch = async (robotsUrl, signal, stop) => {
-    let url = robotsUrl;
-    const tally: Tally = { requests: 0, retries: 0, redirects: 0, wireBytes: 0 };
-    for (let redirects = 0; ; redirects++) {
-      const attempt = await this.#request(url, "robots", tally, signal, stop);
-      const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
-      if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
-        const ok = attempt.error === undefined && attempt.status < 300;
-        return {
-          status: attempt.status,
-          text: ok ? new TextDecoder().decode(attempt.body) : "",
-          error: attempt.status === 0 ? (attempt.error?.message ?? "") : "",
-          errorCode: attempt.status === 0 ? (attempt.error?.code ?? "") : "",
-        };
+  #fetchRobots(sent: () => void): RobotsFetch {
+    return async (robotsUrl, signal) => {
+      let url = robotsUrl;
+      for (let redirects = 0; ; redirects++) {
+        const via = this.#proxies?.pick(url);
+        const attempt = await this.#attempt(url, "robots", signal, redirects === 0 ? sent : NOTHING, via);
+        if (via !== undefined && attempt.proxyFault === true) this.#proxies!.failed(via);
+        else if (via !== undefined && attempt.status > 0) this.#proxies!.succeeded(via);
+        const count = this.#robotsTries.get(robotsUrl) ?? { tries: 0, switches: 0 };
+        if (attempt.proxyFault === true && count.switches < this.#proxies!.sizeFor(url) - 1) {
+          this.#robotsTries.set(robotsUrl, { ...count, switches: count.switches + 1 });
+          throw new RetryLater(0);
+        }
+        if (attempt.error?.retryable === true && count.tries < this.#config.retries) {
+          this.#robotsTries.set(robotsUrl, { ...count, tries: count.tries + 1 });
+          throw new RetryLater(this.#backoff(count.tries, attempt.retryAfter));
+        }
+        const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
+        if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
+          this.#robotsTries.delete(robotsUrl);
+          const ok = attempt.error === undefined && attempt.status < 300;
+          return {
+            status: attempt.status,
+            text: ok ? new TextDecoder().decode(attempt.body) : "",
+            error: attempt.status === 0 ? (attempt.error?.message ?? "") : "",
+            errorCode: attempt.status === 0 ? (attempt.error?.code ?? "") : "",
+          };
+        }
+        url = target;
       }
-      url = target;
-    }
-  };
+    };
+  }
 
   #backoff(retry: number, retryAfter: number | undefined): number {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.#config.maxRetryAfter);
@@ -333,8 +348,9 @@ export class Fetcher {
 
   /**
    * One request: resolves with what arrived, or with the error; rejects only on abort. A page is read only when it is
-   * HTML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
-   * `"any"` reads every type up to the size limit.
+   * HTML or XML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
+   * `"any"` reads every type up to the size limit. A robots.txt keeps the meaning RFC 9309 gives its statuses: it is
+   * never taken for a block.
    */
   #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void, via: Proxy | undefined): Promise<Attempt> {
     const robots = mode === "robots";
@@ -387,29 +403,29 @@ export class Fetcher {
         retryAfter = parseRetryAfter(response.headers["retry-after"]);
         if (REDIRECTS.has(status) && response.headers.location !== undefined) location = response.headers.location;
         const declared = Number(response.headers["content-length"]);
-        if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
-          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
-        } else if (mode === "page" && location === undefined && status < 400 && !isHtmlType(contentType)) {
-          // Not a page: its status and type make the record, and its body is not worth downloading.
-          settle({ status, contentType, body: EMPTY });
+        // A file is told apart before its size: whatever it weighs, its status and type make the record, and
+        // destroying the stream closes the connection, so that the server stops sending a body nobody reads.
+        if (mode === "page" && location === undefined && !isPageType(contentType)) {
+          settle(answer(EMPTY));
           stream.destroy();
+        } else if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
+          fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
         }
       });
-      const end = () => {
-        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        // robots.txt keeps the meaning RFC 9309 gives its statuses.
+      // What a response whose body was read (or left unread, a file's) comes to: a block, an error status, or an answer.
+      const answer = (body: Uint8Array): Omit<Attempt, "wireBytes" | "ms"> => {
         const blocked = robots ? undefined : this.#blocks.reason(status, body);
+        const later = retryAfter === undefined ? {} : { retryAfter };
         if (blocked !== undefined) {
-          const error = new CrawlError("EBLOCKED", `Blocked: ${blocked}`, { url, status, retryable: true });
-          return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
+          return { status, contentType, body, error: new CrawlError("EBLOCKED", `Blocked: ${blocked}`, { url, status, retryable: true }), ...later };
         }
         if (status >= 400) {
           const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
-          const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
-          return settle({ status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) });
+          return { status, contentType, body, error: new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) }), ...later };
         }
-        settle({ status, contentType, body, ...(location === undefined ? {} : { location }) });
+        return { status, contentType, body, ...(location === undefined ? {} : { location }) };
       };
+      const end = () => settle(answer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
       stream.on("data", (chunk: Buffer) => {
         if (size + chunk.length > maxBytes) {
           if (!robots) return fail("ETOOBIG", `Body is over the limit of ${maxBytes} bytes`, false);
@@ -449,6 +465,19 @@ function stopped(url: string): CrawlError {
   return new CrawlError("ESTOPPED", "Not started: the crawl was stopping", { url });
 }
 
+/** A robots.txt fetch that failed in a way worth retrying, after `delayMs`, when the host's turn comes again. */
+class RetryLater extends Error {
+  readonly delayMs: number;
+
+  constructor(delayMs: number) {
+    super(`Retry in ${Math.round(delayMs)} ms`);
+    this.delayMs = delayMs;
+  }
+}
+
+/** Called when a request leaves, where nobody needs to know. */
+function NOTHING(): void {}
+
 const REDIRECT_VETO: Partial<Record<CrawlErrorCode, string>> = {
   ESCOPE: "out of the crawl's scope",
   EDUPLICATE: "already crawled",
@@ -463,7 +492,7 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, tally: Tally): FetchedPage {
+function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, progress: FetchProgress): FetchedPage {
   const page: FetchedPage = {
     url: request.url,
     finalUrl,
@@ -473,16 +502,33 @@ function record(request: CrawlRequest, finalUrl: string, attempt: Attempt, tally
     body: attempt.error === undefined ? attempt.body : EMPTY,
     error: attempt.error?.message ?? "",
     errorCode: attempt.error?.code ?? "",
-    attempts: tally.requests,
-    retries: tally.retries,
-    redirects: tally.redirects,
-    wireBytes: tally.wireBytes,
+    attempts: progress.requests,
+    retries: progress.retries,
+    redirects: progress.redirects.length,
+    wireBytes: progress.wireBytes,
     responseMs: Math.round(attempt.ms),
     fetchedAt: new Date().toISOString(),
   };
   if (request.kind !== undefined) page.kind = request.kind;
   if (request.lastmod !== undefined) page.lastmod = request.lastmod;
   return page;
+}
+
+/**
+ * The page of a URL that robots.txt keeps closed, without a request: the URL itself, or the redirect target that led
+ * there, as if that redirect had not been followed (the last response's status, the URL before it).
+ */
+function refused(request: CrawlRequest, progress: FetchProgress, refusal: RobotsRefusal): FetchedPage {
+  const target = progress.redirects.at(-1);
+  if (target === undefined) {
+    const error = new CrawlError(refusal.code, refusal.message, { url: request.url });
+    return record(request, request.url, { status: 0, contentType: "", body: EMPTY, error, wireBytes: 0, ms: 0 }, progress);
+  }
+  const redirects = progress.redirects.slice(0, -1);
+  const url = redirects.at(-1) ?? request.url;
+  const { status = 0, contentType = "", ms = 0 } = progress.last ?? {};
+  const error = new CrawlError(refusal.code, `Redirect to ${target} not followed: ${refusal.message}`, { url, status });
+  return record(request, url, { status, contentType, body: EMPTY, error, wireBytes: 0, ms }, { ...progress, redirects });
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {

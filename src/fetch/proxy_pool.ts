@@ -42,6 +42,8 @@ export class ProxyPool {
   #turn = 0;
   /** How far along the pool each host that was moved (for a block) now starts: only those hosts are remembered. */
   readonly #moved = new Map<string, number>();
+  /** With `"request"` rotation, the proxy a host was last blocked through, which its next request skips. */
+  readonly #avoid = new Map<string, Entry>();
   readonly #noProxy: { name: string; port: string | undefined }[];
 
   constructor(settings: ProxySettings, onEvent?: (event: ProxyEvent) => void) {
@@ -63,24 +65,21 @@ export class ProxyPool {
   }
 
   /**
-   * The proxy for a request to `url`, or `undefined` when it goes direct. `avoid` is a proxy the request should not
-   * take again (it was blocked there): another is taken if there is one, and with `"host"` rotation the host keeps the
-   * new one.
+   * The proxy for a request to `url`, or `undefined` when it goes direct: the next in turn, or the one its host keeps;
+   * one that is benched, or that the host was just blocked through, only when no other is left.
    */
-  pick(url: string, avoid?: Proxy): Proxy | undefined {
+  pick(url: string): Proxy | undefined {
     const parsed = new URL(url);
     const candidates = this.#candidates(parsed);
     if (candidates.length === 0) return undefined;
     let start: number;
+    let avoid: Entry | undefined;
     if (this.#settings.rotate === "request") {
       start = this.#turn++ % candidates.length;
+      avoid = this.#avoid.get(parsed.host);
+      this.#avoid.delete(parsed.host);
     } else {
-      const host = parsed.host;
-      start = hash(host) + (this.#moved.get(host) ?? 0);
-      if (avoid !== undefined && candidates[start % candidates.length] === avoid && candidates.length > 1) {
-        this.#moved.set(host, (this.#moved.get(host) ?? 0) + 1);
-        start++;
-      }
+      start = this.#hostStart(parsed.host);
     }
     const now = Date.now();
     const order = candidates.map((_, i) => candidates[(start + i) % candidates.length]!);
@@ -91,6 +90,23 @@ export class ProxyPool {
       [...order].sort((a, b) => Number(a === avoid) - Number(b === avoid) || a.benchedUntil - b.benchedUntil)[0]!;
     this.#onEvent?.({ type: "request", proxy: chosen.name });
     return chosen;
+  }
+
+  /**
+   * Notes that the site of `url` answered a request through `proxy` with a block: the host's next request goes through
+   * another proxy when the pool has one. With `"host"` rotation the host moves to the next proxy and keeps it (once,
+   * however many of its requests were blocked through `proxy` at the same time).
+   */
+  blocked(url: string, proxy: Proxy): void {
+    const parsed = new URL(url);
+    const candidates = this.#candidates(parsed);
+    if (candidates.length < 2) return;
+    const host = parsed.host;
+    if (this.#settings.rotate === "request") {
+      this.#avoid.set(host, proxy as Entry);
+    } else if (candidates[this.#hostStart(host) % candidates.length] === proxy) {
+      this.#moved.set(host, (this.#moved.get(host) ?? 0) + 1);
+    }
   }
 
   /**
@@ -118,6 +134,11 @@ export class ProxyPool {
       entry.agents.http.destroy();
       if (entry.agents.https !== entry.agents.http) entry.agents.https.destroy();
     }
+  }
+
+  /** Where a host's search of the pool starts with `"host"` rotation: its own place, past the proxies it was moved off. */
+  #hostStart(host: string): number {
+    return hash(host) + (this.#moved.get(host) ?? 0);
   }
 
   #candidates(url: URL): Entry[] {

@@ -42,13 +42,21 @@ const MAX_CRAWL_DELAY_MS = 60_000;
 /** How long an unreachable robots.txt keeps its origin closed before it is fetched again. */
 const UNREACHABLE_TTL_MS = 60_000;
 
+/** An origin's rules, while they are fetched and once known, and until when they hold. */
+interface Entry {
+  rules: Promise<RobotsRules & { unreachable?: boolean }>;
+  known?: RobotsRules;
+  expires: number;
+}
+
 const NO_RULES: RobotsRules = { refusal: () => undefined, crawlDelay: 0, sitemaps: [] };
 
 /**
  * robots.txt rules per origin, fetched once and cached, as RFC 9309 asks: a 2xx file is obeyed (the group of our
  * product token, else `*`); a 4xx (or too many redirects) means no rules; a 5xx or no answer at all (after the
  * fetcher's retries) closes the whole origin, since the site may be down or refusing, for a minute, after which the
- * file is fetched again. Concurrent lookups for one origin share one fetch.
+ * file is fetched again. Concurrent lookups for one origin share one fetch. The fetch itself is the caller's: a crawl
+ * fetches a robots.txt as a step of its own (see `Fetcher.step`), when the origin's host may start.
  *
  * @example
  * ```ts
@@ -63,18 +71,16 @@ const NO_RULES: RobotsRules = { refusal: () => undefined, crawlDelay: 0, sitemap
  */
 export class RobotsCache {
   readonly #agent: string;
-  readonly #fetch: RobotsFetch;
-  readonly #onLoad: ((origin: string, rules: RobotsRules) => void) | undefined;
-  readonly #rules = new Map<string, { rules: Promise<RobotsRules>; expires: number }>();
+  readonly #fetch: RobotsFetch | undefined;
+  readonly #rules = new Map<string, Entry>();
 
   /**
-   * `userAgent` is matched by its product token, the part before the first `/` or space. `onLoad` sees each origin's
-   * rules when they arrive (to apply their `Crawl-delay`).
+   * `userAgent` is matched by its product token, the part before the first `/` or space. `fetchRobots` is what
+   * {@linkcode rulesFor} fetches with.
    */
-  constructor(userAgent: string, fetchRobots: RobotsFetch, onLoad?: (origin: string, rules: RobotsRules) => void) {
+  constructor(userAgent: string, fetchRobots?: RobotsFetch) {
     this.#agent = userAgent.trim().split(/[\s/]/, 1)[0] || "*";
     this.#fetch = fetchRobots;
-    this.#onLoad = onLoad;
   }
 
   /**
@@ -82,27 +88,43 @@ export class RobotsCache {
    * rejects as {@linkcode RobotsFetch} does.
    */
   rulesFor(url: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRules> {
+    const found = this.lookup(url);
+    if (found !== undefined) return Promise.resolve(found);
+    if (this.#fetch === undefined) throw new Error("RobotsCache was made without a fetch");
+    const fetch = this.#fetch;
+    return this.load(url, (robotsUrl, fetchSignal) => fetch(robotsUrl, fetchSignal, stop), signal);
+  }
+
+  /**
+   * What is known of the origin of `url`: its rules, the promise of them while its robots.txt is being fetched, or
+   * `undefined` when it must be fetched (never asked, or closed for a while that is over).
+   */
+  lookup(url: string): RobotsRules | Promise<RobotsRules> | undefined {
+    const cached = this.#rules.get(originOf(url));
+    if (cached === undefined || cached.expires <= Date.now()) return undefined;
+    return cached.known ?? cached.rules;
+  }
+
+  /** Fetches the robots.txt of the origin of `url` with `fetch`, and keeps its rules; concurrent lookups share it. */
+  load(url: string, fetch: RobotsFetch, signal?: AbortSignal): Promise<RobotsRules> {
     const origin = originOf(url);
-    const cached = this.#rules.get(origin);
-    if (cached !== undefined && cached.expires > Date.now()) return cached.rules;
-    const entry = { rules: this.#load(origin, signal, stop), expires: Infinity };
+    const entry: Entry = { rules: this.#load(origin, fetch, signal), expires: Infinity };
     this.#rules.set(origin, entry);
     entry.rules.then(
       (rules) => {
+        entry.known = rules;
         if (rules.unreachable) entry.expires = Date.now() + UNREACHABLE_TTL_MS;
       },
-      // An aborted or stopped fetch says nothing about the site: the next lookup tries again.
-      () => this.#rules.delete(origin),
+      // An aborted fetch, or one to retry, says nothing about the site: the next lookup fetches again.
+      () => this.#rules.get(origin) === entry && this.#rules.delete(origin),
     );
     return entry.rules;
   }
 
-  async #load(origin: string, signal?: AbortSignal, stop?: AbortSignal): Promise<RobotsRules & { unreachable?: boolean }> {
+  async #load(origin: string, fetch: RobotsFetch, signal?: AbortSignal): Promise<RobotsRules & { unreachable?: boolean }> {
     const robotsUrl = `${origin}/robots.txt`;
-    const response = await this.#fetch(robotsUrl, signal, stop);
-    const rules = this.#parse(robotsUrl, response);
-    this.#onLoad?.(origin, rules);
-    return rules;
+    const response = await fetch(robotsUrl, signal);
+    return this.#parse(robotsUrl, response);
   }
 
   #parse(robotsUrl: string, response: RobotsResponse): RobotsRules & { unreachable?: boolean } {

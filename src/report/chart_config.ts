@@ -37,7 +37,7 @@ export function chartOptions(categoryTitle: string, look: ChartLook = {}) {
   const category = {
     stacked,
     grid: { display: false },
-    ticks: { autoSkip: !everyLabel, maxRotation: 0, autoSkipPadding: 12, ...(everyLabel ? { font: { size: 11 } } : {}) },
+    ticks: { autoSkip: !everyLabel, maxRotation: everyLabel ? 90 : 0, autoSkipPadding: 12, ...(everyLabel ? { font: { size: 11 } } : {}) },
     title: { display: categoryTitle !== "", text: categoryTitle },
   };
   const value = {

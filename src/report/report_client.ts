@@ -71,10 +71,13 @@ export const REPORT_CLIENT = String.raw`"use strict";
       ctx.fillStyle = Chart.defaults.color;
       ctx.textAlign = horizontal ? "left" : "center";
       ctx.textBaseline = horizontal ? "middle" : "bottom";
+      const zero = chart.scales[horizontal ? "x" : "y"].getPixelForValue(0);
       metas[0].data.forEach((bar, i) => {
         const sum = chart.data.datasets.reduce((acc, dataset) => acc + (Number(dataset.data[i]) || 0), 0);
         const text = sum.toLocaleString("en-US");
-        const ends = metas.map((meta) => (horizontal ? meta.data[i].x : meta.data[i].y));
+        // An empty bar has no element position (see visibleBars): its number goes at the axis.
+        const ends = metas.map((meta) => (horizontal ? meta.data[i].x : meta.data[i].y)).filter(Number.isFinite);
+        if (ends.length === 0) ends.push(zero);
         if (horizontal) {
           ctx.fillText(text, Math.max(...ends) + 4, bar.y);
         } else if (ctx.measureText(text).width <= bar.width + 4) {
@@ -85,11 +88,21 @@ export const REPORT_CLIENT = String.raw`"use strict";
     },
   };
 
-  // "50–100 ms" as "50–100" over "ms": narrow enough for every bar of a histogram to keep its label.
+  // "50–100 ms" as "50–100" over "ms": narrow enough for every bar of most histograms to keep its label.
   function twoLines(value) {
     const label = String(this.getLabelForValue(value));
     const cut = label.lastIndexOf(" ");
     return cut === -1 ? label : [label.slice(0, cut), label.slice(cut + 1)];
+  }
+
+  // Whether a histogram's labels fit across its bars on two lines. Where they would not, they stay on one line and
+  // Chart.js turns them aslant, as far as they need to clear each other (every axis of the report may turn its labels:
+  // none is ever drawn over another). The width of the value axis is a guess; a wrong one only turns labels a little.
+  function fitsOnTwoLines(canvas, labels) {
+    const context = canvas.getContext("2d");
+    context.font = "11px " + Chart.defaults.font.family;
+    const widest = Math.max(...labels.map((label) => context.measureText(String(label).split(" ")[0]).width));
+    return widest + 10 <= (canvas.parentElement.clientWidth - 48) / labels.length;
   }
 
   // The footer of a stacked chart's tooltip: what the stack adds up to ("pages/s: 12.5").
@@ -98,13 +111,23 @@ export const REPORT_CLIENT = String.raw`"use strict";
     return label + ": " + Math.round(sum * 100) / 100;
   };
 
+  // A bar is at least 4 px long, so that one record among thousands still shows. Chart.js would give an empty bar that
+  // length too, so an empty one becomes no bar at all (null), which it skips.
+  function visibleBars(config) {
+    for (const dataset of config.data.datasets) {
+      dataset.minBarLength = 4;
+      dataset.data = dataset.data.map((value) => (value === 0 ? null : value));
+    }
+  }
+
   for (const spec of data.charts) {
     const canvas = document.getElementById(spec.id);
     if (canvas === null || spec.config === null) continue;
     const config = spec.config;
+    visibleBars(config);
     config.plugins = spec.markers ? [percentiles(spec.markers)] : [];
     if (spec.valueLabels) config.plugins.push(values);
-    if (spec.twoLineTicks) config.options.scales.x.ticks.callback = twoLines;
+    if (spec.twoLineTicks && fitsOnTwoLines(canvas, config.data.labels)) config.options.scales.x.ticks.callback = twoLines;
     if (spec.tooltipTotal) config.options.plugins.tooltip = { callbacks: { footer: total(spec.tooltipTotal) } };
     new Chart(canvas, config);
   }

@@ -16,8 +16,9 @@ type Tone = "good" | "bad" | "warn" | "accent";
 const FINISH_TONE: Record<FinishReason, Tone> = { done: "good", "max-pages": "accent", stopped: "warn", failed: "bad" };
 
 /**
- * The headline figures of a crawl, as two bands of HTML: the outcome (pages, ok, errors, rate, time, finish) in large
- * type, then the traffic and resources (requests, retries, redirects, robots refusals, bytes, memory).
+ * The headline figures of a crawl, as two bands of HTML: the outcome (URLs attempted, the pages and the files among
+ * them, errors, rate, time, finish) in large type, then the traffic and resources (requests, retries, redirects, robots
+ * refusals, bytes, memory).
  *
  * @example
  * ```ts
@@ -29,20 +30,22 @@ const FINISH_TONE: Record<FinishReason, Tone> = { done: "good", "max-pages": "ac
  */
 export function reportFigures(summary: CrawlSummary): string {
   const s = summary;
+  const files = s.files ?? 0;
   const outcome: Figure[] = [
-    { label: "Pages", value: formatCount(s.pages), sub: "one per URL attempted" },
-    { label: "OK", value: formatCount(s.ok), sub: `${formatPercent(s.ok, s.pages)} of pages`, tone: "good" },
+    { label: "URLs", value: formatCount(s.pages), sub: "one record each" },
+    { label: "Pages", value: formatCount(s.ok - files), sub: `${formatPercent(s.ok - files, s.pages)} of URLs, read`, tone: "good" },
+    { label: "Files", value: formatCount(files), sub: "not HTML or XML, not downloaded" },
     {
       label: "Errors",
       value: formatCount(s.errors),
-      sub: `${formatPercent(s.errors, s.pages)} of pages`,
+      sub: `${formatPercent(s.errors, s.pages)} of URLs`,
       ...(s.errors > 0 ? { tone: "bad" as const } : {}),
     },
-    { label: "Pages/s", value: formatDecimal(s.pagesPerSecond), sub: "over the whole crawl" },
+    { label: "URLs/s", value: formatDecimal(s.pagesPerSecond), sub: "over the whole crawl" },
     { label: "Elapsed", value: formatDuration(s.elapsedSeconds), sub: `${formatDecimal(s.elapsedSeconds)} s wall time` },
     { label: "Finish", value: s.finish, sub: FINISH_REASONS[s.finish] ?? "", tone: FINISH_TONE[s.finish] ?? "warn" },
   ];
-  const perPage = (n: number) => (s.pages > 0 ? `${formatDecimal(n / s.pages)} per page` : "");
+  const perPage = (n: number) => (s.pages > 0 ? `${formatDecimal(n / s.pages)} per URL` : "");
   const traffic: Figure[] = [
     { label: "Requests", value: formatCount(s.requests), sub: perPage(s.requests) },
     { label: "Retries", value: formatCount(s.retries), sub: `${formatPercent(s.retries, s.requests)} of requests` },

@@ -42,11 +42,11 @@ h2 { font-size: 15px; margin: 0; font-weight: 650; }
 .figures { display: grid; grid-auto-flow: column; grid-auto-columns: minmax(0, 1fr); background: var(--paper);
   border: 1px solid var(--line); border-radius: var(--radius); overflow: hidden; margin-bottom: var(--gap); }
 /* Each figure draws the rules on its right and below; those on the band's edges fall outside it and are cut off. */
-.figure { padding: 12px 16px; min-width: 0; box-shadow: 1px 0 0 var(--line), 0 1px 0 var(--line); }
+.figure { padding: 12px 14px; min-width: 0; box-shadow: 1px 0 0 var(--line), 0 1px 0 var(--line); }
 .figure .label { color: var(--faint); font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; }
-.figure .value { font-size: 22px; font-weight: 650; line-height: 1.3; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
-.figure .sub { color: var(--muted); font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+/* A figure's text wraps rather than being cut: the band grows a line where a cell is narrow. */
+.figure .value { font-size: 20px; font-weight: 650; line-height: 1.3; overflow-wrap: anywhere; }
+.figure .sub { color: var(--muted); font-size: 12px; line-height: 1.35; overflow-wrap: anywhere; }
 .figures.minor .value { font-size: 16px; }
 .value.bad { color: var(--bad); } .value.good { color: var(--good); }
 .value.warn { color: var(--warn); } .value.accent { color: var(--accent); }

@@ -1,3 +1,4 @@
+import { isPageType } from "../fetch/content_type.ts";
 import type { CrawlSummary } from "../stats/crawl_summary.ts";
 import { hostOf, normalizeUrl } from "../url.ts";
 
@@ -6,10 +7,10 @@ const FAILING = 100;
 const HOSTS = 20;
 
 /**
- * A crawl's summary in which the counts an output can tell come from the output's rows: pages, ok and errors,
+ * A crawl's summary in which the counts an output can tell come from the output's rows: pages, ok, files and errors,
  * statuses, depths, hosts and failing URLs. After `--resume` an output holds the rows of every run, while a stats file
  * tells of the last run only; times, bytes, requests, response times and why the crawl ended stay the stats file's.
- * Rows need a `url`; `status`, `depth` and `error` are read when the output has them.
+ * Rows need a `url`; `status`, `depth`, `content_type` and `error` are read when the output has them.
  *
  * @example
  * ```ts
@@ -26,7 +27,9 @@ export async function summaryWithRows(summary: CrawlSummary, rows: AsyncIterable
   const codes = new Map(summary.failing.map((entry) => [entry.url, entry.code]));
   let pages = 0;
   let errors = 0;
+  let files = 0;
   let withDepth = false;
+  let withType = false;
   for await (const row of rows) {
     const url = String(row.url ?? "");
     const status = Number(row.status ?? 0) || 0;
@@ -41,6 +44,11 @@ export async function summaryWithRows(summary: CrawlSummary, rows: AsyncIterable
     const counted = hosts.get(host) ?? { pages: 0, errors: 0 };
     hosts.set(host, counted);
     counted.pages++;
+    if (row.content_type !== undefined) {
+      withType = true;
+      const type = row.content_type === null ? "" : String(row.content_type);
+      if (error === "" && status > 0 && !isPageType(type)) files++;
+    }
     if (error !== "") {
       errors++;
       counted.errors++;
@@ -56,6 +64,7 @@ export async function summaryWithRows(summary: CrawlSummary, rows: AsyncIterable
     ...summary,
     pages,
     ok: pages - errors,
+    ...(withType ? { files } : summary.files === undefined ? {} : { files: Math.min(summary.files, pages - errors) }),
     errors,
     statusClasses,
     statuses: Object.fromEntries(sorted(statuses)),

@@ -1,9 +1,12 @@
 import type { RobotsFetch } from "../fetch/robots.ts";
-import type { HostPacer } from "../fetch/host_pacer.ts";
 import type { CrawlRequest, PageRecord } from "../records.ts";
 import type { CrawlDefinition } from "./crawl_definition.ts";
 
-/** A request handed out to be fetched. It ends in one {@linkcode CrawlState.commit} or {@linkcode CrawlState.release}. */
+/**
+ * A request handed out to be fetched: the right to send ONE HTTP request to the host of its next URL
+ * (`nextUrl(lease)`), now. It ends in one {@linkcode CrawlState.commit} (the page finished, or its fetch goes on later)
+ * or {@linkcode CrawlState.release}.
+ */
 export interface Lease extends CrawlRequest {
   /**
    * The fencing token of this hand-out: a state that takes a request back (its holder looked dead) and hands it out
@@ -20,11 +23,16 @@ export interface CrawlPlan {
   maxPages: number;
   /** What defines this crawl; a state that continues a crawl refuses one defined otherwise. */
   definition: CrawlDefinition;
-  /**
-   * The per-host limits, for a state that holds them for every process of the crawl: requests in flight per host,
-   * starts per second per host, and how long a request may hold its place (the fetch timeout, with a margin).
-   */
-  politeness: { perHost: number; rate: number; slotMs: number };
+  /** The per-host limits the frontier keeps, for every process of the crawl. */
+  politeness: Politeness;
+}
+
+/** What the frontier holds every host to. */
+export interface Politeness {
+  /** Leases held at once per host (a lease lasts from its hand-out to its commit or release). `Infinity` for none. */
+  perHost: number;
+  /** The least time between two starts on one host, in ms (`1000 / rate`); 0 for none. */
+  intervalMs: number;
 }
 
 /** Counts of the whole crawl, over every process that shares it. */
@@ -51,32 +59,72 @@ export interface OpenedCrawl {
 
 /** What {@linkcode CrawlState.lease} hands out. */
 export interface LeaseBatch {
-  /** Requests to fetch now, at most as many as asked for; none when nothing waits. */
+  /**
+   * Requests whose hosts may start now, at most as many as asked for, taken from the ready hosts in turn (one each
+   * before any gets a second); none when no host may start.
+   */
   leases: Lease[];
   /**
    * Whether the crawl is over: nothing waits and nothing is handed out, to this process or another. With no lease and
-   * not over, other processes are still fetching: ask again later, their pages may bring links.
+   * not over, either a host is not ready yet (see `readyIn`) or other processes are still fetching: their pages may
+   * bring links.
    */
   over: boolean;
-  /** The whole crawl's counts, when the state is shared. */
-  counts?: CrawlCounts;
   /**
-   * Records committed by a process that died before they reached its output, taken over by this one: the crawl emits
-   * them as they are, so that they reach this process's output instead.
+   * When fewer leases came than were asked for: the ms until a request waiting in this state may start (its host's
+   * next start, a retry's backoff); `Infinity` when none waits (only what is in flight, here or elsewhere, can bring
+   * more). 0 when the batch is full.
    */
-  records?: PageRecord[];
+  readyIn: number;
+  /** The whole crawl's counts (over every process, when the state is shared). */
+  counts: CrawlCounts;
+}
+
+/**
+ * What became of a lease: its page is finished (a record, with what it found), or its fetch goes on later (the same
+ * request with its progress: a retry after a backoff, a redirect's next hop, the page after its robots.txt).
+ */
+export type Outcome = Finished | Continued;
+
+/** A page whose fetch is over: its record is kept and emitted once, and what it found is admitted. */
+export interface Finished {
+  record: PageRecord;
+  /**
+   * The requests it found: its links at the lease's depth + 1, or a sitemap's URLs at depth 0; already in scope and
+   * within `maxDepth`. New ones are admitted while `maxPages` allows; the rest are kept for a run with a larger one.
+   */
+  found: readonly CrawlRequest[];
+  /** A change to a host's pace that the fetch learned (a `Crawl-delay`, a host that blocks). */
+  pace?: HostPace;
+}
+
+/** A fetch that goes on later: no record yet; the request waits again, for its next URL's host. */
+export interface Continued {
+  /** The lease's request, its `progress` updated. */
+  again: CrawlRequest;
+  /** The least ms before it may start again (a retry's backoff, `Retry-After`); its host's pace applies as well. */
+  delayMs: number;
+  /** Requests found on the way (the sitemaps a robots.txt names), admitted as {@linkcode Finished.found} is. */
+  found?: readonly CrawlRequest[];
+  pace?: HostPace;
+}
+
+/** A host's own least interval between starts, from now on: never shorter than the crawl's. */
+export interface HostPace {
+  host: string;
+  intervalMs: number;
 }
 
 /** What {@linkcode CrawlState.commit} did. */
 export interface CommitResult {
-  /** False when the lease was taken back before the commit: the page is not recorded, and must not be emitted. */
+  /** False when the lease was taken back before the commit: nothing is recorded, and the page must not be emitted. */
   accepted: boolean;
-  /** Links of the page that were new and admitted. */
+  /** Requests it found that were new and admitted. */
   admitted: number;
   /** The requests leased in the same step, for the slots the page frees (as many as asked for, or fewer). */
   leases: Lease[];
-  /** The whole crawl's counts, when the state is shared. */
-  counts?: CrawlCounts;
+  /** The whole crawl's counts (over every process, when the state is shared). */
+  counts: CrawlCounts;
 }
 
 /**
@@ -84,7 +132,12 @@ export interface CommitResult {
  * `LocalCrawlState`) or share it among processes and machines (`RedisCrawlState`): the frontier of requests to fetch,
  * the set of URLs seen (redirect targets included), admission against `maxPages` (`maxDepth` is the crawl's own
  * check), leases on the requests being fetched, the atomic commit of a finished page with its links and its record,
- * per-host politeness, and the answer to "is the crawl over?".
+ * and the answer to "is the crawl over?".
+ *
+ * The frontier decides what starts: requests wait in per-host queues (within a host, a fetch under way first, then
+ * shallower pages, then first come), hosts are ordered by when each may next start (its interval from its last start,
+ * its leases against `perHost`), and `lease` hands out only requests whose hosts may start now. So a fetch never
+ * waits for politeness: every HTTP request of a crawl, retries, redirects and robots.txt included, is one lease.
  *
  * A state serves one `crawl()` subscription: `open` once, then any number of `lease`, `claim`, `commit` and `release`,
  * then `close`.
@@ -98,23 +151,31 @@ export interface CommitResult {
 export interface CrawlState {
   /** Starts the crawl from `plan.start`, or continues the one that exists; a different definition is a `UsageError`. */
   open(plan: CrawlPlan): Promise<OpenedCrawl>;
-  /** Hands out up to `max` requests to fetch, oldest first. */
+  /** Hands out up to `max` requests whose hosts may start now, the ready hosts in turn. */
   lease(max: number): Promise<LeaseBatch>;
   /** Marks a redirect target as seen; false when it was seen before, so the redirect is not followed. */
   claim(url: string): Promise<boolean>;
   /**
-   * Records a finished page in one step: checks that `lease` still holds, admits the requests it found (its links at
-   * the lease's depth + 1, or a sitemap's URLs; already in scope and within `maxDepth`) that are new, while `maxPages`
-   * allows, and stores the record; then leases up to `next` requests, for the fetches the page makes room for, so
-   * that a busy crawl needs one call per page.
+   * Ends a lease in one step: checks that it still holds; for a finished page, stores its record and admits what it
+   * found that is new, while `maxPages` allows; for a fetch that goes on, puts its request back to wait for its next
+   * host and its delay; applies the outcome's `pace`; then leases up to `next` requests, for the fetches the lease
+   * makes room for, so that a busy crawl needs one call per page.
    */
-  commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult>;
+  commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult>;
   /** Gives leases back unfinished (a stop): their requests wait to be fetched again, by this process or another. */
   release(leases: readonly Lease[]): Promise<void>;
-  /** Paces requests per host for the whole crawl; `undefined` leaves it to the crawl (one `HostLimiter`). */
-  readonly pacer?: HostPacer;
+  /**
+   * Notes that a lease's HTTP request has just left. The host's next start was counted from the hand-out; a request
+   * that left late moves it, so that two requests to a host never leave closer than its interval.
+   */
+  sent(lease: Lease): void;
+  /**
+   * Takes a start on `host` for a request that no lease covers (the requests a rendered page makes to its own host):
+   * resolves with the ms to wait before sending it, and the host's next start moves past it.
+   */
+  reserve(host: string): Promise<number>;
   /** Wraps the fetch of a robots.txt so that each origin's file is fetched once for the whole crawl. */
-  shareRobots?(fetch: RobotsFetch): RobotsFetch;
+  shareRobots(fetch: RobotsFetch): RobotsFetch;
   /** Lets go of what the state holds: files, connections, leases not given back. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,147 +1,342 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DEFAULTS } from "../defaults.ts";
-import type { CrawlRequest } from "../records.ts";
-import { positiveInteger } from "../validate.ts";
-import { decodeRequest, encodeRequest } from "./request_line.ts";
+import { type CrawlRequest, nextUrl } from "../records.ts";
+import { hostOf } from "../url.ts";
+import { nonNegativeNumber, positiveInteger } from "../validate.ts";
+import { MinHeap } from "./min_heap.ts";
+import { RequestQueue } from "./request_queue.ts";
+import { SpillFiles } from "./spill_files.ts";
 
 /** Options of {@linkcode Frontier}. */
 export interface FrontierOptions {
-  /** Requests kept in memory; beyond that, new ones wait in a temporary file. @default 100000 */
+  /** Requests taken and not done yet, per host, at most. @default Infinity */
+  perHost?: number;
+  /** The least time between two starts on one host, in ms. @default 0 */
+  intervalMs?: number;
+  /** Requests waiting in memory, at most; beyond that they wait in temporary files. @default 100000 */
   memoryLimit?: number;
-  /** Where the temporary file goes. @default os.tmpdir() */
+  /** Where the temporary files go. @default os.tmpdir() */
   dir?: string;
 }
 
-/** Requests per chunk, the unit kept in memory or written to disk in one go, unless the memory limit is smaller. */
+/** Requests per segment written to disk, unless the memory limit is smaller. */
 const CHUNK = 4096;
 
+/** One host's place in the frontier. */
+interface Host {
+  readonly name: string;
+  /** The least ms between two starts: the crawl's interval, or the host's own pace when longer. */
+  interval: number;
+  /** When the last start was (`performance.now()`), and so when the next may be. */
+  lastStart: number;
+  nextStart: number;
+  /** Requests taken and not done. */
+  taken: number;
+  /** Requests waiting, in `again` and `queues`. */
+  waiting: number;
+  /** Fetches under way (a retry, a redirect's next hop): before any other request of the host. */
+  again: CrawlRequest[] | undefined;
+  /** One line per depth, shallowest first. */
+  queues: { depth: number; queue: RequestQueue }[];
+  /** Its place in the ready heap, -1 when out of it (nothing waits, or it holds `perHost` requests). */
+  heapIndex: number;
+  /** Breaks ties between hosts of the same next start: the one that entered the heap first goes first. */
+  order: number;
+}
+
+interface Delayed {
+  due: number;
+  order: number;
+  request: CrawlRequest;
+}
+
 /**
- * The crawl's queue of URLs to fetch, first in first out, with a bounded memory: past `memoryLimit` requests, whole
- * chunks of the newest go to a temporary file and come back, in order, when the requests before them have left. A
- * plain array would cost O(n) per `shift()` once large, and hold every URL of a million-page frontier in memory.
+ * The requests of a crawl waiting to be fetched, one line per host, handing out only requests whose host may start
+ * now, the way Mercator's back queues and Heritrix's frontier do: so that politeness is decided where the requests
+ * wait, and a fetch never waits for it.
+ *
+ * - Within a host, a fetch under way comes first (a retry, a redirect's next hop), then shallower pages, then first
+ *   come.
+ * - Hosts wait in a heap by when each may next start: its last start plus its interval (the crawl's, or the host's own
+ *   pace when longer). A host holding `perHost` requests leaves the heap until one is done.
+ * - {@linkcode take} hands out the ready hosts in turn, one request each per pass, so that no host takes every slot
+ *   while others are ready; {@linkcode readyIn} says when the next may start.
+ * - A fetch that goes on later waits in a heap of delays, then goes to the front of its host's line.
+ * - At most `memoryLimit` requests wait in memory, however many hosts: past that, whole runs of the largest lines go to
+ *   temporary files (see `RequestQueue`) and come back when their turn nears. A host's record goes once nothing of it
+ *   is left to honour: no request waiting or taken, and its interval passed.
  *
  * @example
  * ```ts
  * import { Frontier } from "./frontier.ts";
- * const frontier = new Frontier({ memoryLimit: 10_000 });
- * frontier.push({ url: "https://example.com/", depth: 0 });
- * frontier.shift(); // { url: "https://example.com/", depth: 0 }
+ * const frontier = new Frontier({ intervalMs: 500 });
+ * frontier.push({ url: "https://a.example/1", depth: 0 });
+ * frontier.push({ url: "https://a.example/2", depth: 0 });
+ * frontier.take(2); // [the first]: a.example's next start is 500 ms away
+ * frontier.readyIn(); // about 500
  * frontier.close();
  * ```
  */
 export class Frontier {
+  readonly #perHost: number;
+  readonly #interval: number;
   readonly #memoryLimit: number;
-  readonly #chunkSize: number;
-  readonly #dir: string;
-  /** The oldest requests, in chunks; `#head` indexes the first chunk. */
-  #chunks: CrawlRequest[][] = [];
-  #head = 0;
-  /** Chunks on disk, oldest first, each as its byte range in the file; all newer than `#chunks`, older than `#tail`. */
-  #spilled: { offset: number; length: number }[] = [];
-  #spilledFirst = 0;
-  #tail: CrawlRequest[] = [];
-  #inMemory = 0;
+  readonly #chunk: number;
+  readonly #files: SpillFiles;
+  readonly #hosts = new Map<string, Host>();
+  /** Hosts' own paces longer than the crawl's interval; kept while their records come and go. */
+  readonly #paces = new Map<string, number>();
+  readonly #ready = new MinHeap<Host>(
+    (a, b) => a.nextStart < b.nextStart || (a.nextStart === b.nextStart && a.order < b.order),
+    (host, index) => (host.heapIndex = index),
+  );
+  readonly #delayed = new MinHeap<Delayed>((a, b) => a.due < b.due || (a.due === b.due && a.order < b.order));
+  /** Idle hosts whose interval had not passed yet, oldest first: dropped once it has. */
+  #cooling: Host[] = [];
+  #coolingFirst = 0;
+  /** Lines holding requests in memory: where to look when memory is short. */
+  readonly #resident = new Set<RequestQueue>();
+  #order = 0;
   #size = 0;
-  #file: { path: string; fd: number; end: number } | undefined;
+  #inMemory = 0;
 
   constructor(options: FrontierOptions = {}) {
+    this.#perHost = positiveInteger("perHost", options.perHost ?? Infinity, true);
+    this.#interval = nonNegativeNumber("intervalMs", options.intervalMs ?? 0);
     this.#memoryLimit = positiveInteger("memoryLimit", options.memoryLimit ?? DEFAULTS.frontierMemory);
-    this.#chunkSize = Math.min(CHUNK, this.#memoryLimit);
-    this.#dir = options.dir ?? tmpdir();
+    this.#chunk = Math.min(CHUNK, this.#memoryLimit);
+    this.#files = new SpillFiles(options.dir === undefined ? {} : { dir: options.dir });
   }
 
-  /** Requests waiting. */
+  /** Requests waiting (taken ones are not). */
   get size(): number {
     return this.#size;
   }
 
-  /** Requests waiting on disk. */
-  get spilled(): number {
-    return this.#size - this.#inMemory;
+  /** Requests waiting in memory in the lines (fetches under way, which as many as are taken bound, are not counted). */
+  get inMemory(): number {
+    return this.#inMemory;
   }
 
+  /** Hosts with a record: those with requests waiting or taken, or whose interval has not passed. */
+  get hosts(): number {
+    return this.#hosts.size;
+  }
+
+  /** Temporary files on disk. */
+  get files(): number {
+    return this.#files.files;
+  }
+
+  /** Adds a request to its host's line: at the front when it carries `progress` (a fetch under way). */
   push(request: CrawlRequest): void {
-    this.#tail.push(request);
+    const host = this.#host(hostOf(nextUrl(request)));
     this.#size++;
-    this.#inMemory++;
-    if (this.#tail.length < this.#chunkSize) return;
-    if (this.#spilledFirst < this.#spilled.length || this.#inMemory > this.#memoryLimit) this.#spill(this.#tail);
-    else this.#chunks.push(this.#tail);
-    this.#tail = [];
+    host.waiting++;
+    if (request.progress !== undefined) (host.again ??= []).push(request);
+    else this.#enqueue(host, request);
+    this.#enter(host);
   }
 
-  /** The oldest request, or `undefined` when none waits. */
-  shift(): CrawlRequest | undefined {
-    if (this.#size === 0) return undefined;
-    let chunk = this.#chunks[0];
-    if (chunk === undefined) {
-      chunk = this.#spilledFirst < this.#spilled.length ? this.#unspill() : this.#tail;
-      if (chunk === this.#tail) this.#tail = [];
-      this.#chunks.push(chunk);
+  /** Adds a fetch under way that may start again in `delayMs` at the earliest (a retry's backoff). */
+  later(request: CrawlRequest, delayMs: number, now = performance.now()): void {
+    if (delayMs <= 0) return this.push(request);
+    this.#size++;
+    this.#delayed.push({ due: now + delayMs, order: this.#order++, request });
+  }
+
+  /**
+   * Takes up to `max` requests whose hosts may start now, the ready hosts in turn: each gives one request per pass.
+   * Each counts as a start on its host, now, and holds one of its `perHost` places until {@linkcode done}.
+   */
+  take(max: number, now = performance.now()): CrawlRequest[] {
+    this.#wake(now);
+    const taken: CrawlRequest[] = [];
+    const pass: Host[] = [];
+    while (taken.length < max) {
+      for (let top = this.#ready.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = this.#ready.peek()) {
+        pass.push(this.#ready.pop()!);
+      }
+      if (pass.length === 0) break;
+      for (const host of pass) {
+        taken.push(this.#shift(host));
+        host.taken++;
+        host.lastStart = now;
+        host.nextStart = now + host.interval;
+        this.#enter(host);
+      }
+      pass.length = 0;
     }
-    const request = chunk[this.#head]!;
-    chunk[this.#head++] = undefined as unknown as CrawlRequest; // let it be collected
-    if (this.#head === chunk.length) {
-      this.#chunks.shift();
-      this.#head = 0;
+    if (this.#inMemory > this.#memoryLimit) this.#spill();
+    return taken;
+  }
+
+  /** The ms until a waiting request may start: 0 when one may now, `Infinity` when none can until one is done. */
+  readyIn(now = performance.now()): number {
+    this.#wake(now);
+    const host = this.#ready.peek();
+    const delayed = this.#delayed.peek();
+    const next = Math.min(host?.nextStart ?? Infinity, delayed?.due ?? Infinity);
+    return Math.max(0, next - now);
+  }
+
+  /** Notes that a request {@linkcode take} gave is over (its outcome is in, or it was given up): its host's place frees. */
+  done(request: CrawlRequest, now?: number): void {
+    const host = this.#hosts.get(hostOf(nextUrl(request)));
+    if (host === undefined || host.taken === 0) return;
+    host.taken--;
+    this.#enter(host);
+    if (host.waiting === 0 && host.taken === 0) this.#idle(host, now ?? performance.now());
+  }
+
+  /** Notes when a taken request actually left: one that left late moves its host's next start. */
+  sent(request: CrawlRequest, at?: number): void {
+    const host = this.#hosts.get(hostOf(nextUrl(request)));
+    // Without an interval, a start's time only orders the hosts' turns.
+    if (host === undefined || host.interval === 0) return;
+    const left = at ?? performance.now();
+    if (left <= host.lastStart) return;
+    host.lastStart = left;
+    this.#reschedule(host);
+  }
+
+  /** Takes a start on `host` outside the lines: the ms to wait before it, after which the host's next start comes. */
+  reserve(name: string, now = performance.now()): number {
+    const host = this.#host(name);
+    const start = Math.max(now, host.nextStart);
+    host.lastStart = start;
+    this.#reschedule(host);
+    this.#idle(host, now);
+    return start - now;
+  }
+
+  /** Sets a host's own least interval between starts, from now on; never shorter than the crawl's. */
+  pace(name: string, intervalMs: number): void {
+    if (intervalMs > this.#interval) this.#paces.set(name, intervalMs);
+    else this.#paces.delete(name);
+    const host = this.#hosts.get(name);
+    if (host === undefined) return;
+    host.interval = Math.max(this.#interval, intervalMs);
+    this.#reschedule(host);
+  }
+
+  /** Drops every waiting request and removes the temporary files. */
+  close(): void {
+    this.#files.close();
+    this.#hosts.clear();
+    this.#resident.clear();
+    this.#cooling = [];
+    this.#coolingFirst = 0;
+    while (this.#ready.pop() !== undefined);
+    while (this.#delayed.pop() !== undefined);
+    this.#size = 0;
+    this.#inMemory = 0;
+  }
+
+  #host(name: string): Host {
+    let host = this.#hosts.get(name);
+    if (host === undefined) {
+      const interval = Math.max(this.#interval, this.#paces.get(name) ?? 0);
+      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, waiting: 0, again: undefined, queues: [], heapIndex: -1, order: 0 };
+      this.#hosts.set(name, host);
     }
+    return host;
+  }
+
+  #enqueue(host: Host, request: CrawlRequest): void {
+    const { queues } = host;
+    let i = 0;
+    while (i < queues.length && queues[i]!.depth < request.depth) i++;
+    let line = queues[i];
+    if (line === undefined || line.depth !== request.depth) {
+      line = { depth: request.depth, queue: new RequestQueue(this.#files, this.#chunk) };
+      queues.splice(i, 0, line);
+    }
+    const { queue } = line;
+    const before = queue.inMemory;
+    queue.push(request);
+    this.#counted(queue, before);
+    if (this.#inMemory > this.#memoryLimit) this.#spill();
+  }
+
+  #shift(host: Host): CrawlRequest {
+    host.waiting--;
     this.#size--;
-    this.#inMemory--;
+    const again = host.again?.shift();
+    if (again !== undefined) {
+      if (host.again!.length === 0) host.again = undefined;
+      return again;
+    }
+    const line = host.queues[0]!;
+    const { queue } = line;
+    const before = queue.inMemory;
+    const request = queue.shift()!;
+    this.#counted(queue, before);
+    if (queue.size === 0) host.queues.shift();
     return request;
   }
 
-  /** Drops every waiting request and removes the temporary file. The frontier stays usable. */
-  clear(): void {
-    this.#chunks = [];
-    this.#head = 0;
-    this.#tail = [];
-    this.#spilled = [];
-    this.#spilledFirst = 0;
-    this.#size = 0;
-    this.#inMemory = 0;
-    this.close();
+  /** Keeps the count of requests in memory, and the set of lines holding some, after `queue` changed. */
+  #counted(queue: RequestQueue, before: number): void {
+    const after = queue.inMemory;
+    this.#inMemory += after - before;
+    if (after > 0 && before === 0) this.#resident.add(queue);
+    else if (after === 0 && before > 0) this.#resident.delete(queue);
   }
 
-  /** Removes the temporary file, if any. */
-  close(): void {
-    if (this.#file === undefined) return;
-    closeSync(this.#file.fd);
-    rmSync(join(this.#file.path, ".."), { recursive: true, force: true });
-    this.#file = undefined;
+  /** Puts a host in the ready heap when it has requests waiting and room under `perHost`. */
+  #enter(host: Host): void {
+    if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost) return;
+    host.order = this.#order++;
+    this.#ready.push(host);
   }
 
-  #spill(chunk: CrawlRequest[]): void {
-    if (this.#file === undefined) {
-      const path = join(mkdtempSync(join(this.#dir, "rxcrawl-frontier-")), "frontier");
-      this.#file = { path, fd: openSync(path, "w+"), end: 0 };
-    }
-    let text = "";
-    for (const request of chunk) text += `${encodeRequest(request)}\n`;
-    const bytes = Buffer.from(text);
-    writeSync(this.#file.fd, bytes, 0, bytes.length, this.#file.end);
-    this.#spilled.push({ offset: this.#file.end, length: bytes.length });
-    this.#file.end += bytes.length;
-    this.#inMemory -= chunk.length;
+  #reschedule(host: Host): void {
+    host.nextStart = host.lastStart + host.interval;
+    if (host.heapIndex >= 0) this.#ready.update(host.heapIndex);
   }
 
-  #unspill(): CrawlRequest[] {
-    const { offset, length } = this.#spilled[this.#spilledFirst++]!;
-    const bytes = Buffer.allocUnsafe(length);
-    readSync(this.#file!.fd, bytes, 0, length, offset);
-    const chunk: CrawlRequest[] = [];
-    for (const line of bytes.toString().split("\n")) {
-      const request = decodeRequest(line);
-      if (request !== undefined) chunk.push(request);
+  /** Drops the record of a host with nothing left to honour, or keeps it until its interval has passed. */
+  #idle(host: Host, now: number): void {
+    if (host.waiting > 0 || host.taken > 0) return;
+    if (host.nextStart <= now) this.#hosts.delete(host.name);
+    else this.#cooling.push(host);
+  }
+
+  /** Moves the fetches whose delay is over to the front of their hosts' lines, and drops hosts whose interval passed. */
+  #wake(now: number): void {
+    for (let top = this.#delayed.peek(); top !== undefined && top.due <= now; top = this.#delayed.peek()) {
+      this.#delayed.pop();
+      this.#size--;
+      this.push(top.request);
     }
-    this.#inMemory += chunk.length;
-    if (this.#spilledFirst === this.#spilled.length) {
-      // Everything on disk is back: start the file over rather than let it grow for the whole crawl.
-      this.#spilled = [];
-      this.#spilledFirst = 0;
-      this.#file!.end = 0;
+    const cooling = this.#cooling;
+    while (this.#coolingFirst < cooling.length) {
+      const host = cooling[this.#coolingFirst]!;
+      if (host.nextStart > now && this.#hosts.get(host.name) === host && host.waiting === 0 && host.taken === 0) break;
+      this.#coolingFirst++;
+      if (this.#hosts.get(host.name) === host && host.waiting === 0 && host.taken === 0) this.#hosts.delete(host.name);
     }
-    return chunk;
+    if (this.#coolingFirst === cooling.length) {
+      this.#cooling = [];
+      this.#coolingFirst = 0;
+    } else if (this.#coolingFirst > 1024 && this.#coolingFirst * 2 > cooling.length) {
+      this.#cooling = cooling.slice(this.#coolingFirst);
+      this.#coolingFirst = 0;
+    }
+  }
+
+  /**
+   * Writes requests to disk until a quarter of the memory limit is free, from the lines holding the most first: their
+   * tails (needed last), then the backs of their heads.
+   */
+  #spill(): void {
+    const target = this.#memoryLimit - Math.max(1, Math.floor(this.#memoryLimit / 4));
+    const lines = [...this.#resident].sort((a, b) => b.inMemory - a.inMemory);
+    for (const queue of lines) {
+      if (this.#inMemory <= target) break;
+      const before = queue.inMemory;
+      queue.spill(this.#inMemory - target);
+      this.#counted(queue, before);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { UsageError } from "../errors.ts";
@@ -16,6 +16,8 @@ export interface JournalState {
   admitted: number;
   /** Admitted URLs without a row in the output: fetched again, at their depth. */
   pending: CrawlRequest[];
+  /** URLs found beyond `maxPages` and never admitted, first found first: admitted on resume while a larger one allows. */
+  beyond: CrawlRequest[];
   /** Rows kept in the output. */
   rows: number;
   /** What defined the crawl that wrote the journal; `undefined` for a journal written before definitions were kept. */
@@ -30,7 +32,8 @@ export interface CrawlJournalOptions {
 
 /**
  * The journal that makes a crawl resumable: a file beside the output (`<output>.journal`) listing every URL the crawl
- * admitted, with its depth, and every redirect target it saw. A URL is written there, with `write(2)`, before the row
+ * admitted, with its depth, every redirect target it saw, and the URLs it found beyond `maxPages` (so that a resume
+ * with a larger one admits them). A URL is written there, with `write(2)`, before the row
  * of the page that found it can reach the output; so whatever kills the process, each row in the output has its
  * links in the journal. On resume, the output's complete rows say which URLs are done, a torn last row or journal
  * line is cut off, and the admitted URLs without a row are fetched again: each URL ends up in the output once.
@@ -54,6 +57,7 @@ export class CrawlJournal {
   readonly #output: string;
   #fd: number;
   #buffer = "";
+  #complete = false;
 
   private constructor(output: string, fd: number, state: JournalState, resumed: boolean) {
     this.path = journalPath(output);
@@ -70,12 +74,14 @@ export class CrawlJournal {
    */
   static async open(output: string, options: CrawlJournalOptions = {}): Promise<CrawlJournal> {
     const path = journalPath(output);
-    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined });
+    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], beyond: [], rows: 0, definition: undefined });
     if (options.resume !== true || (!existsSync(path) && !existsSync(output))) {
       return new CrawlJournal(output, openFile(path, "w"), empty(), false);
     }
     if (!existsSync(path)) {
-      throw new UsageError(`Cannot resume ${output}: its journal ${path} is missing (run without --resume to start over)`);
+      throw new UsageError(
+        `Cannot resume ${output}: its journal ${path} is missing, as it is once a crawl ends with nothing left to fetch (run without --resume to start over)`,
+      );
     }
     const done = new SeenSet();
     const rows = existsSync(output) ? await completeRows(output, (row) => typeof row.url === "string" && done.add(row.url)) : 0;
@@ -94,6 +100,11 @@ export class CrawlJournal {
     this.#buffer += `${encodeRequest(request)}\n`;
   }
 
+  /** Notes a request found beyond `maxPages`, for a resume with a larger one; written at the next {@linkcode flush}. */
+  beyond(request: CrawlRequest): void {
+    this.#buffer += `b\t${encodeRequest(request)}\n`;
+  }
+
   /** Notes a URL reached by a redirect, so a resumed crawl does not fetch it again. */
   redirected(url: string): void {
     this.#buffer += `r\t${url}\n`;
@@ -104,6 +115,25 @@ export class CrawlJournal {
     if (this.#buffer === "" || this.#fd < 0) return;
     writeSync(this.#fd, this.#buffer);
     this.#buffer = "";
+  }
+
+  /**
+   * Whether the crawl ended with nothing left to fetch: nothing waiting or in flight, nothing found beyond `maxPages`.
+   * Once its output holds every row, the journal is of no more use: {@linkcode discard} it.
+   */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  /** Notes that the crawl ended with nothing left to fetch; its state calls it. */
+  markComplete(): void {
+    this.#complete = true;
+  }
+
+  /** Closes the journal, as {@linkcode close} does, and removes its file: for an output that holds the whole crawl. */
+  discard(): void {
+    this.close();
+    rmSync(this.path, { force: true });
   }
 
   /** Flushes, syncs the journal and the output to disk, and closes the journal. Safe to call twice. */
@@ -138,7 +168,8 @@ function openFile(path: string, flags: "w" | "a"): number {
 /** The journal's state, given the URLs already done; a torn last line is cut off the file. */
 async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
   const end = lastNewline(path);
-  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined };
+  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], beyond: [], rows: 0, definition: undefined };
+  const beyond = new SeenSet();
   if (end > 0) {
     const input = createReadStream(path, { end: end - 1 });
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -146,6 +177,9 @@ async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
         state.definition ??= JSON.parse(line.slice(2)) as CrawlDefinition;
       } else if (line.startsWith("r\t")) {
         state.seen.add(line.slice(2));
+      } else if (line.startsWith("b\t")) {
+        const request = decodeRequest(line.slice(2));
+        if (request !== undefined && beyond.add(request.url)) state.beyond.push(request);
       } else {
         const request = decodeRequest(line);
         if (request === undefined || !state.seen.add(request.url)) continue;
@@ -155,5 +189,7 @@ async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
     }
   }
   if (statSync(path).size > end) truncateSync(path, end);
+  // A URL found beyond the cap of one run may have been admitted by a later one.
+  state.beyond = state.beyond.filter((request) => !state.seen.has(request.url));
   return state;
 }

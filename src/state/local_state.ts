@@ -1,16 +1,17 @@
 import { DEFAULTS } from "../defaults.ts";
-import type { CrawlRequest, PageRecord } from "../records.ts";
-import { positiveInteger } from "../validate.ts";
+import type { RobotsFetch } from "../fetch/robots.ts";
+import type { CrawlRequest } from "../records.ts";
 import { checkSameCrawl } from "./crawl_definition.ts";
-import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl } from "./crawl_state.ts";
+import type { CommitResult, CrawlCounts, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "./crawl_state.ts";
 import { Frontier } from "./frontier.ts";
 import type { CrawlJournal } from "./journal.ts";
 import { SeenSet } from "./seen_set.ts";
+import { positiveInteger } from "../validate.ts";
 
 /** Options of {@linkcode LocalCrawlState}. */
 export interface LocalCrawlStateOptions {
   /**
-   * Requests waiting to be fetched that are kept in memory; beyond that they wait in a temporary file, so memory stays
+   * Requests waiting to be fetched that are kept in memory; beyond that they wait in temporary files, so memory stays
    * flat however wide the crawl. @default 100000
    */
   frontierMemory?: number;
@@ -23,9 +24,9 @@ export interface LocalCrawlStateOptions {
 }
 
 /**
- * The crawl state of one process, the default of `crawl()`: a frontier in memory that spills to a temporary file, a
- * seen set of 64-bit hashes, and optionally a journal that makes the crawl resumable. Everything it does completes at
- * once; its promises only fit the shape that a shared state needs.
+ * The crawl state of one process, the default of `crawl()`: a {@linkcode Frontier} of per-host lines in memory that
+ * spill to temporary files, a seen set of 64-bit hashes, and optionally a journal that makes the crawl resumable.
+ * Everything it does completes at once; its promises only fit the shape that a shared state needs.
  *
  * @example
  * ```ts
@@ -35,45 +36,59 @@ export interface LocalCrawlStateOptions {
  * ```
  */
 export class LocalCrawlState implements CrawlState {
-  readonly #frontier: Frontier;
+  readonly #memoryLimit: number;
   readonly #journal: CrawlJournal | undefined;
+  #frontier: Frontier | undefined;
   #seen = new SeenSet();
-  #admitted = 0;
+  /** URLs journaled as found beyond `maxPages` in this run. */
+  readonly #beyond = new SeenSet();
+  /** Found beyond `maxPages` and not admitted, this run's and an earlier run's: the crawl is not complete. */
+  #left = 0;
   #maxPages = Infinity;
-  /** Requests handed out and not committed or released. */
-  #leased = 0;
+  readonly #counts: CrawlCounts = { admitted: 0, done: 0, errors: 0, queued: 0, leased: 0 };
   #tokens = 0;
 
   constructor(options: LocalCrawlStateOptions = {}) {
-    const memoryLimit = positiveInteger("frontierMemory", options.frontierMemory ?? DEFAULTS.frontierMemory);
-    this.#frontier = new Frontier({ memoryLimit });
+    this.#memoryLimit = positiveInteger("frontierMemory", options.frontierMemory ?? DEFAULTS.frontierMemory);
     this.#journal = options.journal;
   }
 
   open(plan: CrawlPlan): Promise<OpenedCrawl> {
+    const { perHost, intervalMs } = plan.politeness;
+    this.#frontier = new Frontier({ perHost, intervalMs, memoryLimit: this.#memoryLimit });
     this.#maxPages = plan.maxPages;
     const journal = this.#journal;
+    const counts = this.#counts;
     let continued = false;
     if (journal?.resumed === true) {
       const { state } = journal;
       if (state.definition !== undefined) checkSameCrawl(state.definition, plan.definition, `the crawl of ${journal.path}`);
       this.#seen = state.seen;
-      this.#admitted = state.admitted;
+      counts.admitted = state.admitted;
+      counts.done = state.rows;
       for (const request of state.pending) this.#frontier.push(request);
+      // What an earlier run found beyond its maxPages comes in now, as far as this one's allows.
+      for (const request of state.beyond) {
+        if (counts.admitted < this.#maxPages) this.#admit(request);
+        else if (this.#beyond.add(request.url)) this.#left++;
+      }
       continued = true;
     } else {
       journal?.define(plan.definition);
       for (const request of plan.start) this.#admit(request);
     }
     journal?.flush();
-    const queued = this.#frontier.size;
-    const done = continued ? journal!.state.rows : 0;
-    return Promise.resolve({ continued, counts: { admitted: this.#admitted, done, errors: 0, queued, leased: 0 } });
+    return Promise.resolve({ continued, counts: this.#snapshot() });
   }
 
   lease(max: number): Promise<LeaseBatch> {
-    const leases = this.#take(max);
-    return Promise.resolve({ leases, over: this.#frontier.size === 0 && this.#leased === 0 });
+    const frontier = this.#frontier!;
+    const now = performance.now();
+    const leases = this.#take(max, now);
+    const over = frontier.size === 0 && this.#counts.leased === 0;
+    if (over && this.#left === 0) this.#journal?.markComplete();
+    const readyIn = leases.length < max ? frontier.readyIn(now) : 0;
+    return Promise.resolve({ leases, over, readyIn, counts: this.#snapshot() });
   }
 
   claim(url: string): Promise<boolean> {
@@ -82,42 +97,86 @@ export class LocalCrawlState implements CrawlState {
     return TRUE;
   }
 
-  commit(_lease: Lease, _record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
-    this.#leased--;
+  commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult> {
+    const frontier = this.#frontier!;
+    const counts = this.#counts;
+    counts.leased--;
+    frontier.done(lease);
+    if (outcome.pace !== undefined) frontier.pace(outcome.pace.host, outcome.pace.intervalMs);
+    let found: readonly CrawlRequest[] | undefined;
+    if ("record" in outcome) {
+      counts.done++;
+      if (outcome.record.error !== "") counts.errors++;
+      found = outcome.found;
+    } else {
+      frontier.later(outcome.again, outcome.delayMs);
+      found = outcome.found;
+    }
     let admitted = 0;
-    for (const request of found) if (this.#admit(request)) admitted++;
+    if (found !== undefined) for (const request of found) if (this.#admit(request)) admitted++;
     // The links are journaled before their page's record goes out to be written: whenever the process dies, a row in
     // the output has its links in the journal.
     this.#journal?.flush();
-    return Promise.resolve({ accepted: true, admitted, leases: this.#take(next) });
+    return Promise.resolve({ accepted: true, admitted, leases: this.#take(next, performance.now()), counts: this.#snapshot() });
   }
 
-  /** A request given back stays in the journal without a row: a resumed crawl fetches it again. */
+  /** Leases given back wait to be leased again; each stays in the journal without a row, so a resumed crawl fetches it. */
   release(leases: readonly Lease[]): Promise<void> {
-    this.#leased -= leases.length;
+    const frontier = this.#frontier!;
+    for (const { token: _token, ...request } of leases) {
+      this.#counts.leased--;
+      frontier.done(request);
+      frontier.push(request);
+    }
     return Promise.resolve();
+  }
+
+  sent(lease: Lease): void {
+    this.#frontier?.sent(lease);
+  }
+
+  reserve(host: string): Promise<number> {
+    return Promise.resolve(this.#frontier?.reserve(host) ?? 0);
+  }
+
+  /** One process fetches each robots.txt once already. */
+  shareRobots(fetch: RobotsFetch): RobotsFetch {
+    return fetch;
   }
 
   close(): Promise<void> {
-    this.#frontier.close();
+    this.#frontier?.close();
     return Promise.resolve();
   }
 
-  #take(max: number): Lease[] {
+  #take(max: number, now: number): Lease[] {
+    if (max <= 0) return [];
+    const requests = this.#frontier!.take(max, now);
     const leases: Lease[] = [];
-    while (leases.length < max && this.#frontier.size > 0) {
-      leases.push({ ...this.#frontier.shift()!, token: String(++this.#tokens) });
-    }
-    this.#leased += leases.length;
+    for (const request of requests) leases.push({ ...request, token: String(++this.#tokens) });
+    this.#counts.leased += leases.length;
     return leases;
   }
 
   #admit(request: CrawlRequest): boolean {
-    if (this.#admitted >= this.#maxPages || !this.#seen.add(request.url)) return false;
-    this.#admitted++;
+    const counts = this.#counts;
+    if (counts.admitted >= this.#maxPages) {
+      // Kept for a run with a larger maxPages, once each; only a journal outlives this run.
+      if (this.#journal !== undefined && !this.#seen.has(request.url) && this.#beyond.add(request.url)) {
+        this.#journal.beyond(request);
+        this.#left++;
+      }
+      return false;
+    }
+    if (!this.#seen.add(request.url)) return false;
+    counts.admitted++;
     this.#journal?.admitted(request);
-    this.#frontier.push(request);
+    this.#frontier!.push(request);
     return true;
+  }
+
+  #snapshot(): CrawlCounts {
+    return { ...this.#counts, queued: this.#frontier?.size ?? 0 };
   }
 }
 

@@ -1,3 +1,4 @@
+import { isPageType } from "../fetch/content_type.ts";
 import type { FetchEvent } from "../fetch/fetcher.ts";
 import type { PageRecord } from "../records.ts";
 import type { CrawlCounts } from "../state/crawl_state.ts";
@@ -40,7 +41,7 @@ export class CrawlStats {
   errors = 0;
   /** Requests being fetched now. */
   inFlight = 0;
-  /** The whole crawl's counts, over every process, when its state is shared; `undefined` otherwise. */
+  /** The whole crawl's counts, as its state gives them (over every process when it is shared); `undefined` before it opens. */
   crawl: CrawlCounts | undefined = undefined;
   /** Why the crawl ended, once it has: the crawl sets it. */
   finish: FinishReason = "done";
@@ -53,6 +54,7 @@ export class CrawlStats {
   readonly #codes = new Map<string, number>();
   readonly #depths = new Map<number, number>();
   readonly #hosts = new Map<string, { pages: number; errors: number }>();
+  #files = 0;
   #requests = 0;
   #retries = 0;
   #redirects = 0;
@@ -75,6 +77,7 @@ export class CrawlStats {
     increment(this.#statuses, page.status);
     increment(this.#depths, page.depth);
     if (failed) increment(this.#codes, page.errorCode || "EUNKNOWN");
+    if (isFile(page)) this.#files++;
     this.#requests += page.attempts;
     this.#retries += page.retries;
     this.#redirects += page.redirects;
@@ -157,6 +160,7 @@ export class CrawlStats {
       finish: this.finish,
       pages: this.done,
       ok: this.done - this.errors,
+      files: this.#files,
       errors: this.errors,
       pagesPerSecond: Math.round(this.pagesPerSecond() * 10) / 10,
       statusClasses,
@@ -206,6 +210,14 @@ export class CrawlStats {
     timeline.pages[index]!++;
     if (failed) timeline.errors[index]!++;
   }
+}
+
+/**
+ * Whether a record is of a file rather than a page: it got an answer of another type than HTML or XML, whose body was
+ * not downloaded (a sitemap is read whatever its type, and is a page).
+ */
+function isFile(page: PageRecord): boolean {
+  return page.error === "" && page.status > 0 && page.kind !== "sitemap" && !isPageType(page.contentType);
 }
 
 function increment<K>(map: Map<K, number>, key: K): void {

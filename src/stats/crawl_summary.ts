@@ -61,6 +61,12 @@ export interface CrawlSummary {
   pages: number;
   /** Records without an error, and with one. */
   ok: number;
+  /**
+   * Of the records without an error, those of files: the answer was of another type than HTML or XML (an image, a
+   * PDF, an archive, `text/plain`), its status and type recorded, its body not downloaded. `ok - files` are pages.
+   * Absent from statistics written before it was counted: read it as `files ?? 0`.
+   */
+  files?: number;
   errors: number;
   /** `pages / elapsedSeconds`. */
   pagesPerSecond: number;

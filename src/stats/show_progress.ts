@@ -60,14 +60,18 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
     });
 }
 
-/** The live progress line: the whole crawl's counts when it is shared, with this process's rate. */
+/**
+ * The live progress line: the whole crawl's counts (over every process when it is shared, earlier runs' rows included
+ * when it was resumed), then what this process did when that differs, with its rate.
+ */
 export function line(stats: CrawlStats): string {
   const rate = `${stats.pagesPerSecond().toFixed(1)} pages/s`;
-  const shared = stats.crawl;
-  if (shared === undefined) {
+  const crawled = stats.crawl;
+  if (crawled === undefined) {
     return `${stats.done} done, ${stats.queued} queued, ${stats.inFlight} in flight, ${stats.errors} errors, ${rate}`;
   }
-  return `crawl: ${shared.done} done, ${shared.queued} queued, ${shared.leased} in flight, ${shared.errors} errors; here: ${stats.done} done, ${rate}`;
+  const whole = `${crawled.done} done, ${crawled.queued} queued, ${crawled.leased} in flight, ${crawled.errors} errors`;
+  return crawled.done === stats.done ? `${whole}, ${rate}` : `${whole}; here: ${stats.done} done, ${rate}`;
 }
 
 /** The summary printed at the end: the runtime first, as the seed prints it. */

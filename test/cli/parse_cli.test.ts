@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { headerFlags, integerFlag, numberFlag, parseCli } from "../../src/cli/parse_cli.ts";
+import { headerFlags, integerFlag, listFlag, numberFlag, parseCli } from "../../src/cli/parse_cli.ts";
 import { UsageError } from "../../src/errors.ts";
 
 const SPEC = {
@@ -43,4 +43,13 @@ test("numberFlag() takes a positive number and headerFlags() a name: value pair"
   assert.throws(() => numberFlag({ rate: "-1" }, "rate"), { message: 'Expected --rate to be a positive number, got "-1"' });
   assert.deepEqual(headerFlags(["Referer: https://book.douban.com/"]), { Referer: "https://book.douban.com/" });
   assert.throws(() => headerFlags(["no colon"]), { message: 'Expected --header to be "name: value", got "no colon"' });
+});
+
+test("listFlag() splits every given value at its commas, and refuses an empty item", () => {
+  assert.equal(listFlag({}, "skip-ext"), undefined);
+  assert.deepEqual(listFlag({ "skip-ext": ["pdf, zip", "+md"] }, "skip-ext"), ["pdf", "zip", "+md"]);
+  assert.deepEqual(listFlag({ "skip-ext": "-svg" }, "skip-ext"), ["-svg"]);
+  const message = (got: string) => new UsageError(`Expected --skip-ext to be a comma-separated list without empty items, got ${got}`);
+  assert.throws(() => listFlag({ "skip-ext": ["pdf,"] }, "skip-ext"), message('"pdf,"'));
+  assert.throws(() => listFlag({ "skip-ext": ["pdf", " "] }, "skip-ext"), message('" "'));
 });

@@ -10,6 +10,7 @@ import { CrawlStats } from "../../src/stats/crawl_stats.ts";
 import { summaryLines } from "../../src/stats/summary_lines.ts";
 import { startTinyproxy } from "../helpers/proxies.ts";
 import { type Handler, html, startServer, type TestServer } from "../helpers/server.ts";
+import { fetchPage, runSteps } from "../helpers/steps.ts";
 
 const CHALLENGE = "<!DOCTYPE html><html><head><TITLE>Just a moment...</TITLE></head><body>Checking your browser</body></html>";
 
@@ -44,8 +45,7 @@ test("BlockDetector takes a status of its list, or a marker in the body whatever
 
 test("HostSlowdown doubles a blocking host's interval up to its ceiling, and eases it back by a tenth per page served", () => {
   const slowdown = new HostSlowdown({ startMs: 1000, maxMs: 10_000 });
-  const intervals = (count: number, step: (host: string) => { intervalMs: number } | undefined) =>
-    Array.from({ length: count }, () => step("a.example")?.intervalMs);
+  const intervals = (count: number, step: (host: string) => number | undefined) => Array.from({ length: count }, () => step("a.example"));
   assert.deepEqual(intervals(5, (host) => slowdown.blocked(host)), [1000, 2000, 4000, 8000, 10_000]);
   assert.equal(slowdown.intervalMs("b.example"), 0, "other hosts keep their pace");
   assert.deepEqual(intervals(3, (host) => slowdown.passed(host)), [9000, 8100, 7290]);
@@ -53,41 +53,79 @@ test("HostSlowdown doubles a blocking host's interval up to its ceiling, and eas
   assert.deepEqual(intervals(1, () => slowdown.passed("c.example")), [0], "back to the crawl's own pace");
   assert.equal(slowdown.passed("c.example"), undefined, "nothing to note for a host that is not slowed");
   // With a rate of 2/s, the first block halves it.
-  assert.equal(new HostSlowdown({ startMs: 100, maxMs: 60_000, baseMs: 500 }).blocked("d.example").intervalMs, 1000);
+  assert.equal(new HostSlowdown({ startMs: 100, maxMs: 60_000, baseMs: 500 }).blocked("d.example"), 1000);
 });
 
-test("Fetcher retries a block with growing waits, the host slowed further each time, then records EBLOCKED", async () => {
-  await withSite(tooMany, async (site, times) => {
+test("Fetcher retries a block after a growing backoff, the host's pace slowed further each time, then records EBLOCKED", async () => {
+  await withSite(tooMany, async (site) => {
     const events: FetchEvent[] = [];
     const fetcher = new Fetcher({ robots: false, retries: 3, retryDelay: 40 }, { onEvent: (event) => events.push(event) });
     try {
-      const page = await fetcher.fetch({ url: site.url("/"), depth: 0 });
+      const { page, steps } = await runSteps(fetcher, site.url("/"));
       assert.equal(page.errorCode, "EBLOCKED");
       assert.equal(page.error, `Blocked: HTTP 429 Too Many Requests (${site.url("/")})`);
       assert.equal(page.status, 429);
-      assert.equal(page.attempts, 4);
+      assert.deepEqual([page.attempts, page.retries], [4, 3]);
       const host = new URL(site.origin).host;
       assert.deepEqual(events, [40, 80, 160, 320].map((intervalMs) => ({ type: "block", host, intervalMs })));
-      // Each retry waits at least the host's new interval (the backoff's jitter may make it longer).
-      const gaps = times.slice(1).map((time, i) => time - times[i]!);
-      for (const [i, least] of [40, 80, 160].entries()) assert.ok(gaps[i]! >= least - 2, `gap ${i} was ${gaps[i]!.toFixed(0)} ms, not ${least}`);
+      // Each step hands the frontier the host's new pace; the retry's own wait is its backoff, ±50 % jitter.
+      assert.deepEqual(steps.map((step) => step.pace), [40, 80, 160, 320].map((intervalMs) => ({ host, intervalMs })));
+      for (const [i, step] of steps.slice(0, 3).entries()) {
+        assert.ok("again" in step && step.delayMs >= 20 * 2 ** i && step.delayMs <= 60 * 2 ** i, `backoff ${i}`);
+      }
     } finally {
       fetcher.close();
     }
   });
 });
 
-test("Fetcher tells onPace each change of a host's least interval: up with each block, down with each page served", async () => {
+test("Fetcher waits a block's Retry-After, up to maxRetryAfter, before its retry", async () => {
+  await withSite(html("<title>slow down</title>", { status: 429, headers: { "retry-after": "120" } }), async (site) => {
+    const fetcher = new Fetcher({ robots: false, retries: 1, maxRetryAfter: 5000 });
+    try {
+      const step = await fetcher.step({ url: site.url("/"), depth: 0 });
+      assert.ok("again" in step);
+      assert.equal(step.delayMs, 5000);
+      assert.equal(step.again.progress?.tries, 1);
+    } finally {
+      fetcher.close();
+    }
+  });
+});
+
+test("A step's pace carries each change of a host's least interval: up with each block, down with each page served", async () => {
   let calls = 0;
   const handler: Handler = (req, res) => (calls++ < 2 ? tooMany : html("<title>ok</title>"))(req, res);
   await withSite(handler, async (site) => {
-    const notes: unknown[] = [];
-    const fetcher = new Fetcher({ robots: false, retries: 2, retryDelay: 40 }, { onPace: (note) => notes.push(note) });
+    const fetcher = new Fetcher({ robots: false, retries: 2, retryDelay: 40 });
     try {
-      assert.equal((await fetcher.fetch({ url: site.url("/a"), depth: 0 })).status, 200);
-      assert.equal((await fetcher.fetch({ url: site.url("/b"), depth: 0 })).status, 200);
+      const a = await runSteps(fetcher, site.url("/a"));
+      const b = await runSteps(fetcher, site.url("/b"));
+      assert.deepEqual([a.page.status, b.page.status], [200, 200]);
       const host = new URL(site.origin).host;
-      assert.deepEqual(notes, [40, 80, 72, 65].map((intervalMs) => ({ host, intervalMs })));
+      const paces = [...a.steps, ...b.steps].map((step) => step.pace);
+      assert.deepEqual(paces, [40, 80, 72, 65].map((intervalMs) => ({ host, intervalMs })));
+    } finally {
+      fetcher.close();
+    }
+  });
+});
+
+test("A host's pace is the longer of its robots.txt Crawl-delay and its blocks' slowdown, never one in place of the other", async () => {
+  let pages = 0;
+  const routes: Record<string, Handler> = {
+    "/robots.txt": (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nCrawl-delay: 0.1\n"),
+  };
+  const handler: Handler = (req, res) => (routes[req.url ?? ""] ?? (pages++ < 4 ? tooMany : html("<title>ok</title>")))(req, res);
+  await withSite(handler, async (site) => {
+    const fetcher = new Fetcher({ retries: 4, retryDelay: 40 });
+    try {
+      const { page, steps } = await runSteps(fetcher, site.url("/"));
+      assert.equal(page.status, 200);
+      const host = new URL(site.origin).host;
+      // robots.txt first (100), then four blocks (40, 80, 160, 320), then a page served (288).
+      assert.deepEqual(steps.map((step) => step.pace?.intervalMs), [100, 100, 100, 160, 320, 288]);
+      assert.ok(steps.every((step) => step.pace?.host === host));
     } finally {
       fetcher.close();
     }
@@ -108,7 +146,7 @@ test("Fetcher takes a challenge page for a block, and retries it with a fresh co
   await withSite(handler, async (site) => {
     const fetcher = new Fetcher({ robots: false, retries: 1, retryDelay: 1, startCookies: ["login=alice; Domain=127.0.0.1"] });
     try {
-      const page = await fetcher.fetch({ url: site.url("/"), depth: 0 });
+      const page = await fetchPage(fetcher, { url: site.url("/"), depth: 0 });
       assert.equal(page.errorCode, "EBLOCKED");
       assert.equal(page.error, `Blocked: HTTP 403 Forbidden with "<title>Just a moment...</title>" in its body (${site.url("/")})`);
       assert.deepEqual(cookies, ["login=alice", "login=alice"], "the retry went without the flagged session, with the login");
@@ -131,7 +169,7 @@ test("Fetcher retries a block through another proxy of the pool, and the host st
       const fetcher = new Fetcher({ robots: false, retries: 2, retryDelay: 1, proxy: proxies.map((proxy) => proxy.url), proxyRotate: "host" });
       try {
         const pages = [];
-        for (const path of ["/a", "/b", "/c"]) pages.push(await fetcher.fetch({ url: site.url(path), depth: 0 }));
+        for (const path of ["/a", "/b", "/c"]) pages.push(await fetchPage(fetcher, { url: site.url(path), depth: 0 }));
         assert.deepEqual(pages.map((page) => [page.status, page.attempts]), [[200, 2], [200, 1], [200, 1]]);
         const [banned, other] = peers[0] === "127.0.0.2" ? ["127.0.0.2", "127.0.0.4"] : ["127.0.0.4", "127.0.0.2"];
         assert.deepEqual(peers, [banned, other, other, other]);
@@ -152,7 +190,7 @@ test("a plain 403 is an EHTTP record, not retried; with blockStatus [403] it is 
     ] as const) {
       const fetcher = new Fetcher({ robots: false, retries: 1, retryDelay: 1, ...options });
       try {
-        const page = await fetcher.fetch({ url: site.url("/"), depth: 0 });
+        const page = await fetchPage(fetcher, { url: site.url("/"), depth: 0 });
         assert.equal(page.errorCode, code);
         assert.equal(page.attempts, attempts);
       } finally {

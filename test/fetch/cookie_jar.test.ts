@@ -11,6 +11,7 @@ import { CrawlCookieJar, parseCookie, parseCookiesTxt, readCookiesFile } from ".
 import { Fetcher } from "../../src/fetch/fetcher.ts";
 import type { PageRecord } from "../../src/records.ts";
 import { type Handler, html, redirect, startServer, type TestServer } from "../helpers/server.ts";
+import { fetchPage } from "../helpers/steps.ts";
 
 const YEAR_2100 = 4102444800; // seconds since the epoch
 
@@ -92,9 +93,9 @@ test("Fetcher sends a cookie back to its path only, forgets it when it expires, 
       const fetcher = new Fetcher({ robots: false });
       try {
         for (const path of ["/login", "/account/home", "/news", "/logout", "/account/home"]) {
-          await fetcher.fetch({ url: server.url(path), depth: 0 });
+          await fetchPage(fetcher, { url: server.url(path), depth: 0 });
         }
-        await fetcher.fetch({ url: other.url("/"), depth: 0 });
+        await fetchPage(fetcher, { url: other.url("/"), depth: 0 });
       } finally {
         fetcher.close();
       }
@@ -124,8 +125,8 @@ test("Fetcher sends the cookies it starts with, as given and as read from a cook
     await withCookieSite({ "/": html("<title>home</title>"), "/private/x": html("<title>x</title>") }, async (server, cookies) => {
       const fetcher = new Fetcher({ robots: false, startCookies: ["login=alice; Domain=127.0.0.1"], cookiesFile: file });
       try {
-        await fetcher.fetch({ url: server.url("/"), depth: 0 });
-        await fetcher.fetch({ url: server.url("/private/x"), depth: 0 });
+        await fetchPage(fetcher, { url: server.url("/"), depth: 0 });
+        await fetchPage(fetcher, { url: server.url("/private/x"), depth: 0 });
       } finally {
         fetcher.close();
       }

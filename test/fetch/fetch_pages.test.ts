@@ -156,3 +156,33 @@ test("fetchPages() applies perHost to each host while the global cap stays at co
     await b.close();
   }
 });
+
+test("fetchPages() spaces starts on a host by 1/rate, retries included, and lets another host start meanwhile", async () => {
+  const arrivals = new Map<string, number[]>();
+  let flaky = 0;
+  const handler = (name: string): Handler => (req, res) => {
+    arrivals.set(name, [...(arrivals.get(name) ?? []), performance.now()]);
+    if (req.url === "/flaky" && ++flaky === 1) return html("<title>busy</title>", { status: 503 })(req, res);
+    return titled(req, res);
+  };
+  const a = await startServer(handler("a"));
+  const b = await startServer(handler("b"));
+  try {
+    // a's URLs first: a first-come queue would have every slot wait for a's pace.
+    const urls = [a.url("/flaky"), ...Array.from({ length: 4 }, (_, i) => a.url(`/a${i}`)), ...Array.from({ length: 4 }, (_, i) => b.url(`/b${i}`))];
+    const pages = await lastValueFrom(from(urls).pipe(fetchPages({ concurrency: 3, rate: 4, retryDelay: 1, robots: false }), toArray()));
+    assert.equal(pages.length, 9);
+    assert.equal(pages.find((page) => page.url.endsWith("/flaky"))?.attempts, 2);
+    const [seenA, seenB] = [arrivals.get("a")!, arrivals.get("b")!];
+    assert.deepEqual([seenA.length, seenB.length], [6, 4]);
+    assert.ok(seenB[0]! < seenA[1]!, "b started while a waited for its next start");
+    for (const seen of [seenA, seenB]) {
+      // The server notes an arrival when this process's event loop gets to it: the margin allows for a late note.
+      const short = seen.slice(1).map((at, i) => at - seen[i]!).filter((gap) => gap < 150);
+      assert.deepEqual(short, [], "starts on a host at least 250 ms apart, less a margin");
+    }
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -6,7 +6,8 @@ import { gzipSync } from "node:zlib";
 import { UsageError } from "../../src/errors.ts";
 import { DEFAULT_USER_AGENT, Fetcher, type FetcherHooks, type FetcherOptions } from "../../src/fetch/fetcher.ts";
 import type { FetchedPage } from "../../src/records.ts";
-import { bytes, delay, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
+import { bytes, delay, type Download, download, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
+import { runSteps } from "../helpers/steps.ts";
 
 /**
  * Runs `body` with a server and a fetcher, and closes both whatever happens. robots.txt is off unless a test turns it
@@ -28,8 +29,8 @@ async function withFetcher(
   }
 }
 
-function fetchUrl(fetcher: Fetcher, url: string): Promise<FetchedPage> {
-  return fetcher.fetch({ url, depth: 0 });
+async function fetchUrl(fetcher: Fetcher, url: string): Promise<FetchedPage> {
+  return (await runSteps(fetcher, url)).page;
 }
 
 function redirect(location: string, status = 302): Handler {
@@ -57,7 +58,7 @@ async function waitFor(condition: () => boolean, what: string, ms = 2000): Promi
   }
 }
 
-test("Fetcher.fetch() returns the status, content type and exact body bytes of a page", async () => {
+test("Fetcher returns the status, content type and exact body bytes of a page", async () => {
   const page = "<!DOCTYPE html><title>héllo</title><p>世界</p>";
   await withFetcher({ "/": html(page) }, {}, async (server, fetcher) => {
     const result = await fetchUrl(fetcher, server.url("/"));
@@ -154,29 +155,39 @@ test("Fetcher does not retry a 404", async () => {
   });
 });
 
-test("Fetcher waits as long as Retry-After (in seconds) asks before retrying", async () => {
-  const times: number[] = [];
-  const route = sequence([503], { "retry-after": "1" }, times);
-  await withFetcher({ "/busy": route }, { retries: 1, retryDelay: 10 }, async (server, fetcher) => {
-    const result = await fetchUrl(fetcher, server.url("/busy"));
-    assert.equal(result.status, 200);
-    assert.equal(result.attempts, 2);
-    assert.equal(times.length, 2);
-    const gap = times[1]! - times[0]!;
-    assert.ok(gap >= 900, `second request came ${gap.toFixed(0)} ms after the first`);
+test("Fetcher.step() gives a retryable failure back as the same request, one more try in its progress, its backoff as the delay", async () => {
+  await withFetcher({ "/flaky": sequence([503]) }, { retries: 2, retryDelay: 100 }, async (server, fetcher) => {
+    const request = { url: server.url("/flaky"), depth: 2 };
+    const first = await fetcher.step(request);
+    assert.ok("again" in first);
+    assert.equal(server.hitsOf("/flaky"), 1, "one request per step");
+    assert.equal(first.again.url, request.url);
+    assert.equal(first.again.depth, 2);
+    assert.deepEqual({ ...first.again.progress, wireBytes: 0 }, { redirects: [], requests: 1, retries: 1, wireBytes: 0, tries: 1 });
+    assert.ok(first.again.progress!.wireBytes > 0);
+    assert.ok(first.delayMs >= 50 && first.delayMs <= 150, `backoff ${first.delayMs} ms: 100 ms ± 50 %`);
+    const second = await fetcher.step(first.again);
+    assert.ok("page" in second);
+    assert.equal(second.page.status, 200);
+    assert.deepEqual([second.page.attempts, second.page.retries], [2, 1]);
+    assert.equal(server.hitsOf("/flaky"), 2);
   });
 });
 
-test("Fetcher caps a Retry-After wait at maxRetryAfter", async () => {
-  const times: number[] = [];
-  const route = sequence([429], { "retry-after": "60" }, times);
-  await withFetcher({ "/busy": route }, { retries: 1, retryDelay: 10, maxRetryAfter: 20 }, async (server, fetcher) => {
-    const result = await fetchUrl(fetcher, server.url("/busy"));
-    assert.equal(result.status, 200);
-    assert.equal(result.attempts, 2);
-    // 60 s asked, 20 ms allowed: anything under 10 s shows the cap held.
-    const gap = times[1]! - times[0]!;
-    assert.ok(gap < 10_000, `second request came ${gap.toFixed(0)} ms after the first`);
+test("Fetcher takes a Retry-After (in seconds) as a retry's delay", async () => {
+  await withFetcher({ "/busy": sequence([503], { "retry-after": "1" }) }, { retries: 1, retryDelay: 10 }, async (server, fetcher) => {
+    const { page, steps } = await runSteps(fetcher, server.url("/busy"));
+    assert.equal(page.status, 200);
+    assert.equal(page.attempts, 2);
+    assert.equal("again" in steps[0]! && steps[0].delayMs, 1000);
+  });
+});
+
+test("Fetcher caps a Retry-After delay at maxRetryAfter", async () => {
+  await withFetcher({ "/busy": sequence([429], { "retry-after": "60" }) }, { retries: 1, retryDelay: 10, maxRetryAfter: 20 }, async (server, fetcher) => {
+    const { page, steps } = await runSteps(fetcher, server.url("/busy"));
+    assert.equal(page.status, 200);
+    assert.equal("again" in steps[0]! && steps[0].delayMs, 20);
   });
 });
 
@@ -249,7 +260,32 @@ test("Fetcher follows redirects, records the final URL and counts each request a
   });
 });
 
-test("Fetcher detects a redirect loop with EREDIRECT once it has come back to the URL asked for a second time", async () => {
+test("Fetcher.step() gives a redirect back as the same request with the target in its progress, to follow at once", async () => {
+  await withFetcher({ "/old": redirect("/new", 301), "/new": html("<title>new</title>") }, {}, async (server, fetcher) => {
+    const step = await fetcher.step({ url: server.url("/old"), depth: 1 });
+    assert.ok("again" in step);
+    assert.equal(step.delayMs, 0);
+    assert.equal(step.again.url, server.url("/old"));
+    const { wireBytes, ...progress } = step.again.progress!;
+    assert.deepEqual(progress, { redirects: [server.url("/new")], requests: 1, retries: 0, tries: 0, last: { status: 301, contentType: "", ms: progress.last!.ms } });
+    assert.ok(wireBytes > 0);
+    assert.equal(server.hitsOf("/new"), 0, "the target waits for its own step");
+  });
+});
+
+test("Fetcher follows a redirect back to the URL being fetched once, as a consent page asks, and ends on that page", async () => {
+  let visits = 0;
+  const home: Handler = (req, res) => (++visits === 1 ? redirect("/consent")(req, res) : html("<title>home</title>")(req, res));
+  await withFetcher({ "/": home, "/consent": redirect("/") }, {}, async (server, fetcher) => {
+    const result = await fetchUrl(fetcher, server.url("/"));
+    assert.equal(result.error, "");
+    assert.equal(result.status, 200);
+    assert.equal(result.finalUrl, server.url("/"));
+    assert.deepEqual([result.attempts, result.redirects], [3, 2]);
+  });
+});
+
+test("Fetcher detects a redirect loop with EREDIRECT once the URL being fetched came back and the loop goes on", async () => {
   await withFetcher({ "/a": redirect("/b"), "/b": redirect("/a") }, {}, async (server, fetcher) => {
     const result = await fetchUrl(fetcher, server.url("/a"));
     const [a, b] = [server.url("/a"), server.url("/b")];
@@ -261,13 +297,12 @@ test("Fetcher detects a redirect loop with EREDIRECT once it has come back to th
   });
 });
 
-test("Fetcher calls a redirect loop that never passes the URL asked for a loop at its first repeat", async () => {
-  const routes = { "/start": redirect("/b"), "/b": redirect("/c"), "/c": redirect("/b") };
-  await withFetcher(routes, {}, async (server, fetcher) => {
+test("Fetcher detects a loop that does not come back to the URL being fetched at its first repeat", async () => {
+  await withFetcher({ "/start": redirect("/b"), "/b": redirect("/c"), "/c": redirect("/b") }, {}, async (server, fetcher) => {
     const result = await fetchUrl(fetcher, server.url("/start"));
-    const [start, b, c] = [server.url("/start"), server.url("/b"), server.url("/c")];
-    assert.equal(result.error, `Redirect loop: ${start} -> ${b} -> ${c} -> ${b} (${c})`);
-    assert.deepEqual([server.hitsOf("/start"), server.hitsOf("/b"), server.hitsOf("/c")], [1, 1, 1]);
+    assert.equal(result.errorCode, "EREDIRECT");
+    assert.match(result.error, /^Redirect loop: .*\/start -> .*\/b -> .*\/c -> .*\/b \(/);
+    assert.deepEqual([server.hitsOf("/b"), server.hitsOf("/c")], [1, 1]);
   });
 });
 
@@ -326,6 +361,61 @@ test("Fetcher records a non-HTML response's status and content type with an empt
   });
 });
 
+test("Fetcher closes a file right after its headers, whatever its size: a 6 MB and a 12 MB zip are 200 rows of 0 bytes, no error", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const files = [
+    ["/six.zip", 6 * MB, "application/zip"],
+    ["/twelve.zip", 12 * MB, "application/zip"],
+    // Far more than the kernel's socket buffers of both ends hold, so that what the server got onto the connection
+    // shows whether the client went away.
+    ["/disk.iso", 1024 * MB, "application/octet-stream"],
+  ] as const;
+  const routes: Record<string, Handler> = { "/page": html("<title>after</title>") };
+  for (const [path, size, type] of files) routes[path] = download(size, type, downloads);
+  // The default limit, 10 MB, lies between the first two.
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    for (const [path, size, type] of files) {
+      const result = await fetchUrl(fetcher, server.url(path));
+      assert.equal(result.status, 200, path);
+      assert.equal(result.contentType, type, path);
+      assert.equal(result.body.byteLength, 0, path);
+      assert.equal(result.error, "", path);
+      assert.equal(result.errorCode, "", path);
+      assert.ok(result.wireBytes < MB, `${path}: ${result.wireBytes} bytes read`);
+      const seen = downloads.at(-1)!;
+      await seen.closed;
+      if (size > 100 * MB) {
+        assert.equal(seen.finished, false, `${path}: the server could not send the whole body`);
+        assert.ok(seen.written < 100 * MB, `${path}: the server wrote ${seen.written} of ${size} bytes`);
+      }
+    }
+    const after = await fetchUrl(fetcher, server.url("/page"));
+    assert.equal(after.status, 200);
+    assert.equal(new TextDecoder().decode(after.body), "<title>after</title>");
+  });
+});
+
+test("Fetcher reads an XML response to a page request, as a page, and closes a 404 file at its headers with EHTTP", async () => {
+  const MB = 1024 * 1024;
+  const downloads: Download[] = [];
+  const routes = {
+    "/feed.xml": bytes(Buffer.from("<rss><channel/></rss>"), "application/rss+xml"),
+    "/gone.bin": download(1024 * MB, "application/octet-stream", downloads, 404),
+  };
+  await withFetcher(routes, {}, async (server, fetcher) => {
+    const feed = await fetchUrl(fetcher, server.url("/feed.xml"));
+    assert.equal(feed.status, 200);
+    assert.equal(new TextDecoder().decode(feed.body), "<rss><channel/></rss>");
+    const gone = await fetchUrl(fetcher, server.url("/gone.bin"));
+    assert.equal(gone.status, 404);
+    assert.equal(gone.errorCode, "EHTTP");
+    assert.equal(gone.error, `HTTP 404 Not Found (${server.url("/gone.bin")})`);
+    await downloads[0]!.closed;
+    assert.ok(downloads[0]!.written < 100 * MB, `the server wrote ${downloads[0]!.written} bytes of 1 GB`);
+  });
+});
+
 test("Fetcher reuses kept-alive connections: 20 sequential fetches use at most 2", async () => {
   const connections = new Set<Socket>();
   const route: Handler = (req, res) => {
@@ -359,20 +449,37 @@ test("Fetcher records a refused connection as ENETWORK and retries it", async ()
   }
 });
 
-test("Fetcher.fetch() rejects when its signal aborts, and the server sees the client disconnect", async () => {
+test("Fetcher.step() rejects when its signal aborts, and the server sees the client disconnect", async () => {
   let closes = 0;
   const hang: Handler = (_req, res) => {
     res.once("close", () => closes++);
   };
   await withFetcher({ "/hang": hang }, {}, async (server, fetcher) => {
     const controller = new AbortController();
-    const pending = fetcher.fetch({ url: server.url("/hang"), depth: 0 }, controller.signal);
+    const pending = fetcher.step({ url: server.url("/hang"), depth: 0 }, { signal: controller.signal });
     await waitFor(() => server.inFlight === 1, "the request to arrive");
     const reason = new Error("stop now");
     controller.abort(reason);
     await assert.rejects(pending, (error) => error === reason);
     await waitFor(() => closes === 1, "the server to see the request close");
     await waitFor(() => server.openSockets() === 0, "the socket to close");
+  });
+});
+
+test("Fetcher.step() starts no request once stop has aborted, rejecting with ESTOPPED", async () => {
+  await withFetcher({ "/": html("<title>home</title>") }, {}, async (server, fetcher) => {
+    await assert.rejects(fetcher.step({ url: server.url("/"), depth: 0 }, { stop: AbortSignal.abort() }), { code: "ESTOPPED" });
+    assert.equal(server.total, 0);
+  });
+});
+
+test("Fetcher.step() calls sent once its request has left", async () => {
+  await withFetcher({ "/": delay(100, html("<title>home</title>")) }, {}, async (server, fetcher) => {
+    let sentAt = 0;
+    const step = fetcher.step({ url: server.url("/"), depth: 0 }, { sent: () => (sentAt = performance.now()) });
+    await waitFor(() => server.inFlight === 1, "the request to arrive");
+    assert.ok(sentAt > 0, "sent before the response");
+    await step;
   });
 });
 

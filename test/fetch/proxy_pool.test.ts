@@ -9,6 +9,7 @@ import { maskProxy, proxySettings } from "../../src/fetch/proxy_settings.ts";
 import { CrawlStats } from "../../src/stats/crawl_stats.ts";
 import { deadProxyUrl, startMicrosocks, startTinyproxy, type TestProxy } from "../helpers/proxies.ts";
 import { html, startServer, type TestServer } from "../helpers/server.ts";
+import { fetchPage, runSteps } from "../helpers/steps.ts";
 
 /** A site of `pages` pages (`/`, `/p1` … linked from `/`) that records the address each request came from. */
 async function peerSite(pages: number, headers: Record<string, string> = {}): Promise<TestServer & { peers: string[] }> {
@@ -94,6 +95,30 @@ test("a pool with a dead proxy: the dead one is benched, every request goes thro
   });
 });
 
+test("Fetcher.step() gives a request whose proxy failed back at once, for another proxy, without using a retry", async () => {
+  await withAll<[TestProxy, Awaited<ReturnType<typeof peerSite>>]>([startTinyproxy(), peerSite(1)], async (live, site) => {
+    const dead = await deadProxyUrl();
+    const events: FetchEvent[] = [];
+    const fetcher = new Fetcher({ robots: false, proxy: [dead, live.url], proxyRotate: "request", retries: 0 }, { onEvent: (event) => events.push(event) });
+    try {
+      const { page, steps } = await runSteps(fetcher, site.url("/"));
+      const [first] = steps;
+      assert.ok(first !== undefined && "again" in first);
+      assert.equal(first.delayMs, 0);
+      assert.deepEqual([first.again.progress?.tries, first.again.progress?.retries, first.again.progress?.proxySwitches], [0, 0, 1]);
+      assert.deepEqual([page.status, page.error, page.attempts, page.retries], [200, "", 2, 0]);
+      assert.deepEqual(site.peers, [live.egress]);
+      assert.deepEqual(events, [
+        { type: "request", proxy: maskProxy(dead) },
+        { type: "bench", proxy: maskProxy(dead), ms: BENCH_MS.first },
+        { type: "request", proxy: maskProxy(live.url) },
+      ]);
+    } finally {
+      fetcher.close();
+    }
+  });
+});
+
 test("--proxy-rotate host keeps each host on one proxy; request rotation spreads a host over the pool", async () => {
   await withAll<[TestProxy, TestProxy, Awaited<ReturnType<typeof peerSite>>, Awaited<ReturnType<typeof peerSite>>]>(
     [startTinyproxy({ egress: "127.0.0.2" }), startTinyproxy({ egress: "127.0.0.4" }), peerSite(8), peerSite(8)],
@@ -119,7 +144,7 @@ test("a proxy that cannot reach a site is not benched for it: the site is down, 
       const events: FetchEvent[] = [];
       const fetcher = new Fetcher({ robots: false, proxy: [proxy.url], retries: 1, retryDelay: 1 }, { onEvent: (event) => events.push(event) });
       try {
-        const page = await fetcher.fetch({ url: `${down}/`, depth: 0 });
+        const page = await fetchPage(fetcher, { url: `${down}/`, depth: 0 });
         assert.equal(page.errorCode, "ENETWORK");
         const said = proxy === http ? "it answered CONNECT with HTTP 500 Internal Server Error" : "Socks5 proxy rejected connection - ConnectionRefused";
         assert.equal(page.error, `Proxy ${maskProxy(proxy.url)} could not reach the site: ${said} (${down}/)`);
@@ -144,7 +169,7 @@ test("a proxy that refuses the credentials is benched, and its error shows them 
         const events: FetchEvent[] = [];
         const fetcher = new Fetcher({ robots: false, proxy: [wrong], retries: 0 }, { onEvent: (event) => events.push(event) });
         try {
-          const page = await fetcher.fetch({ url: site.url("/"), depth: 0 });
+          const page = await fetchPage(fetcher, { url: site.url("/"), depth: 0 });
           const masked = `${new URL(proxy.url).protocol}//***@127.0.0.1:${proxy.port}`;
           assert.equal(page.error, `Proxy ${masked} failed: ${said} (${site.url("/")})`);
           assert.deepEqual(events, [
@@ -204,9 +229,26 @@ test("ProxyPool keeps each host on one proxy, and moves a host away from the pro
     for (const url of hosts) assert.equal(pool.pick(`${url}other`), first.get(url), url);
     assert.equal(new Set(first.values()).size, 2, "hosts spread over the pool");
     const [url, blocked] = [...first][0]!;
-    const moved = pool.pick(url, blocked)!;
+    pool.blocked(url, blocked);
+    pool.blocked(`${url}other`, blocked); // blocked at the same time through the same proxy: the host moves once
+    const moved = pool.pick(url)!;
     assert.notEqual(moved, blocked);
     assert.equal(pool.pick(url), moved, "the host stays on its new proxy");
+  } finally {
+    pool.close();
+  }
+});
+
+test("ProxyPool with request rotation sends a host's next request after a block through another proxy", () => {
+  const pool = new ProxyPool(proxySettings(["http://10.0.0.1:3128", "http://10.0.0.2:3128"], "request"));
+  try {
+    const url = "http://site.example/";
+    const blocked = pool.pick(url)!;
+    pool.pick("http://other.example/"); // the next in turn is the blocked one again
+    pool.blocked(url, blocked);
+    assert.notEqual(pool.pick(url), blocked);
+    pool.pick("http://other.example/");
+    assert.equal(pool.pick(url), blocked, "only the host's next request skips it");
   } finally {
     pool.close();
   }

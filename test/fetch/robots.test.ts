@@ -4,6 +4,7 @@ import { Fetcher, type FetcherOptions } from "../../src/fetch/fetcher.ts";
 import type { FetchedPage } from "../../src/records.ts";
 import { RobotsCache } from "../../src/fetch/robots.ts";
 import { bytes, html, startServer, type Handler, type TestServer } from "../helpers/server.ts";
+import { runSteps } from "../helpers/steps.ts";
 
 const page = html("<title>page</title>");
 const text = (body: string): Handler => bytes(Buffer.from(body, "utf8"), "text/plain");
@@ -24,8 +25,9 @@ async function withFetcher(
   }
 }
 
-function fetchAll(fetcher: Fetcher, urls: string[]): Promise<FetchedPage[]> {
-  return Promise.all(urls.map((url) => fetcher.fetch({ url, depth: 0 })));
+/** Fetches every URL at once, each step after step. */
+async function fetchAll(fetcher: Fetcher, urls: string[]): Promise<FetchedPage[]> {
+  return (await Promise.all(urls.map((url) => runSteps(fetcher, url)))).map((run) => run.page);
 }
 
 test("Fetcher obeys robots.txt: a disallowed URL is an EROBOTS record and never requested", async () => {
@@ -102,7 +104,7 @@ test("Fetcher records a host whose robots.txt cannot be reached with the network
   await closed.close();
   const fetcher = new Fetcher({ retries: 0 });
   try {
-    const page = await fetcher.fetch({ url, depth: 0 });
+    const { page } = await runSteps(fetcher, url);
     assert.equal(page.errorCode, "ENETWORK");
     assert.match(page.error, /^robots\.txt unreachable: ECONNREFUSED/);
   } finally {
@@ -136,16 +138,52 @@ test("Fetcher reads at most 512 KiB of a robots.txt and obeys the rules in it", 
   });
 });
 
-test("Fetcher spaces a host's requests by its robots.txt Crawl-delay", async () => {
-  const routes: Record<string, Handler> = { "/robots.txt": text("User-agent: *\nCrawl-delay: 0.2\n") };
-  for (let i = 0; i < 4; i++) routes[`/p${i}`] = page;
-  await withFetcher(routes, {}, async (server, fetcher) => {
-    const started = performance.now();
-    await fetchAll(fetcher, Object.keys(routes).slice(1).map((path) => server.url(path)));
-    // Four requests after the robots.txt one: at least three full delays between them.
-    assert.ok(performance.now() - started >= 3 * 200 - 20, `took ${performance.now() - started} ms`);
-    assert.equal(server.total, 5);
+test("Fetcher fetches an origin's robots.txt as a step of its own, giving back the request, its Crawl-delay and its sitemaps", async () => {
+  const robots = "User-agent: *\nCrawl-delay: 0.2\nSitemap: /maps/one.xml\nSitemap: http://elsewhere.test/two.xml#x\n";
+  await withFetcher({ "/robots.txt": text(robots), "/p": page }, {}, async (server, fetcher) => {
+    const request = { url: server.url("/p"), depth: 3 };
+    let sent = 0;
+    const step = await fetcher.step(request, { sent: () => sent++ });
+    assert.ok("again" in step);
+    assert.deepEqual([server.hitsOf("/robots.txt"), server.hitsOf("/p"), sent], [1, 0, 1]);
+    assert.equal(step.delayMs, 0);
+    assert.deepEqual(step.again, { ...request, progress: { redirects: [], requests: 0, retries: 0, wireBytes: 0, tries: 0 } });
+    assert.deepEqual(step.pace, { host: new URL(server.origin).host, intervalMs: 200 });
+    assert.deepEqual(step.sitemaps, [server.url("/maps/one.xml"), "http://elsewhere.test/two.xml"]);
+    const next = await fetcher.step(step.again);
+    assert.ok("page" in next);
+    assert.deepEqual([next.page.status, next.page.attempts, next.page.wireBytes > 0], [200, 1, true]);
+    assert.equal(server.hitsOf("/robots.txt"), 1);
   });
+});
+
+test("Fetcher gives a robots.txt retry back to wait like any request, then obeys the file", async () => {
+  let calls = 0;
+  const flaky: Handler = (req, res) => (++calls === 1 ? status(503)(req, res) : text("User-agent: *\nDisallow: /no\n")(req, res));
+  await withFetcher({ "/robots.txt": flaky, "/no": page }, { retries: 1, retryDelay: 100 }, async (server, fetcher) => {
+    const first = await fetcher.step({ url: server.url("/no"), depth: 0 });
+    assert.ok("again" in first);
+    assert.ok(first.delayMs >= 50, `delay ${first.delayMs}`);
+    const { page: no } = await runSteps(fetcher, first.again);
+    assert.equal(no.errorCode, "EROBOTS");
+    assert.deepEqual([server.hitsOf("/robots.txt"), server.hitsOf("/no")], [2, 0]);
+  });
+});
+
+test("Fetcher checks a redirect's target against its origin's robots.txt once that file is in, and does not follow it when disallowed", async () => {
+  const other = await startServer({ "/robots.txt": text("User-agent: *\nDisallow: /closed\n"), "/closed": page });
+  try {
+    await withFetcher({ "/robots.txt": text(""), "/moved": (_req, res) => void res.writeHead(301, { location: other.url("/closed") }).end() }, {}, async (server, fetcher) => {
+      const { page: moved, steps } = await runSteps(fetcher, server.url("/moved"));
+      assert.equal(steps.length, 4, "own robots.txt, /moved, the other's robots.txt, then the refusal");
+      assert.equal(moved.errorCode, "EROBOTS");
+      assert.equal(moved.error, `Redirect to ${other.url("/closed")} not followed: Disallowed by robots.txt (${server.url("/moved")})`);
+      assert.deepEqual([moved.status, moved.finalUrl, moved.attempts, moved.redirects], [301, server.url("/moved"), 1, 0]);
+      assert.equal(other.hitsOf("/closed"), 0);
+    });
+  } finally {
+    await other.close();
+  }
 });
 
 test("Fetcher with robots: false never asks for robots.txt", async () => {

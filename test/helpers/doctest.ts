@@ -14,6 +14,8 @@
 //     <!-- doctest: timeout=120 -->           seconds the block may take (default 60)
 //     <!-- doctest: omit="make test" why="..." -->  runs the block without that line, for a reason said
 //     <!-- doctest: skip="why" -->             does not run it, for a reason said (reported as a skipped test)
+//     <!-- doctest: file=crawl.cjs -->         writes a ts or js block to that file before running it, so that its
+//                                             extension says how Node loads it (.cjs: CommonJS, with require())
 // - A block in another language, an unknown setup or an unknown key fails: nothing is left out silently.
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile, chmod } from "node:fs/promises";
@@ -39,6 +41,7 @@ export interface Directive {
   timeout: number;
   omit: string | undefined;
   skip: string | undefined;
+  file: string | undefined;
 }
 
 /** A named preparation a block can ask for with `setup=NAME`; it may add variables to the block's environment. */
@@ -51,7 +54,7 @@ export interface Outcome {
   stderr: string;
 }
 
-const KEYS = new Set(["setup", "exit", "timeout", "omit", "why", "skip"]);
+const KEYS = new Set(["setup", "exit", "timeout", "omit", "why", "skip", "file"]);
 export const RUNNABLE = new Set(["sh", "ts", "js", "python", "sql"]);
 
 /** The fenced blocks of a Markdown text, each with its directive; throws on a directive it cannot read. */
@@ -98,6 +101,7 @@ function readDirective(text: string, where: string): Directive {
     timeout: number("timeout", 60),
     omit: values.get("omit"),
     skip: values.get("skip"),
+    file: values.get("file"),
   };
 }
 
@@ -185,7 +189,7 @@ export class Sandbox {
         return this.#spawn("bash", ["-e", "-o", "pipefail", "-c", code], timeout);
       case "ts":
       case "js": {
-        const file = join(this.dir, `${name}.${block.lang === "ts" ? "ts" : "mjs"}`);
+        const file = join(this.dir, block.directive.file ?? `${name}.${block.lang === "ts" ? "ts" : "mjs"}`);
         await writeFile(file, code);
         return this.#spawn(process.execPath, ["--import", "tsx", file], timeout);
       }

@@ -3,7 +3,7 @@
 import type http from "node:http";
 import { Readable } from "node:stream";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { bytes, html, redirect, startServer, type Handler, type TestServer } from "./server.ts";
+import { bytes, download, html, redirect, startServer, type Handler, type TestServer } from "./server.ts";
 
 const MB = 1024 * 1024;
 
@@ -104,7 +104,7 @@ export const FAULTS: Fault[] = [
   },
   { path: "/gzip-bomb", handler: encoded(GZIP_BOMB, "gzip"), status: 200, error: /^Body is over the limit/, requests: 1 },
   { path: "/brotli-bomb", handler: encoded(BROTLI_BOMB, "br"), status: 200, error: /^Body is over the limit/, requests: 1 },
-  // Back at the URL asked for, the crawl follows the redirect once more (a site may have set a cookie on the way).
+  // Back to /loop-a is followed once, as a consent page's round trip would be; /loop-b again is the loop.
   { path: "/loop-a", handler: redirect("/loop-b"), status: 302, error: /^Redirect loop/, requests: 2 },
   { path: "/loop-b", handler: redirect("/loop-a"), status: 0, error: "", requests: 1 },
   { path: "/moved", handler: redirect("/ok", 301), status: 301, error: /not followed: already crawled/, requests: 1 },
@@ -113,6 +113,8 @@ export const FAULTS: Fault[] = [
   { path: "/report.pdf", handler: bytes(Buffer.from("%PDF-1.4 ..."), "application/pdf"), status: 200, error: "", requests: 1 },
   { path: "/logo.png", handler: bytes(Buffer.from([0x89, 0x50, 0x4e, 0x47]), "image/png"), status: 200, error: "", requests: 1 },
   { path: "/notes.txt", handler: bytes(Buffer.from("plain <a href='/nowhere'>"), "text/plain"), status: 200, error: "", requests: 1 },
+  // A file whose path does not tell it, larger than any limit: only its type does, and its body is not downloaded.
+  { path: "/archive", handler: download(12 * MB, "application/zip", []), status: 200, error: "", requests: 1 },
 ];
 
 /** Starts the hostile site: "/" links to every fault (but `/loop-b`, reached by redirect only). */

@@ -159,6 +159,49 @@ export function bytes(body: Buffer, contentType: string): Handler {
   };
 }
 
+/** What a streamed download's server saw: the bytes it got onto the connection, and whether it sent them all. */
+export interface Download {
+  written: number;
+  finished: boolean;
+  closed: Promise<void>;
+}
+
+/**
+ * Answers with `size` bytes of `type` and a Content-Length, 64 KB at a time, each write waiting until the last one is
+ * off the server's buffer, as a file server does, until the client goes away; what it saw is pushed to `downloads`.
+ *
+ * @example
+ * ```ts
+ * import { type Download, download, startServer } from "./server.ts";
+ * const downloads: Download[] = [];
+ * const server = await startServer({ "/big.zip": download(12 * 1024 ** 2, "application/zip", downloads) });
+ * ```
+ */
+export function download(size: number, type: string, downloads: Download[], status = 200): Handler {
+  return (_req, res) => {
+    let closed!: () => void;
+    const seen: Download = { written: 0, finished: false, closed: new Promise((resolve) => (closed = resolve)) };
+    downloads.push(seen);
+    res.once("close", () => {
+      seen.finished = res.writableFinished;
+      closed();
+    });
+    res.writeHead(status, { "content-type": type, "content-length": String(size) });
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const next = (): void => {
+      if (res.destroyed) return;
+      if (seen.written >= size) return void res.end();
+      const part = chunk.subarray(0, Math.min(chunk.length, size - seen.written));
+      res.write(part, (error) => {
+        if (error) return;
+        seen.written += part.length;
+        next();
+      });
+    };
+    next();
+  };
+}
+
 /**
  * Waits `ms` before handing over to `handler`, to test timeouts and concurrency. If the client disconnects while
  * waiting, the timer is cleared and `handler` never runs, so no test leaves a timer behind.

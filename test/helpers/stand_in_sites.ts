@@ -9,8 +9,8 @@ const BOOKS = 200;
 
 /**
  * The example site: a home page with a heading, an image and links, two product pages with a `.price` and a
- * `[data-sku]`, an about page, a login page and a sorted listing that a crawl may want to deny, and a link to a page
- * that is gone (a 404); its robots.txt names a sitemap of the home, product and about pages. With `prices: false`, no
+ * `[data-sku]`, an about page, a login page and a sorted listing that a crawl may want to deny, a link to a PDF (a file,
+ * not a page) and a link to a page that is gone (a 404); its robots.txt names a sitemap of the home, product and about pages. With `prices: false`, no
  * page has a price.
  */
 function exampleSite(host: string, prices: boolean): Record<string, Handler> {
@@ -29,7 +29,7 @@ function exampleSite(host: string, prices: boolean): Record<string, Handler> {
       `${host}`,
       '<img src="/logo.png" alt="logo"><a href="/products/1">One</a> <a href="/products/2">Two</a> ' +
         '<a href="/about">About</a> <a href="/login">Log in</a> <a href="/?sort=price">By price</a> ' +
-        '<a href="/old-news">Old news</a>',
+        '<a href="/guide.pdf">Guide (PDF)</a> <a href="/old-news">Old news</a>',
     ),
     "/products/1": product(1),
     "/products/2": product(2),
@@ -43,6 +43,9 @@ function exampleSite(host: string, prices: boolean): Record<string, Handler> {
       res
         .writeHead(200, { "content-type": "application/xml" })
         .end(`<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${urls.join("")}</urlset>`);
+    },
+    "/guide.pdf": (_req, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "application/pdf" }).end("%PDF-1.4\n%%EOF\n");
     },
     "/logo.png": (_req, res: ServerResponse) => {
       res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47]));

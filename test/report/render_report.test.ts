@@ -86,17 +86,23 @@ test("renderReport() makes one self-contained page: Chart.js inlined, no script,
   }
 });
 
+test("renderReport() counts the files apart from the pages among the records without an error", () => {
+  const shown = text(parse(renderReport({ ...SUMMARY, files: 12 })));
+  assertShows(shown, "URLs 4,812 one record each Pages 4,491 93.3% of URLs, read Files 12 not HTML or XML, not downloaded");
+});
+
 test("renderReport() shows the headline figures, the period and a canvas for each chart", () => {
   const document = parse(renderReport(SUMMARY));
   const shown = text(document);
   for (const figure of [
-    "Pages 4,812",
-    "OK 4,503 93.6% of pages",
-    "Errors 309 6.4% of pages",
-    "Pages/s 11.7",
+    "URLs 4,812 one record each",
+    "Pages 4,503 93.6% of URLs, read",
+    "Files 0 not HTML or XML, not downloaded",
+    "Errors 309 6.4% of URLs",
+    "URLs/s 11.7",
     "Elapsed 6 min 53 s",
     "Finish done nothing left to fetch",
-    "Requests 5,035 1.05 per page",
+    "Requests 5,035 1.05 per URL",
     "Retries 97 1.9% of requests",
     "Redirects 164 3.3% of requests",
     "Robots refusals 38",

@@ -1,10 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Frontier } from "../../src/state/frontier.ts";
 import { UsageError } from "../../src/errors.ts";
+import { type CrawlRequest, nextUrl } from "../../src/records.ts";
+import { hostOf } from "../../src/url.ts";
 
 function withDir(body: (dir: string) => void): () => void {
   return () => {
@@ -17,64 +19,222 @@ function withDir(body: (dir: string) => void): () => void {
   };
 }
 
-const request = (i: number) => ({ url: `https://example.com/p/${i}?q=${"x".repeat(i % 7)}`, depth: i % 5 });
+const request = (host: string, page: string | number, depth = 0): CrawlRequest => ({ url: `http://${host}.test/${page}`, depth });
+const urls = (requests: readonly CrawlRequest[]) => requests.map((r) => r.url);
+const hosts = (requests: readonly CrawlRequest[]) => requests.map((r) => hostOf(nextUrl(r)));
+const progress = { redirects: [], requests: 1, retries: 1, wireBytes: 10, tries: 1 };
 
 test(
-  "Frontier gives requests back first in, first out, through memory and disk, with pushes and shifts interleaved",
+  "Frontier of 10,000 hosts keeps at most memoryLimit requests in memory, gives each back once in its host's order, and removes its files",
   withDir((dir) => {
-    const frontier = new Frontier({ memoryLimit: 5_000, dir });
-    let pushed = 0;
-    let shifted = 0;
-    let maxSpilled = 0;
-    // Push 3 for every 1 shifted, then drain: the queue grows well past the memory limit, then empties.
-    for (let round = 0; round < 20_000; round++) {
-      for (let k = 0; k < 3; k++) frontier.push(request(pushed++));
-      assert.deepEqual(frontier.shift(), request(shifted++));
-      maxSpilled = Math.max(maxSpilled, frontier.spilled);
+    const limit = 1_000;
+    const frontier = new Frontier({ memoryLimit: limit, dir });
+    const HOSTS = 10_000;
+    const pushed = new Map<string, string[]>(); // per host, in the order the frontier must give them back
+    let most = 0;
+    // Five requests a host, pushed host after host in rounds; the depth-0 ones come last, so the frontier must reorder.
+    const rounds = [1, 1, 2, 0, 0];
+    for (const [round, depth] of rounds.entries()) {
+      for (let h = 0; h < HOSTS; h++) {
+        frontier.push(request(`h${h}`, round, depth));
+        most = Math.max(most, frontier.inMemory);
+        assert.ok(frontier.inMemory <= limit, `${frontier.inMemory} requests in memory`);
+      }
     }
-    assert.equal(frontier.size, 40_000);
-    assert.ok(frontier.size - frontier.spilled <= 5_000 + 4096, `in memory: ${frontier.size - frontier.spilled}`);
-    assert.ok(maxSpilled > 30_000, `spilled at most ${maxSpilled}`);
-    for (let next = frontier.shift(); next !== undefined; next = frontier.shift()) {
-      assert.deepEqual(next, request(shifted++));
+    for (let h = 0; h < HOSTS; h++) pushed.set(`h${h}.test`, [3, 4, 0, 1, 2].map((round) => request(`h${h}`, round).url));
+    assert.equal(frontier.size, HOSTS * rounds.length);
+    assert.ok(frontier.files > 0, "the requests beyond the limit went to disk");
+    assert.ok(readdirSync(dir).length === 1, "one folder of spill files");
+
+    const given = new Map<string, string[]>();
+    let count = 0;
+    for (;;) {
+      const batch = frontier.take(64);
+      if (batch.length === 0) break;
+      assert.ok(frontier.inMemory <= limit, `${frontier.inMemory} requests in memory after a take`);
+      for (const taken of batch) {
+        const host = hostOf(taken.url);
+        given.set(host, [...(given.get(host) ?? []), taken.url]);
+        frontier.done(taken);
+        count++;
+      }
     }
-    assert.equal(shifted, pushed);
+    assert.equal(count, HOSTS * rounds.length);
     assert.equal(frontier.size, 0);
-    assert.equal(frontier.spilled, 0);
-    frontier.push(request(1));
-    assert.deepEqual(frontier.shift(), request(1));
+    assert.deepEqual(given, pushed, "each host's requests once, shallower first, then first come");
+    assert.equal(frontier.hosts, 0, "no host record is left");
     frontier.close();
-    assert.deepEqual(readdirSync(dir), [], "the temporary file is removed");
+    assert.deepEqual(readdirSync(dir), [], "the spill files are removed");
   }),
 );
 
 test(
-  "Frontier.clear() drops every request, memory and disk, and removes the temporary file",
+  "Frontier deletes a spill file once every segment in it has been read, while requests come and go",
   withDir((dir) => {
     const frontier = new Frontier({ memoryLimit: 100, dir });
-    for (let i = 0; i < 20_000; i++) frontier.push(request(i));
-    assert.ok(frontier.spilled > 0);
-    assert.equal(readdirSync(dir).length, 1);
-    frontier.clear();
-    assert.equal(frontier.size, 0);
-    assert.equal(frontier.shift(), undefined);
-    assert.deepEqual(readdirSync(dir), []);
-    frontier.push(request(7));
-    assert.deepEqual(frontier.shift(), request(7));
+    let pushed = 0;
+    let taken = 0;
+    // Push two for each one taken, then drain: the frontier grows well past its memory, then empties.
+    for (let round = 0; round < 20_000; round++) {
+      frontier.push(request(`h${pushed % 50}`, pushed++));
+      frontier.push(request(`h${pushed % 50}`, pushed++));
+      for (const r of frontier.take(1)) {
+        frontier.done(r);
+        taken++;
+      }
+      assert.ok(frontier.inMemory <= 100);
+    }
+    assert.ok(frontier.files > 0);
+    for (let batch = frontier.take(100); batch.length > 0; batch = frontier.take(100)) {
+      for (const r of batch) frontier.done(r);
+      taken += batch.length;
+    }
+    assert.equal(taken, pushed);
+    const left = readdirSync(dir).flatMap((folder) => readdirSync(join(dir, folder)));
+    assert.ok(left.length <= 1, `spill files left with nothing in them: ${left.join(" ")}`);
     frontier.close();
-    assert.equal(existsSync(dir), true);
+    assert.deepEqual(readdirSync(dir), []);
   }),
 );
 
 test("Frontier below its memory limit never touches the disk", withDir((dir) => {
   const frontier = new Frontier({ memoryLimit: 50_000, dir });
-  for (let i = 0; i < 40_000; i++) frontier.push(request(i));
-  assert.equal(frontier.spilled, 0);
+  for (let i = 0; i < 40_000; i++) frontier.push(request(`h${i % 3}`, i));
+  assert.equal(frontier.inMemory, 40_000);
   assert.deepEqual(readdirSync(dir), []);
-  assert.deepEqual(frontier.shift(), request(0));
   frontier.close();
 }));
 
-test("Frontier rejects a memory limit that is not a positive integer", () => {
+test("Frontier.take() hands out the ready hosts in turn, one request each per pass", () => {
+  const frontier = new Frontier();
+  for (let i = 0; i < 5; i++) frontier.push(request("a", i));
+  frontier.push(request("b", 0));
+  frontier.push(request("b", 1));
+  frontier.push(request("c", 0));
+  assert.deepEqual(hosts(frontier.take(4, 0)), ["a.test", "b.test", "c.test", "a.test"]);
+  assert.deepEqual(hosts(frontier.take(4, 0)), ["b.test", "a.test", "a.test", "a.test"]);
+  assert.deepEqual(frontier.take(4, 0), []);
+  assert.equal(frontier.readyIn(0), Infinity, "nothing waits");
+});
+
+test("Frontier spaces a host's starts by its interval and says when the next may start", () => {
+  const frontier = new Frontier({ intervalMs: 500 });
+  frontier.push(request("a", 1));
+  frontier.push(request("a", 2));
+  frontier.push(request("b", 1));
+  assert.deepEqual(urls(frontier.take(3, 1000)), [request("a", 1).url, request("b", 1).url]);
+  assert.equal(frontier.readyIn(1000), 500);
+  assert.deepEqual(frontier.take(3, 1499), []);
+  assert.equal(frontier.readyIn(1200), 300);
+  assert.deepEqual(urls(frontier.take(3, 1500)), [request("a", 2).url]);
+});
+
+test("Frontier holds each host to perHost requests taken at once; done() frees a place", () => {
+  const frontier = new Frontier({ perHost: 2 });
+  for (let i = 0; i < 4; i++) frontier.push(request("a", i));
+  frontier.push(request("b", 0));
+  const first = frontier.take(10, 0);
+  assert.deepEqual(hosts(first), ["a.test", "b.test", "a.test"]);
+  assert.deepEqual(frontier.take(10, 0), []);
+  assert.equal(frontier.readyIn(0), Infinity, "only a done request can free a.test");
+  frontier.done(first[0]!);
+  assert.deepEqual(urls(frontier.take(10, 0)), [request("a", 2).url]);
+});
+
+test("Frontier puts a fetch under way first on its host, after its delay, and ranks the rest by depth then arrival", () => {
+  const frontier = new Frontier();
+  frontier.push(request("a", "deep", 2));
+  frontier.push(request("a", "x", 1));
+  frontier.push(request("a", "y", 1));
+  frontier.push(request("a", "top", 0));
+  const [top] = frontier.take(1, 0);
+  assert.equal(top?.url, request("a", "top").url);
+  frontier.later({ ...top!, progress }, 300, 0);
+  frontier.done(top!, 0);
+  assert.equal(frontier.size, 4);
+  assert.deepEqual(urls(frontier.take(1, 100)), [request("a", "x").url], "the retry waits for its delay");
+  assert.equal(frontier.readyIn(100), 0);
+  const order = frontier.take(5, 300);
+  assert.deepEqual(urls(order), [request("a", "top").url, request("a", "y").url, request("a", "deep").url]);
+  assert.deepEqual(order[0]!.progress, progress);
+});
+
+test("Frontier sends a fetch under way to the host of its next URL", () => {
+  const frontier = new Frontier({ intervalMs: 1000 });
+  frontier.push(request("a", 0));
+  const [first] = frontier.take(1, 0);
+  frontier.later({ ...first!, progress: { ...progress, redirects: ["http://b.test/moved"] } }, 0, 10);
+  frontier.done(first!, 10);
+  const [again] = frontier.take(1, 20);
+  assert.equal(again?.url, request("a", 0).url);
+  assert.equal(hostOf(nextUrl(again!)), "b.test", "b.test may start at once, a.test not before 1000");
+});
+
+test("Frontier.pace() slows a host from its last start on, never below the crawl's interval", () => {
+  const frontier = new Frontier({ intervalMs: 100 });
+  for (let i = 0; i < 3; i++) frontier.push(request("a", i));
+  frontier.take(1, 0);
+  frontier.pace("a.test", 2000);
+  assert.equal(frontier.readyIn(50), 1950);
+  assert.equal(frontier.take(1, 1999).length, 0);
+  assert.equal(frontier.take(1, 2000).length, 1);
+  frontier.pace("a.test", 10);
+  assert.equal(frontier.readyIn(2000), 100, "the crawl's interval still holds");
+});
+
+test("Frontier keeps a host's pace after its record went idle and was dropped", () => {
+  const frontier = new Frontier();
+  frontier.push(request("a", 0));
+  const [first] = frontier.take(1, 0);
+  frontier.pace("a.test", 500);
+  frontier.done(first!, 10);
+  frontier.take(1, 600); // the record goes once the interval has passed
+  assert.equal(frontier.hosts, 0);
+  frontier.push(request("a", 1));
+  frontier.push(request("a", 2));
+  assert.equal(frontier.take(2, 700).length, 1);
+  assert.equal(frontier.readyIn(700), 500);
+});
+
+test("Frontier.sent() moves a host's next start when its request left late", () => {
+  const frontier = new Frontier({ intervalMs: 200 });
+  frontier.push(request("a", 1));
+  frontier.push(request("a", 2));
+  const [first] = frontier.take(1, 0);
+  frontier.sent(first!, 150);
+  assert.deepEqual(frontier.take(1, 250), [], "200 ms after the take, but 100 after the request left");
+  assert.equal(frontier.readyIn(250), 100);
+  assert.equal(frontier.take(1, 350).length, 1);
+});
+
+test("Frontier.reserve() takes a start outside the lines, which the lines then wait for", () => {
+  const frontier = new Frontier({ intervalMs: 200 });
+  frontier.push(request("a", 1));
+  frontier.push(request("a", 2));
+  frontier.take(1, 0);
+  assert.equal(frontier.reserve("a.test", 50), 150);
+  assert.equal(frontier.readyIn(50), 350);
+  assert.equal(frontier.take(1, 399).length, 0);
+  assert.equal(frontier.take(1, 400).length, 1);
+  assert.equal(frontier.reserve("idle.test", 400), 0, "a host nobody started on may start at once");
+  assert.equal(frontier.reserve("idle.test", 450), 150);
+});
+
+test("Frontier drops a host's record once nothing waits or is taken and its interval has passed", () => {
+  const frontier = new Frontier({ intervalMs: 100 });
+  for (let h = 0; h < 50; h++) frontier.push(request(`h${h}`, 0));
+  const taken = frontier.take(50, 0);
+  assert.equal(frontier.hosts, 50);
+  for (const r of taken) frontier.done(r, 10);
+  assert.equal(frontier.hosts, 50, "their interval is not over");
+  frontier.push(request("h0", 1));
+  assert.deepEqual(frontier.take(1, 50), [], "h0 still keeps its interval");
+  assert.equal(frontier.take(1, 100).length, 1);
+  assert.equal(frontier.hosts, 1, "the others went once their interval passed");
+});
+
+test("Frontier rejects a memory limit, perHost or interval out of range with a UsageError", () => {
   assert.throws(() => new Frontier({ memoryLimit: 0 }), new UsageError("Expected memoryLimit to be a positive integer, got 0"));
+  assert.throws(() => new Frontier({ perHost: 0 }), new UsageError("Expected perHost to be a positive integer, got 0"));
+  assert.throws(() => new Frontier({ intervalMs: -1 }), new UsageError("Expected intervalMs to be a non-negative number, got -1"));
 });

@@ -130,7 +130,9 @@ test(
     writeFileSync(out, HEADER);
     await assert.rejects(
       CrawlJournal.open(out, { resume: true }),
-      new UsageError(`Cannot resume ${out}: its journal ${out}.journal is missing (run without --resume to start over)`),
+      new UsageError(
+        `Cannot resume ${out}: its journal ${out}.journal is missing, as it is once a crawl ends with nothing left to fetch (run without --resume to start over)`,
+      ),
     );
   }),
 );

@@ -3,16 +3,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { resolve } from "node:path";
 import { map, type MonoTypeOperatorFunction, Observable } from "rxjs";
 import { UsageError } from "../../errors.ts";
-import type { HostPacer } from "../../fetch/host_pacer.ts";
 import type { RobotsFetch } from "../../fetch/robots.ts";
 import type { CrawlRequest, PageRecord } from "../../records.ts";
 import { completeRows } from "../../sinks/complete_rows.ts";
 import { positiveInteger } from "../../validate.ts";
 import { checkSameCrawl, type CrawlDefinition } from "../crawl_definition.ts";
-import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl } from "../crawl_state.ts";
+import type { CommitResult, CrawlCounts, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "../crawl_state.ts";
 import { decodeRequest, encodeRequest } from "../request_line.ts";
 import { type CrawlKeys, crawlKeys, SEEN_BUCKET_BITS } from "./keys.ts";
-import { RedisPacer, type SharedLimits } from "./redis_pacer.ts";
 import { type CommandSender, runScript } from "./script_runner.ts";
 import * as scripts from "./scripts.ts";
 import { sharedRobots } from "./shared_robots.ts";
@@ -87,7 +85,6 @@ export class RedisCrawlState implements CrawlState {
   readonly where: string;
   /** The file this process writes to, `undefined` when it was given no output. */
   readonly output: string | undefined;
-  readonly pacer: HostPacer;
   readonly #client: Client;
   /** The client as the scripts see it: counting the calls. */
   readonly #sender: CommandSender;
@@ -96,7 +93,6 @@ export class RedisCrawlState implements CrawlState {
   readonly #leaseMs: number;
   /** Lease tokens this process holds. */
   readonly #held = new Set<string>();
-  #limits: SharedLimits = { perHost: Infinity, rate: Infinity, slotMs: 60_000 };
   #timers: NodeJS.Timeout[] = [];
   /** Commits sent and not answered yet. */
   readonly #committing = new Set<Promise<unknown>>();
@@ -116,7 +112,6 @@ export class RedisCrawlState implements CrawlState {
     this.worker = worker;
     this.output = output;
     this.#leaseMs = leaseMs;
-    this.pacer = new RedisPacer(this.#sender, keys, worker, () => this.#limits);
   }
 
   /**
@@ -178,11 +173,11 @@ export class RedisCrawlState implements CrawlState {
         SEEN_BUCKET_BITS,
         limit(plan.maxPages),
         limit(plan.politeness.perHost),
-        limit(plan.politeness.rate),
+        limit(plan.politeness.intervalMs === 0 ? Infinity : 1000 / plan.politeness.intervalMs),
         ...starts.flatMap(({ request, seen }) => [seen.member, encodeRequest(request)]),
       ],
     )) as [number, string, string, string, string, string];
-    const [created, definition, bits, , perHost, rate] = reply;
+    const [created, definition, bits] = reply;
     const where = `crawl "${this.crawlId}" in ${this.where}`;
     if (created === -1) throw new UsageError(`No ${where}: the first process of a crawl must give its start URLs`);
     if (created === 0) {
@@ -191,8 +186,6 @@ export class RedisCrawlState implements CrawlState {
         throw new UsageError(`Cannot continue the ${where}: its seen set has ${bits}-bit buckets, this version ${SEEN_BUCKET_BITS}`);
       }
     }
-    const number = (value: string) => (value === "inf" ? Infinity : Number(value));
-    this.#limits = { perHost: number(perHost), rate: number(rate), slotMs: plan.politeness.slotMs };
     const heartbeat = setInterval(() => this.#heartbeat(), Math.max(10, Math.floor(this.#leaseMs / 3)));
     heartbeat.unref();
     this.#timers.push(heartbeat);
@@ -210,7 +203,7 @@ export class RedisCrawlState implements CrawlState {
       const records = await this.#takeOverDead();
       if (records !== undefined) {
         batch.over = false;
-        if (records.length > 0) batch.records = records;
+        if (records.length > 0) (batch as LeaseBatch & { records?: PageRecord[] }).records = records;
       }
     }
     return batch;
@@ -224,7 +217,9 @@ export class RedisCrawlState implements CrawlState {
       [max, this.#leaseMs],
     )) as [number, number, number, number, number, string[]];
     const [queued, leased, admitted, done, errors, out] = reply;
-    return { leases: this.#leases(out), over: queued === 0 && leased === 0, counts: { admitted, done, errors, queued, leased } };
+    const leases = this.#leases(out);
+    const readyIn = leases.length < max ? Infinity : 0;
+    return { leases, over: queued === 0 && leased === 0, readyIn, counts: { admitted, done, errors, queued, leased } };
   }
 
   async claim(url: string): Promise<boolean> {
@@ -232,7 +227,15 @@ export class RedisCrawlState implements CrawlState {
     return Number(await this.#script(scripts.CLAIM, [key], [member])) === 1;
   }
 
-  async commit(lease: Lease, record: PageRecord, found: readonly CrawlRequest[], next: number): Promise<CommitResult> {
+  async commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult> {
+    if (!("record" in outcome)) {
+      // The request goes back to the queue with its progress, as a released one does.
+      await this.#call(() => this.#sender.sendCommand(["HSET", this.#keys.leased, lease.token, encodeRequest(outcome.again)]));
+      await this.release([lease]);
+      const batch = await this.#lease(next);
+      return { accepted: true, admitted: 0, leases: batch.leases, counts: batch.counts };
+    }
+    const { record, found } = outcome;
     // Checked again after each wait, and not awaited when open: from here to `#committing` nothing yields, so a
     // take-over that starts meanwhile sees this commit.
     while (this.#gate !== undefined) await this.#gate;
@@ -254,7 +257,7 @@ export class RedisCrawlState implements CrawlState {
     this.#committing.add(sent);
     const reply = (await sent.finally(() => this.#committing.delete(sent))) as unknown[];
     this.#held.delete(lease.token);
-    if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [] };
+    if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [], counts: (await this.#lease(0)).counts };
     const [, added, admitted, done, errors, queued, leased, out] = reply as [number, number, number, number, number, number, number, string[]];
     return { accepted: true, admitted: added, leases: this.#leases(out), counts: { admitted, done, errors, queued, leased } };
   }
@@ -276,6 +279,12 @@ export class RedisCrawlState implements CrawlState {
     const k = this.#keys;
     for (const lease of leases) this.#held.delete(lease.token);
     await this.#script(scripts.RELEASE, [k.leases, k.leased, k.queue, k.held(this.worker)], leases.map((lease) => lease.token));
+  }
+
+  sent(_lease: Lease): void {}
+
+  reserve(_host: string): Promise<number> {
+    return Promise.resolve(0);
   }
 
   shareRobots(fetch: RobotsFetch): RobotsFetch {

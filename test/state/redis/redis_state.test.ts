@@ -41,7 +41,7 @@ function plan(overrides: Partial<CrawlPlan> = {}): CrawlPlan {
     start: [{ url: "http://a.test/", depth: 0 }],
     maxPages: Infinity,
     definition: DEFINITION,
-    politeness: { perHost: Infinity, rate: Infinity, slotMs: 40_000 },
+    politeness: { perHost: Infinity, intervalMs: 0 },
     ...overrides,
   };
 }
@@ -92,9 +92,9 @@ test("RedisCrawlState hands out each request once over two processes, and is ove
     assert.equal(second.over, false, "requests are leased: not over");
     const empty = await a!.lease(5);
     assert.deepEqual([empty.leases.length, empty.over], [0, false]);
-    for (const lease of first.leases) assert.equal((await a!.commit(lease, record(lease.url), [], 0)).accepted, true);
+    for (const lease of first.leases) assert.equal((await a!.commit(lease, { record: record(lease.url), found: [] }, 0)).accepted, true);
     const last = second.leases[0]!;
-    const result = await b!.commit(last, record(last.url, 0, "HTTP 500"), [], 0);
+    const result = await b!.commit(last, { record: record(last.url, 0, "HTTP 500"), found: [] }, 0);
     assert.deepEqual(result.counts, { admitted: 3, done: 3, errors: 1, queued: 0, leased: 0 });
     assert.equal((await a!.lease(5)).over, true);
     assert.equal((await b!.lease(5)).over, true);
@@ -113,9 +113,9 @@ test("RedisCrawlState refuses the commit of a lease taken back after its deadlin
       const [fresh] = (await b!.lease(1)).leases;
       assert.equal(fresh!.url, stale!.url);
       assert.notEqual(fresh!.token, stale!.token, "a new fencing token");
-      const late = await a!.commit(stale!, record(stale!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
+      const late = await a!.commit(stale!, { record: record(stale!.url), found: [{ url: "http://a.test/next", depth: 1 }] }, 0);
       assert.deepEqual(late, { accepted: false, admitted: 0, leases: [] });
-      const current = await b!.commit(fresh!, record(fresh!.url), [{ url: "http://a.test/next", depth: 1 }], 0);
+      const current = await b!.commit(fresh!, { record: record(fresh!.url), found: [{ url: "http://a.test/next", depth: 1 }] }, 0);
       assert.equal(current.accepted, true);
       assert.equal(current.admitted, 1);
       const keys = crawlKeys(id);
@@ -136,7 +136,7 @@ test("RedisCrawlState keeps a lease whose holder beats, past the lease time", op
       const [lease] = (await a!.lease(1)).leases;
       await sleep(700); // over twice the lease time; a's heartbeat (every 100 ms) keeps it
       assert.equal((await b!.lease(1)).leases.length, 0);
-      assert.equal((await a!.commit(lease!, record(lease!.url), [], 0)).accepted, true);
+      assert.equal((await a!.commit(lease!, { record: record(lease!.url), found: [] }, 0)).accepted, true);
     },
     300,
   ),
@@ -148,7 +148,7 @@ test("RedisCrawlState admits a link once over all processes, and no more URLs th
     await b!.open(plan({ start: [] }));
     const [root] = (await a!.lease(1)).leases;
     const links = ["/1", "/2", "/1", "/3", "/4", "/5"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
-    const committed = await a!.commit(root!, record(root!.url), links, 0);
+    const committed = await a!.commit(root!, { record: record(root!.url), found: links }, 0);
     assert.equal(committed.admitted, 3, "/1 once, then /2 and /3 up to 4 URLs in all");
     assert.equal(await b!.claim("http://a.test/2"), false, "a URL admitted is seen by every process");
     assert.equal(await b!.claim("http://a.test/redirected"), true);
@@ -167,7 +167,7 @@ test("RedisCrawlState.commit() leases the requests that take the page's place in
     await a!.open(plan());
     const [root] = (await a!.lease(1)).leases;
     const links = ["/1", "/2", "/3"].map((path) => ({ url: `http://a.test${path}`, depth: 1 }));
-    const result = await a!.commit(root!, record(root!.url), links, 2);
+    const result = await a!.commit(root!, { record: record(root!.url), found: links }, 2);
     assert.deepEqual(result.leases.map((lease) => [lease.url, lease.depth]), [
       ["http://a.test/1", 1],
       ["http://a.test/2", 1],
@@ -234,9 +234,9 @@ test("a process that opens a crawl after one died hands the dead one's unwritten
       `import { RedisCrawlState } from ${JSON.stringify(module)};
 const state = await RedisCrawlState.connect({ url: ${JSON.stringify(redis.url)}, crawlId: ${JSON.stringify(id)}, output: ${JSON.stringify(join(dir, "pages.csv"))} });
 const plan = { start: [{ url: "http://a.test/", depth: 0 }], maxPages: Infinity, definition: ${JSON.stringify(DEFINITION)} };
-await state.open({ ...plan, politeness: { perHost: Infinity, rate: Infinity, slotMs: 40_000 } });
+await state.open({ ...plan, politeness: { perHost: Infinity, intervalMs: 0 } });
 const [lease] = (await state.lease(1)).leases;
-await state.commit(lease!, ${JSON.stringify(record("http://a.test/"))}, [], 0);
+await state.commit(lease!, { record: ${JSON.stringify(record("http://a.test/"))}, found: [] }, 0);
 process.kill(process.pid, "SIGKILL");
 `,
     );
@@ -248,7 +248,7 @@ process.kill(process.pid, "SIGKILL");
       const opened = await state.open(plan({ start: [] }));
       assert.deepEqual(opened.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0 });
       const batch = await state.lease(4);
-      assert.deepEqual(batch.records?.map((taken) => taken.url), ["http://a.test/"], "the dead process's record, to write");
+      assert.deepEqual((batch as typeof batch & { records?: PageRecord[] }).records?.map((taken) => taken.url), ["http://a.test/"], "the dead process's record, to write");
       assert.equal(batch.over, false, "not over before that record is written");
       assert.equal(redis.cli("LLEN", crawlKeys(id).log(state.worker)).trim(), "1", "now in this process's log");
     } finally {
@@ -279,7 +279,7 @@ test("RedisCrawlState's seen set is exact: 20,000 distinct URLs are 20,000 membe
     await a!.open(plan());
     const [root] = (await a!.lease(1)).leases;
     const links = Array.from({ length: 20_000 }, (_, i) => ({ url: `http://a.test/page/${i}`, depth: 1 }));
-    const result = await a!.commit(root!, record(root!.url), links, 0);
+    const result = await a!.commit(root!, { record: record(root!.url), found: links }, 0);
     assert.equal(result.admitted, 20_000);
     const keys = crawlKeys(id);
     // Every bucket's size and encoding, in one call.

@@ -1,0 +1,97 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UsageError } from "../../src/errors.ts";
+import type { CrawlPlan } from "../../src/state/crawl_state.ts";
+import { CrawlJournal } from "../../src/state/journal.ts";
+import { LocalCrawlState } from "../../src/state/local_state.ts";
+import { pageRecord } from "../helpers/page.ts";
+import { conformance } from "./crawl_state_conformance.ts";
+
+conformance({
+  name: "LocalCrawlState",
+  shared: false,
+  async crawl() {
+    const dir = mkdtempSync(join(tmpdir(), "rxcrawl-local-state-"));
+    const out = join(dir, "rows.jsonl");
+    const first = await CrawlJournal.open(out);
+    const journals = [first];
+    const states = [new LocalCrawlState({ journal: first })];
+    return {
+      state: states[0]!,
+      // The crawl continued after its state was closed: `--resume` of the same output (which a resume needs to exist).
+      async another() {
+        for (const journal of journals) journal.close();
+        if (!existsSync(out)) writeFileSync(out, "");
+        const journal = await CrawlJournal.open(out, { resume: true });
+        journals.push(journal);
+        const state = new LocalCrawlState({ journal });
+        states.push(state);
+        return state;
+      },
+      async dispose() {
+        for (const state of states) await state.close();
+        for (const journal of journals) journal.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+});
+
+function plan(urls: string[], maxPages = Infinity): CrawlPlan {
+  return {
+    start: urls.map((url) => ({ url, depth: 0 })),
+    maxPages,
+    definition: { start: urls, follow: { selector: "a[href]" }, extract: null, hosts: "any", allow: [], deny: [], maxDepth: null, sitemap: false },
+    politeness: { perHost: Infinity, intervalMs: 0 },
+  };
+}
+
+async function withJournal(body: (out: string, journal: CrawlJournal) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-local-state-"));
+  const out = join(dir, "rows.jsonl");
+  const journal = await CrawlJournal.open(out);
+  try {
+    await body(out, journal);
+  } finally {
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("LocalCrawlState marks its journal complete when the crawl ends with nothing left to fetch", () =>
+  withJournal(async (_out, journal) => {
+    const state = new LocalCrawlState({ journal });
+    await state.open(plan(["http://a.test/"]));
+    const [lease] = (await state.lease(1)).leases;
+    assert.equal(journal.complete, false, "a lease is out");
+    await state.commit(lease!, { record: pageRecord(lease!.url), found: [{ url: "http://a.test/next", depth: 1 }] }, 0);
+    const [next] = (await state.lease(1)).leases;
+    await state.commit(next!, { record: pageRecord(next!.url), found: [] }, 0);
+    assert.equal(journal.complete, false, "not before the state is asked");
+    assert.equal((await state.lease(1)).over, true);
+    assert.equal(journal.complete, true);
+    await state.close();
+  }));
+
+test("LocalCrawlState leaves its journal incomplete when links were found beyond maxPages, and journals them once", () =>
+  withJournal(async (out, journal) => {
+    const state = new LocalCrawlState({ journal });
+    await state.open(plan(["http://a.test/"], 1));
+    const [lease] = (await state.lease(1)).leases;
+    const found = [1, 2, 1, 0].map((p) => ({ url: `http://a.test/${p}`, depth: 1 }));
+    found[3] = { url: "http://a.test/", depth: 1 }; // the start URL, seen already
+    const result = await state.commit(lease!, { record: pageRecord(lease!.url), found }, 0);
+    assert.equal(result.admitted, 0);
+    assert.equal((await state.lease(1)).over, true);
+    assert.equal(journal.complete, false);
+    const lines = readFileSync(`${out}.journal`, "utf8").split("\n").filter((line) => line.startsWith("b\t"));
+    assert.deepEqual(lines, ["b\t1\thttp://a.test/1", "b\t1\thttp://a.test/2"]);
+    await state.close();
+  }));
+
+test("LocalCrawlState rejects a frontierMemory that is not a positive integer, naming it", () => {
+  assert.throws(() => new LocalCrawlState({ frontierMemory: 0 }), new UsageError("Expected frontierMemory to be a positive integer, got 0"));
+});
