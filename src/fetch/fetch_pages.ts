@@ -82,8 +82,10 @@ export function fetchPages(options: FetchPagesOptions = {}): OperatorFunction<st
         .subscribe({
           next: ({ request, step }) => {
             inFlight--;
-            frontier.done(request);
+            // Paced before the request is done: a host with nothing else waiting or taken would otherwise lose the
+            // record of its last start, and the pace would count from none.
             if (step.pace !== undefined) frontier.pace(step.pace.host, step.pace.intervalMs);
+            frontier.done(request);
             if ("page" in step) subscriber.next(step.page);
             else frontier.later(step.again, step.delayMs);
             pump();

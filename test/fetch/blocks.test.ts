@@ -223,6 +223,26 @@ test("crawl() counts blocks in its stats and summary, and the blocked page is an
   });
 });
 
+test("crawl() slows a host that blocks: each start on it after a block waits its slowed pace, the retries and other pages alike", async () => {
+  let home = 0;
+  const routes: Record<string, Handler> = {
+    // Retry-After: 0 asks for no backoff: only the host's pace spaces the retries from the blocks.
+    "/": (req, res) =>
+      (home++ < 2
+        ? html("<title>slow down</title>", { status: 429, headers: { "retry-after": "0" } })
+        : html('<title>home</title><a href="/a">a</a><a href="/b">b</a>'))(req, res),
+  };
+  await withSite((req, res) => (routes[req.url ?? ""] ?? html("<title>page</title>"))(req, res), async (site, times) => {
+    const records = await lastValueFrom(crawl({ start: site.url("/"), robots: false, retries: 2, retryDelay: 250 }).pipe(toArray()));
+    assert.deepEqual(records.map((record) => record.status).sort(), [200, 200, 200]);
+    assert.equal(times.length, 5);
+    // The blocks slow the host to one start in 250 ms, then 500; each page served then takes a tenth off: 450, 405. A
+    // loaded machine runs late, never early: lower bounds, 100 ms short of each.
+    const gaps = times.slice(1).map((time, i) => time - times[i]!);
+    for (const [i, least] of [150, 400, 350, 305].entries()) assert.ok(gaps[i]! >= least, `gap ${i} was ${gaps[i]!.toFixed(0)} ms, not ${least}`);
+  });
+});
+
 test("Fetcher refuses a block status or marker that cannot be one", () => {
   assert.throws(() => new Fetcher({ blockStatus: [99] }), { name: "UsageError", message: "Expected blockStatus to be HTTP statuses (100 to 599), got 99" });
   assert.throws(() => new Fetcher({ blockMarkers: [" "] }), { name: "UsageError", message: 'Expected blockMarkers to be non-empty strings, got " "' });
