@@ -43,4 +43,18 @@ export const DEFAULTS = {
   userAgent: "rxcrawl/0.1 (+https://www.npmjs.com/package/rxcrawl)",
   /** The links a crawl follows. */
   follow: "a[href]",
+  /** Pages a browser renders at once, each in a browser context of its own. */
+  renderPages: 4,
+  /** Pages a browser context renders before a fresh one takes its place. */
+  renderRecycleAfter: 50,
+  /** The browser's resident memory, in MB over all its processes, past which it is restarted between pages. */
+  renderMaxBrowserMb: 2048,
+  /** Resource types a rendered page may not load. */
+  renderBlock: ["image", "media", "font"],
+  /** Milliseconds with no request in flight after which a rendered page counts as settled. */
+  renderIdleMs: 500,
+  /** Pages of a host read both ways (static and rendered) before `auto` decides how to read it. */
+  renderFirstPages: 3,
+  /** One page in this many of a decided host is read both ways again, so that the decision can change. */
+  renderSampleEvery: 50,
 } as const;
