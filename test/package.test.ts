@@ -71,10 +71,11 @@ test("the tarball holds the built package and its readme, and no tests, benchmar
   assert.ok(packed.entryCount < 250, `${packed.entryCount} files`);
 });
 
-test("the installed package needs neither tsx nor esbuild, and shares the project's rxjs", () => {
+test("the installed package needs neither tsx, esbuild nor playwright-core, and shares the project's rxjs", () => {
   const modules = join(PROJECT, "node_modules");
   assert.equal(existsSync(join(modules, "tsx")), false);
   assert.equal(existsSync(join(modules, "esbuild")), false);
+  assert.equal(existsSync(join(modules, "playwright-core")), false, "playwright-core, an optional peer for rendering, is left out");
   assert.ok(existsSync(join(modules, "rxjs")), "rxjs, the peer dependency, is installed beside it");
   assert.equal(existsSync(join(modules, "rxcrawl", "node_modules", "rxjs")), false, "one rxjs, not a second copy");
 });
