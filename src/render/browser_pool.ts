@@ -81,6 +81,8 @@ export class BrowserPool {
   readonly #drained: (() => void)[] = [];
   /** A restart is due: no new render starts until the running ones end and the browser is replaced. */
   #restartDue = false;
+  /** The restart under way, which `close()` waits for. */
+  #restarting: Promise<void> | undefined;
   #lastMemoryCheck = 0;
   #closed = false;
   readonly #stats: BrowserPoolStats = {
@@ -217,6 +219,7 @@ export class BrowserPool {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#running > 0 || this.#waiting.length > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
+    await this.#restarting;
     await this.#shutBrowser();
   }
 
@@ -246,7 +249,7 @@ export class BrowserPool {
   #leave(): void {
     this.#running--;
     if (this.#restartDue && this.#running === 0) {
-      void this.#restart();
+      this.#restarting ??= this.#restart();
       return;
     }
     this.#wakeWaiting();
@@ -347,7 +350,7 @@ export class BrowserPool {
         this.#stats.peakBrowserBytes = Math.max(this.#stats.peakBrowserBytes, bytes);
         if (bytes <= this.#config.maxBrowserMb * 2 ** 20 || this.#restartDue || this.#closed) return;
         this.#restartDue = true;
-        if (this.#running === 0) void this.#restart();
+        if (this.#running === 0) this.#restarting ??= this.#restart();
       },
       () => {},
     );
@@ -358,6 +361,7 @@ export class BrowserPool {
     this.#stats.memoryRestarts++;
     await this.#shutBrowser();
     this.#restartDue = false;
+    this.#restarting = undefined;
     this.#wakeWaiting();
   }
 

@@ -146,6 +146,18 @@ test("a page that never stops loading ends at its timeout with ERENDERTIMEOUT an
   assert.match(waited.error, /waiting for "#nothing"/);
 });
 
+test("a render whose signal aborts rejects with its reason at once, and the next page renders", async () => {
+  const hangs = () => site.pathsFrom(BROWSER).filter((path) => path === "/hang").length;
+  const before = hangs();
+  const controller = new AbortController();
+  const rendering = pool.render({ url: site.url("/never"), fetch: fetchDocument }, controller.signal);
+  while (hangs() === before) await new Promise((resolve) => setTimeout(resolve, 20));
+  controller.abort(new Error("the crawl stopped"));
+  await assert.rejects(rendering, { message: "the crawl stopped" });
+  const next = await pool.render({ url: site.url("/spa"), fetch: fetchDocument });
+  assert.equal(parsed(next).h1, CATALOG.heading);
+});
+
 test("a page that crashes its tab is tried once more, then gives ERENDER, and the next page renders", async () => {
   const response = await fetchDocument(site.url("/crash"));
   const crashesBefore = pool.stats.crashes;
