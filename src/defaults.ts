@@ -47,8 +47,8 @@ export const DEFAULTS = {
   renderPages: 4,
   /** Pages a browser context renders before a fresh one takes its place. */
   renderRecycleAfter: 50,
-  /** The browser's resident memory, in MB over all its processes, past which it is restarted between pages. */
-  renderMaxBrowserMb: 2048,
+  /** The browser's memory, in MB over all its processes (shared pages once), past which it is restarted between pages. */
+  renderMaxBrowserMb: 1536,
   /** Resource types a rendered page may not load. */
   renderBlock: ["image", "media", "font"],
   /** Milliseconds with no request in flight after which a rendered page counts as settled. */

@@ -1,7 +1,7 @@
 import { CrawlError, UsageError } from "../errors.ts";
 import { checkSelector } from "../parse/extractor.ts";
 import { positiveInteger } from "../validate.ts";
-import { residentBytes } from "./browser_processes.ts";
+import { memoryOf } from "./browser_processes.ts";
 import { type LaunchedBrowser, launchBrowser } from "./launch_browser.ts";
 import { loadPlaywright, type Playwright } from "./load_playwright.ts";
 import type { DocumentResponse, OnRequest, RenderRequest, RenderResult } from "./render_records.ts";
@@ -34,12 +34,12 @@ export interface BrowserPoolStats {
   retries: number;
   /** Browsers restarted because their memory grew past `maxBrowserMb`. */
   memoryRestarts: number;
-  /** The highest memory of the browser seen, in bytes over all its processes (measured at most once a second). */
+  /** The most memory the browser was seen to take, in bytes over all its processes (see `memoryOf`), read every few seconds. */
   peakBrowserBytes: number;
 }
 
-/** The browser's memory is read at most this often, as it means reading /proc. */
-const MEMORY_CHECK_MS = 1000;
+/** The browser's memory is read at most this often: reading it walks every process's page tables (tens of ms). */
+const MEMORY_CHECK_MS = 5000;
 
 /**
  * Renders pages in headless Chromium: a browser started on first use, a few tabs (browser contexts) rendering at once,
@@ -207,9 +207,9 @@ export class BrowserPool {
     return launched?.processes() ?? [];
   }
 
-  /** The browser's resident memory now, in bytes summed over its processes; 0 when it is not running. */
-  async residentBytes(): Promise<number> {
-    return residentBytes(await this.processes());
+  /** The browser's memory now, in bytes over all its processes (see `memoryOf`); 0 when it is not running. */
+  async memoryBytes(): Promise<number> {
+    return memoryOf(await this.processes());
   }
 
   /**
@@ -339,14 +339,14 @@ export class BrowserPool {
     );
   }
 
-  /** Reads the browser's memory (at most once a second) and asks for a restart when it is past the limit. */
+  /** Reads the browser's memory (every few seconds at most) and asks for a restart when it is past the limit. */
   #checkMemory(): void {
     const now = performance.now();
     if (now - this.#lastMemoryCheck < MEMORY_CHECK_MS || this.#browser === undefined) return;
     this.#lastMemoryCheck = now;
     void this.#browser.then(
       (launched) => {
-        const bytes = residentBytes(launched.processes());
+        const bytes = memoryOf(launched.processes());
         this.#stats.peakBrowserBytes = Math.max(this.#stats.peakBrowserBytes, bytes);
         if (bytes <= this.#config.maxBrowserMb * 2 ** 20 || this.#restartDue || this.#closed) return;
         this.#restartDue = true;

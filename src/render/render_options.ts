@@ -39,9 +39,9 @@ export interface RenderOptions {
   /** Pages a browser context renders before it is closed and a fresh one takes its place. @default 50 */
   recycleAfter?: number;
   /**
-   * The browser's resident memory, in MB summed over all its processes, past which it is restarted once the pages in
-   * hand are done. Checked at most once a second.
-   * @default 2048
+   * The browser's memory, in MB over all its processes (shared pages counted once), past which it is restarted once
+   * the pages in hand are done. Read every 5 s at most.
+   * @default 1536
    */
   maxBrowserMb?: number;
   /** Resource types a page may not load: their requests are aborted. @default ["image", "media", "font"] */
