@@ -168,7 +168,8 @@ export class BrowserPool {
             this.#stats.retries++;
             continue;
           }
-          attempt = failedAttempt(request.url, crashed ? `${error.message}, and again when tried once more` : `the browser failed: ${message(error)}`);
+          const why = crashed ? `${error.message}, and again when tried once more` : `the browser failed: ${message(error)}`;
+          attempt = failedAttempt(request.url, why);
         }
       }
     } finally {

@@ -94,9 +94,9 @@ export interface RenderResult {
   /** Tabs the page was loaded in: 2 when a crash was retried. */
   attempts: number;
   timings: RenderTimings;
-  /** Requests the page made beyond its own document, aborted ones included (over all attempts). */
+  /** Requests the page made beyond its own document, aborted ones and WebSockets included (over all attempts). */
   requests: number;
-  /** Of those, the ones aborted: a blocked resource type, or refused by `onRequest`. */
+  /** Of those, the ones aborted: a blocked resource type, refused by `onRequest`, or a WebSocket (never opened). */
   aborted: number;
   /** `requests` by host (`hostname:port` when a port is given). */
   requestsByHost: Record<string, number>;

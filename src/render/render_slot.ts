@@ -1,4 +1,4 @@
-import type { BrowserContext, Page, Request, Route } from "playwright-core";
+import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playwright-core";
 import { CrawlError } from "../errors.ts";
 import type { LaunchedBrowser } from "./launch_browser.ts";
 import { NetworkIdle } from "./network_idle.ts";
@@ -48,6 +48,8 @@ interface Job {
   /** Aborts when the attempt ends, for whatever reason; its reason says which. */
   ended: AbortController;
   status: number;
+  /** Whether the main frame has navigated: its first navigation is the page's own document. */
+  navigated: boolean;
   /** Why `fetch` or `onRequest` failed, which explains the navigation's failure better than the browser can. */
   failure?: { code: RenderErrorCode; message: string };
 }
@@ -65,13 +67,14 @@ const WIRE_HEADERS = new Set(["content-length", "content-encoding", "transfer-en
  * One tab of the pool: a browser context of its own (cookies, storage) with one page, reused for page after page until
  * the pool recycles it. Every request of the context goes through one route: the page's own document is fulfilled
  * from the crawl's bytes (or its `fetch`), blocked resource types are aborted, and every other request waits for the
- * pool's `onRequest` before it goes out. Service workers are blocked, so that no request escapes the route.
+ * pool's `onRequest` before it goes out. Service workers are blocked and WebSockets closed, so that no request escapes
+ * the route.
  *
  * @example
  * ```ts
  * import { RenderSlot } from "./render_slot.ts";
  * const slot = await RenderSlot.open(launched, config, undefined);
- * const attempt = await slot.render(request, documents, tally);
+ * const attempt = await slot.render(url, request, documents, tally);
  * await slot.close();
  * ```
  */
@@ -114,6 +117,7 @@ export class RenderSlot {
       const page = await context.newPage();
       const slot = new RenderSlot(launched, context, page, config, onRequest);
       await context.route("**/*", (route, request) => slot.#route(route, request));
+      await context.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
       return slot;
     } catch (error) {
       if (await disconnected(launched, GONE_MS)) throw new BrowserGone("the browser went away", { cause: error });
@@ -132,14 +136,20 @@ export class RenderSlot {
    * attempt with its error; rejects with {@linkcode TabCrashed} or {@linkcode BrowserGone} for the pool to retry, and
    * with `signal`'s reason when it aborts.
    */
-  async render(url: string, request: RenderRequest, documents: Map<string, DocumentResponse>, tally: RequestTally, signal?: AbortSignal): Promise<Attempt> {
+  async render(
+    url: string,
+    request: RenderRequest,
+    documents: Map<string, DocumentResponse>,
+    tally: RequestTally,
+    signal?: AbortSignal,
+  ): Promise<Attempt> {
     const started = performance.now();
     const timeout = request.timeout ?? this.#config.timeout;
     const waitFor = request.waitFor ?? this.#config.waitFor;
     const deadline = started + timeout;
     const left = (): number => Math.max(1, Math.round(deadline - performance.now()));
     const ended = new AbortController();
-    const job: Job = { request, documents, tally, idle: new NetworkIdle(this.#config.idleMs), ended, status: 0 };
+    const job: Job = { request, documents, tally, idle: new NetworkIdle(this.#config.idleMs), ended, status: 0, navigated: false };
     const timer = setTimeout(() => ended.abort(new RenderTimeout()), timeout);
     const onAbort = (): void => ended.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -214,35 +224,66 @@ export class RenderSlot {
       const handled = await this.#navigate(route, url, job);
       if (handled) return;
     }
-    const type = request.resourceType();
+    if (await this.#allowed(job, url, request.resourceType())) await route.continue().catch(() => {});
+    else await abort(route);
+  }
+
+  /**
+   * A page's WebSocket is counted and closed, never connected. Playwright (1.65) cannot connect a routed socket of a
+   * page whose document was fulfilled by a route (its `connectToServer()` and pass-through both stay silent), and an
+   * unrouted socket would pass `onRequest` by; a page's live updates are no part of a crawl's snapshot anyway.
+   */
+  async #webSocket(socket: WebSocketRoute): Promise<void> {
+    const job = this.#job;
+    if (job !== undefined) {
+      this.#count(job, socket.url());
+      job.tally.aborted++;
+    }
+    await socket.close().catch(() => {});
+  }
+
+  #count(job: Job, url: string): void {
     job.tally.requests++;
     const host = hostOf(url);
     job.tally.byHost[host] = (job.tally.byHost[host] ?? 0) + 1;
-    let verdict = this.#config.block.has(type) ? "abort" : "continue";
+  }
+
+  /** Counts a request of the page and decides it: its type not blocked, and `onRequest` letting it go. */
+  async #allowed(job: Job, url: string, type: string): Promise<boolean> {
+    this.#count(job, url);
+    let verdict = this.#config.block.has(type) || job.ended.signal.aborted ? "abort" : "continue";
     if (verdict === "continue" && this.#onRequest !== undefined) {
       try {
         verdict = await this.#onRequest(url, type, { page: job.request.url, signal: job.ended.signal });
       } catch (error) {
-        job.failure = { code: "ERENDER", message: new CrawlError("ERENDER", `onRequest failed on ${url}: ${firstLine(error)}`, { url: job.request.url }).message };
+        const failure = new CrawlError("ERENDER", `onRequest failed on ${url}: ${firstLine(error)}`, { url: job.request.url });
+        job.failure = { code: failure.code, message: failure.message };
         job.ended.abort(error);
         verdict = "abort";
       }
     }
-    if (verdict !== "continue" || job.ended.signal.aborted) {
-      job.tally.aborted++;
-      return abort(route);
-    }
-    await route.continue().catch(() => {});
+    if (verdict === "continue" && !job.ended.signal.aborted) return true;
+    job.tally.aborted++;
+    return false;
   }
 
   /**
    * Fulfills a main-frame navigation from the documents in hand, or else from the request's `fetch` (a script's
    * redirect to another page). Such a document is served at the URL the page asked for, even when the fetch followed
-   * redirects: the browser does not route the request a redirect leads to, so it cannot be sent there. False when
-   * neither has it: the navigation is then treated as any other request.
+   * redirects: the browser does not route the request a redirect leads to, so it cannot be sent there. The first
+   * navigation must be the page's own document; a later one that neither has is treated as any other request (false).
    */
   async #navigate(route: Route, url: string, job: Job): Promise<boolean> {
+    const first = !job.navigated;
+    job.navigated = true;
     let document = job.documents.get(documentKey(url));
+    if (document === undefined && first) {
+      // Never the browser's own network for the page itself: a URL that does not match is a fault to see.
+      const failure = new CrawlError("ERENDER", `Rendering failed: the browser asked for ${url}, not the page's document`, { url: job.request.url });
+      job.failure = { code: failure.code, message: failure.message };
+      await route.abort("failed").catch(() => {});
+      return true;
+    }
     if (document === undefined && job.request.fetch !== undefined) {
       try {
         document = await job.request.fetch(url, job.ended.signal);
@@ -257,7 +298,8 @@ export class RenderSlot {
     job.status = document.status;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(document.headers)) if (!WIRE_HEADERS.has(name.toLowerCase())) headers[name] = value;
-    await route.fulfill({ status: document.status, headers, body: Buffer.from(document.body.buffer, document.body.byteOffset, document.body.byteLength) }).catch(() => {});
+    const body = Buffer.from(document.body.buffer, document.body.byteOffset, document.body.byteLength);
+    await route.fulfill({ status: document.status, headers, body }).catch(() => {});
     return true;
   }
 

@@ -1,6 +1,7 @@
 // Pages for the render tests, each doing one thing a browser must cope with: a single-page app built from JSON by its
 // script, and the same content written out in HTML; a page built after a timer; a page that never stops loading; a
-// page that crashes its tab; a page of images, fonts and media; a page whose script asks its own host and another one.
+// page that crashes its tab; a page of images, fonts and media; a page whose script asks its own host and another one;
+// a page that opens WebSockets to the addresses in its query string.
 // Every request is logged with its User-Agent, so a test can tell the browser's requests from the crawl's.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DocumentResponse } from "../../src/render/render_records.ts";
@@ -136,6 +137,10 @@ export async function startRenderSite(other = "http://127.0.0.1:9"): Promise<Ren
       `const show = (id, promise) => promise.then((r) => r.json()).then((v) => (document.getElementById(id).textContent = v.said),` +
         ` () => (document.getElementById(id).textContent = "refused"));` +
         `show("own", fetch("/api/own.json")); show("other", fetch(${JSON.stringify(`${other}/api/other.json`)}));`,
+    ),
+    "/socket": html(
+      '<!DOCTYPE html><title>Sockets</title><script>for (const to of new URLSearchParams(location.search).getAll("to")) ' +
+        "new WebSocket(to).onerror = () => {};</script>",
     ),
     "/api/own.json": json({ said: "own host answered" }),
     "/api/other.json": json({ said: "other host answered" }),

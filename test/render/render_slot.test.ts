@@ -1,9 +1,10 @@
 // Pages rendered in the real Chromium, through one pool: what the browser builds, where the page's document comes from
-// (never the browser's own network), how long a page is waited for, and what its own requests go through.
+// (never the browser's own network), how long a page is waited for, and what a crash or an abort does. What the
+// page's own requests go through is in render_requests.test.ts.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { lastValueFrom, of } from "rxjs";
 import { gzipSync } from "node:zlib";
+import { lastValueFrom, of } from "rxjs";
 import { compileSpec, parsePage } from "../../src/parse/parse_page.ts";
 import { parseHtml } from "../../src/parse/parse_html.ts";
 import type { FetchedPage } from "../../src/records.ts";
@@ -12,37 +13,20 @@ import type { DocumentResponse, RenderResult } from "../../src/render/render_rec
 import { renderedPage } from "../../src/render/rendered_page.ts";
 import { fetchedPage } from "../helpers/page.ts";
 import { CATALOG, fetchDocument, type RenderSite, startRenderSite } from "../helpers/render_site.ts";
-import { startServer, type TestServer } from "../helpers/server.ts";
 
 const BROWSER = "HeadlessChrome";
 let site: RenderSite;
-let other: TestServer;
 let pool: BrowserPool;
-/** What `onRequest` was asked, in order. */
-const asked: { url: string; type: string; page: string }[] = [];
 
 before(async () => {
-  other = await startServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json", "access-control-allow-origin": "*" }).end('{"said":"other host answered"}');
-  });
-  site = await startRenderSite(other.origin);
-  pool = new BrowserPool(
-    { pages: 2, timeout: 15_000 },
-    {
-      onRequest: (url, type, { page }) => {
-        if (page.endsWith("?hook=throws")) throw new Error("robots.txt unreadable");
-        asked.push({ url, type, page });
-        return new URL(url).host === new URL(other.origin).host ? "abort" : "continue";
-      },
-    },
-  );
+  site = await startRenderSite();
+  pool = new BrowserPool({ pages: 2, timeout: 15_000 });
   await pool.start();
 });
 
 after(async () => {
   await pool?.close();
   await site?.close();
-  await other?.close();
 });
 
 /** The page as the parse stage reads it: title, `h1` and links. */
@@ -171,46 +155,4 @@ test("a page that crashes its tab is tried once more, then gives ERENDER, and th
   const next = await pool.render({ url: site.url("/spa"), fetch: fetchDocument });
   assert.equal(next.errorCode, "", next.error);
   assert.equal(parsed(next).h1, CATALOG.heading);
-});
-
-test("images, media and fonts are blocked by default: the server sees the stylesheet and none of them", async () => {
-  const result = await pool.render({ url: site.url("/media"), fetch: fetchDocument });
-  assert.equal(result.errorCode, "", result.error);
-  const fromBrowser = site.pathsFrom(BROWSER);
-  assert.ok(fromBrowser.includes("/style.css"));
-  for (const path of ["/img/cover.png", "/media/clip.mp4", "/fonts/fancy.woff2"]) assert.ok(!fromBrowser.includes(path), path);
-  assert.ok(result.aborted >= 2, `aborted ${result.aborted}`);
-  assert.equal(
-    asked.some((request) => /cover|clip|fancy/.test(request.url)),
-    false,
-    "blocked requests never reach onRequest",
-  );
-});
-
-test("each request of the page passes onRequest first, which keeps a refused host from seeing any", async () => {
-  const from = asked.length;
-  const result = await pool.render({ url: site.url("/subrequests"), fetch: fetchDocument });
-  assert.equal(result.errorCode, "", result.error);
-  assert.deepEqual(
-    asked.slice(from).map(({ url, type, page }) => [url, type, page]).sort(),
-    [
-      [site.url("/sub.js"), "script", site.url("/subrequests")],
-      [site.url("/api/own.json"), "fetch", site.url("/subrequests")],
-      [`${other.origin}/api/other.json`, "fetch", site.url("/subrequests")],
-    ].sort(),
-  );
-  assert.equal(other.total, 0, "the refused host saw nothing");
-  assert.match(result.html, /<p id="own">own host answered<\/p><p id="other">refused<\/p>/);
-  assert.equal(result.requests, 3);
-  assert.equal(result.aborted, 1);
-  assert.deepEqual(result.requestsByHost, { [new URL(site.server.origin).host]: 2, [new URL(other.origin).host]: 1 });
-});
-
-test("an onRequest that throws aborts its request and fails the render with ERENDER", async () => {
-  const before = site.requests.length;
-  const result = await pool.render({ url: site.url("/spa?hook=throws"), fetch: fetchDocument });
-  assert.equal(result.errorCode, "ERENDER");
-  assert.match(result.error, /^onRequest failed on http:.*\/spa\.js: robots\.txt unreadable \(http:.*\/spa\?hook=throws\)$/);
-  assert.deepEqual(site.requests.slice(before).map((request) => request.path), ["/spa?hook=throws"], "the browser asked for nothing");
-  assert.equal(result.aborted, 1);
 });
