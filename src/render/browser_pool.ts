@@ -83,7 +83,7 @@ export class BrowserPool {
   #restartDue = false;
   /** The restart under way, which `close()` waits for. */
   #restarting: Promise<void> | undefined;
-  #lastMemoryCheck = 0;
+  #lastMemoryCheck = -Infinity;
   #closed = false;
   readonly #stats: BrowserPoolStats = {
     launches: 0,
