@@ -76,4 +76,18 @@ export const DEFAULTS = {
     // source and data files
     "css", "csv", "js", "json", "py", "rb", "sh", "txt",
   ],
+  /** Pages a browser renders at once, each in a browser context of its own. */
+  renderPages: 4,
+  /** Pages a browser context renders before a fresh one takes its place. */
+  renderRecycleAfter: 50,
+  /** The browser's memory, in MB over all its processes (shared pages once), past which it is restarted between pages. */
+  renderMaxBrowserMb: 1536,
+  /** Resource types a rendered page may not load. */
+  renderBlock: ["image", "media", "font"],
+  /** Milliseconds with no request in flight after which a rendered page counts as settled. */
+  renderIdleMs: 500,
+  /** Pages of a host read both ways (static and rendered) before `auto` decides how to read it. */
+  renderFirstPages: 3,
+  /** One page in this many of a decided host is read both ways again, so that the decision can change. */
+  renderSampleEvery: 50,
 } as const;

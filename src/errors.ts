@@ -13,6 +13,11 @@
  * - `EROBOTS`: robots.txt disallows the URL; no request was made.
  * - `EPARSE`: the page could not be parsed, or a user's extract function threw.
  * - `ESTOPPED`: the crawl was stopped before this URL finished.
+ * - `ERENDER`: the browser failed to render the page: its tab or the browser crashed (twice: a crash is retried once
+ *   on a fresh tab), or the browser refused the page. Not retryable.
+ * - `ERENDERTIMEOUT`: the rendered page did not settle within the timeout: its network never went quiet, or the
+ *   `waitFor` selector never matched. The DOM as it stood is kept. Not retryable: the same page would wait as long
+ *   again.
  */
 export type CrawlErrorCode =
   | "ENETWORK"
@@ -25,7 +30,9 @@ export type CrawlErrorCode =
   | "EDUPLICATE"
   | "EROBOTS"
   | "EPARSE"
-  | "ESTOPPED";
+  | "ESTOPPED"
+  | "ERENDER"
+  | "ERENDERTIMEOUT";
 
 /** Options of {@linkcode CrawlError}. */
 export interface CrawlErrorOptions {

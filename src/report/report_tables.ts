@@ -16,6 +16,8 @@ const CODE_MEANING: Record<CrawlErrorCode, string> = {
   EROBOTS: "disallowed by robots.txt, not requested",
   EPARSE: "the page could not be parsed, or an extractor threw",
   ESTOPPED: "the crawl stopped before it finished",
+  ERENDER: "the browser crashed or failed on the page",
+  ERENDERTIMEOUT: "the rendered page did not settle within the timeout",
 };
 
 /**
