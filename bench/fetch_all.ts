@@ -1,5 +1,6 @@
 import http from "node:http";
 import got from "got";
+import { broadHostAddress } from "../src/demo/broad_site.ts";
 
 /** What {@linkcode fetchAll} got back. */
 export interface FetchAllResult {
@@ -21,10 +22,11 @@ export interface FetchAllResult {
  * ```
  */
 export async function fetchAll(
-  urls: readonly string[],
+  urls: readonly string[] | UrlList,
   concurrency: number,
   onBody?: (body: Buffer, index: number) => void,
 ): Promise<FetchAllResult> {
+  const { length, at } = Array.isArray(urls) ? { length: urls.length, at: (index: number) => urls[index]! } : (urls as UrlList);
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
   const client = got.extend({
     agent: { http: agent },
@@ -37,10 +39,10 @@ export async function fetchAll(
   let next = 0;
   // `concurrency` loops that each take the next URL: the cap holds without a queue, as mergeMap's would.
   const loop = async (): Promise<void> => {
-    while (next < urls.length) {
+    while (next < length) {
       const index = next++;
       try {
-        const response = await client(urls[index]!);
+        const response = await client(at(index));
         if (response.statusCode !== 200) result.errors++;
         else {
           result.ok++;
@@ -57,6 +59,23 @@ export async function fetchAll(
     agent.destroy();
   }
   return result;
+}
+
+/** URLs made one at a time, so that a million need not be held at once. */
+export interface UrlList {
+  length: number;
+  at(index: number): string;
+}
+
+/**
+ * Every page of a broad site on `port`, page 0 of each host first, then page 1 of each...: spread over the hosts, as
+ * a ceiling that is not held to politeness may fetch them.
+ */
+export function broadUrls(port: number, hosts: number, pagesPerHost: number): UrlList {
+  return {
+    length: hosts * pagesPerHost,
+    at: (index) => `http://${broadHostAddress(index % hosts)}:${port}/page/${Math.floor(index / hosts)}`,
+  };
 }
 
 /** The book page URLs of a demo site, /subject/0/ .. /subject/<pages-1>/. */
