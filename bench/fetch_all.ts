@@ -68,13 +68,20 @@ export interface UrlList {
 }
 
 /**
- * Every page of a broad site on `port`, page 0 of each host first, then page 1 of each...: spread over the hosts, as
- * a ceiling that is not held to politeness may fetch them.
+ * Every page of a broad site on `port`, in the order that costs a client least: `window` hosts at a time (the
+ * concurrency), page 0 of each, then page 1 of each..., so that each host has about one request in flight and reuses
+ * its connection for all its pages, where a crawl spread over every host would open one for nearly every request.
  */
-export function broadUrls(port: number, hosts: number, pagesPerHost: number): UrlList {
+export function broadUrls(port: number, hosts: number, pagesPerHost: number, window: number): UrlList {
+  const block = window * pagesPerHost;
   return {
     length: hosts * pagesPerHost,
-    at: (index) => `http://${broadHostAddress(index % hosts)}:${port}/page/${Math.floor(index / hosts)}`,
+    at(index) {
+      const first = Math.floor(index / block) * window;
+      const width = Math.min(window, hosts - first);
+      const offset = index - first * pagesPerHost;
+      return `http://${broadHostAddress(first + (offset % width))}:${port}/page/${Math.floor(offset / width)}`;
+    },
   };
 }
 

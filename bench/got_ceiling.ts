@@ -8,8 +8,8 @@ import { broadUrls, fetchAll, subjectUrls } from "./fetch_all.ts";
 const HELP = `usage: got_ceiling.ts --origin <url> --pages N [--concurrency N]
        got_ceiling.ts --broad-port P --hosts N --pages-per-host N [--concurrency N]
 
-Fetches <origin>/subject/0/ .. /subject/N-1/ of the demo site, or every page of the broad site (page 0 of every
-host, then page 1...), once each with got, and prints {"pages","errors"}.
+Fetches <origin>/subject/0/ .. /subject/N-1/ of the demo site, or every page of the broad site (as many hosts at a
+time as requests in flight, page 0 of each, then page 1...), once each with got, and prints {"pages","errors"}.
 
   --origin <url>        the demo site, e.g. http://127.0.0.1:8080
   --pages N             book pages to fetch
@@ -26,11 +26,12 @@ await runPipeline(async () => {
       ["origin", "pages", "broad-port", "hosts", "pages-per-host", "concurrency"].map((name) => [name, { type: "string" }]),
     ),
   });
+  const concurrency = integerFlag(values, "concurrency") ?? 8;
   const broadPort = integerFlag(values, "broad-port");
   const urls =
     broadPort === undefined
       ? subjectUrls(String(values.origin ?? ""), integerFlag(values, "pages") ?? 0)
-      : broadUrls(broadPort, integerFlag(values, "hosts") ?? 0, integerFlag(values, "pages-per-host") ?? 0);
-  const { ok, errors } = await fetchAll(urls, integerFlag(values, "concurrency") ?? 8);
+      : broadUrls(broadPort, integerFlag(values, "hosts") ?? 0, integerFlag(values, "pages-per-host") ?? 0, concurrency);
+  const { ok, errors } = await fetchAll(urls, concurrency);
   process.stdout.write(`${JSON.stringify({ pages: ok, errors })}\n`);
 });

@@ -228,7 +228,7 @@ export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]
     "",
     `- ${scenario.name}: ${site.hosts} hosts × ${site.pagesPerHost} pages × ${site.bodyKb} KB, ${site.latencyMs} ms per ` +
       `response, ${site.ownLinks} links to the page's own host and ${site.otherLinks} to others; concurrency ` +
-      `${scenario.concurrency}, ${scenario.rate} requests/s per host` +
+      `${scenario.concurrency}, --rate ${scenario.rate} (requests/s to a host)` +
       `${scenario.maxPages === undefined ? "" : `, ${scenario.maxPages} pages at most`}` +
       `${scenario.obeyRobots ? "" : ", robots.txt not read"}; ${scenario.about}.`,
     `- The bound: politeness allows min(${site.hosts} hosts × ${scenario.rate}/s, ${scenario.concurrency} in flight / ` +

@@ -46,7 +46,7 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                                    host, concurrency 32, 2000 pages at most: politeness per host
                                    (only when named)
                          broad-10k 10000 hosts x 100 pages x 2 KB, 50 ms per response, 1 request/s per
-                                   host, concurrency 512: a million pages (only when named; long)
+                                   host, concurrency 256: a million pages (only when named; long)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),

@@ -157,7 +157,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
       "cores can fetch, so the cores are the limit; the got ceiling measures what they allow, and a crawler is judged " +
       "against it, with its memory over a frontier of 10,000 hosts",
     site: { hosts: 10_000, pagesPerHost: 100, ownLinks: 8, otherLinks: 2, bodyKb: 2, latencyMs: 50, seed: 1, robots: "allow", scriptHosts: 0 },
-    concurrency: 512,
+    concurrency: 256,
     rate: 1,
     obeyRobots: false,
     runners: ["got", "rxcrawl"],
