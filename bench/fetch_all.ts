@@ -8,6 +8,8 @@ export interface FetchAllResult {
   ok: number;
   /** Other statuses and network errors. */
   errors: number;
+  /** The errors by kind: `HTTP <status>`, or the network error's code (`ECONNRESET`, `ETIMEDOUT`...). */
+  errorKinds: Record<string, number>;
 }
 
 /**
@@ -35,7 +37,11 @@ export async function fetchAll(
     timeout: { request: 30_000 },
     responseType: "buffer",
   });
-  const result: FetchAllResult = { ok: 0, errors: 0 };
+  const result: FetchAllResult = { ok: 0, errors: 0, errorKinds: {} };
+  const fail = (kind: string) => {
+    result.errors++;
+    result.errorKinds[kind] = (result.errorKinds[kind] ?? 0) + 1;
+  };
   let next = 0;
   // `concurrency` loops that each take the next URL: the cap holds without a queue, as mergeMap's would.
   const loop = async (): Promise<void> => {
@@ -43,13 +49,13 @@ export async function fetchAll(
       const index = next++;
       try {
         const response = await client(at(index));
-        if (response.statusCode !== 200) result.errors++;
+        if (response.statusCode !== 200) fail(`HTTP ${response.statusCode}`);
         else {
           result.ok++;
           onBody?.(response.body, index);
         }
-      } catch {
-        result.errors++;
+      } catch (error) {
+        fail((error as { code?: string }).code ?? "ERROR");
       }
     }
   };

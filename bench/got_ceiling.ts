@@ -32,6 +32,8 @@ await runPipeline(async () => {
     broadPort === undefined
       ? subjectUrls(String(values.origin ?? ""), integerFlag(values, "pages") ?? 0)
       : broadUrls(broadPort, integerFlag(values, "hosts") ?? 0, integerFlag(values, "pages-per-host") ?? 0, concurrency);
-  const { ok, errors } = await fetchAll(urls, concurrency);
+  const { ok, errors, errorKinds } = await fetchAll(urls, concurrency);
+  // The report's check counts the errors; what they were goes to stderr, which the harness shows when a check fails.
+  if (errors > 0) process.stderr.write(`got_ceiling.ts: ${errors} errors: ${JSON.stringify(errorKinds)}\n`);
   process.stdout.write(`${JSON.stringify({ pages: ok, errors })}\n`);
 });

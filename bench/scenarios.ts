@@ -153,9 +153,9 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
     name: "broad-10k",
     kind: "broad",
     about:
-      "a million pages over 10,000 hosts, on demand only: politeness and concurrency allow several times what two " +
-      "cores can fetch, so the cores are the limit; the got ceiling measures what they allow, and a crawler is judged " +
-      "against it, with its memory over a frontier of 10,000 hosts",
+      "a million pages over 10,000 hosts, on demand only: politeness and concurrency allow more than two cores can " +
+      "fetch, so the cores are the limit; the got ceiling measures what they allow, and a crawler is judged against " +
+      "it, with its memory over a frontier of 10,000 hosts",
     site: { hosts: 10_000, pagesPerHost: 100, ownLinks: 8, otherLinks: 2, bodyKb: 2, latencyMs: 50, seed: 1, robots: "allow", scriptHosts: 0 },
     concurrency: 256,
     rate: 1,
