@@ -9,7 +9,7 @@ help:
 	@echo "make titles [LIST=<file>]  fetch a URL list, write page titles to data/out/titles.csv (the demo site's list without LIST)"
 	@echo "make demo                  the seed's first lesson: sequential, concurrent and capped waits"
 	@echo "make test                  type-check and run the whole test suite"
-	@echo "make bench [SCENARIOS=cpu,latency,big|million|cluster|seen] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
+	@echo "make bench [SCENARIOS=cpu,latency,big|million|cluster|shards|seen|broad|broad-10k] [REFS=rxcrawl,crawlee,got,...]  rxcrawl against Crawlee and two ceilings, offline"
 	@echo "make soak [ROUNDS=20] [ON=redis,cluster]  a shared crawl of three workers, one SIGKILLed at a random moment, repeated, on one Redis and on a three-master cluster"
 
 # npm ci runs again only when the lockfile is newer than the installed tree.

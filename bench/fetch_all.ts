@@ -1,5 +1,6 @@
 import http from "node:http";
 import got from "got";
+import { broadHostAddress } from "../src/demo/broad_site.ts";
 
 /** What {@linkcode fetchAll} got back. */
 export interface FetchAllResult {
@@ -7,6 +8,8 @@ export interface FetchAllResult {
   ok: number;
   /** Other statuses and network errors. */
   errors: number;
+  /** The errors by kind: `HTTP <status>`, or the network error's code (`ECONNRESET`, `ETIMEDOUT`...). */
+  errorKinds: Record<string, number>;
 }
 
 /**
@@ -21,10 +24,11 @@ export interface FetchAllResult {
  * ```
  */
 export async function fetchAll(
-  urls: readonly string[],
+  urls: readonly string[] | UrlList,
   concurrency: number,
   onBody?: (body: Buffer, index: number) => void,
 ): Promise<FetchAllResult> {
+  const { length, at } = Array.isArray(urls) ? { length: urls.length, at: (index: number) => urls[index]! } : (urls as UrlList);
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
   const client = got.extend({
     agent: { http: agent },
@@ -33,21 +37,25 @@ export async function fetchAll(
     timeout: { request: 30_000 },
     responseType: "buffer",
   });
-  const result: FetchAllResult = { ok: 0, errors: 0 };
+  const result: FetchAllResult = { ok: 0, errors: 0, errorKinds: {} };
+  const fail = (kind: string) => {
+    result.errors++;
+    result.errorKinds[kind] = (result.errorKinds[kind] ?? 0) + 1;
+  };
   let next = 0;
   // `concurrency` loops that each take the next URL: the cap holds without a queue, as mergeMap's would.
   const loop = async (): Promise<void> => {
-    while (next < urls.length) {
+    while (next < length) {
       const index = next++;
       try {
-        const response = await client(urls[index]!);
-        if (response.statusCode !== 200) result.errors++;
+        const response = await client(at(index));
+        if (response.statusCode !== 200) fail(`HTTP ${response.statusCode}`);
         else {
           result.ok++;
           onBody?.(response.body, index);
         }
-      } catch {
-        result.errors++;
+      } catch (error) {
+        fail((error as { code?: string }).code ?? "ERROR");
       }
     }
   };
@@ -57,6 +65,30 @@ export async function fetchAll(
     agent.destroy();
   }
   return result;
+}
+
+/** URLs made one at a time, so that a million need not be held at once. */
+export interface UrlList {
+  length: number;
+  at(index: number): string;
+}
+
+/**
+ * Every page of a broad site on `port`, in the order that costs a client least: `window` hosts at a time (the
+ * concurrency), page 0 of each, then page 1 of each..., so that each host has about one request in flight and reuses
+ * its connection for all its pages, where a crawl spread over every host would open one for nearly every request.
+ */
+export function broadUrls(port: number, hosts: number, pagesPerHost: number, window: number): UrlList {
+  const block = window * pagesPerHost;
+  return {
+    length: hosts * pagesPerHost,
+    at(index) {
+      const first = Math.floor(index / block) * window;
+      const width = Math.min(window, hosts - first);
+      const offset = index - first * pagesPerHost;
+      return `http://${broadHostAddress(first + (offset % width))}:${port}/page/${Math.floor(offset / width)}`;
+    },
+  };
 }
 
 /** The book page URLs of a demo site, /subject/0/ .. /subject/<pages-1>/. */

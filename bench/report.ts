@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { cpus, availableParallelism, release, totalmem } from "node:os";
 import type { CrawlBound } from "./bound.ts";
 import type { Count } from "./runners.ts";
-import type { Scenario } from "./scenarios.ts";
+import { type BroadRun, politenessBound } from "./broad.ts";
+import type { BroadScenario, Scenario } from "./scenarios.ts";
 import type { SiteStats } from "./site_process.ts";
 
 /** A scenario with, where its responses wait, the fastest a crawl of it can be (see `bound.ts`). */
@@ -187,9 +188,68 @@ function cpuBoundNote(scenario: Scenario, runs: readonly RunResult[]): string[] 
 }
 
 /** A note on the runs during which other work took more than a tenth of the machine: their times are pessimistic. */
-function disturbed(runs: readonly RunResult[]): string[] {
+function disturbed(runs: readonly Pick<RunResult, "scenario" | "label" | "otherCpuSeconds" | "wallSeconds">[]): string[] {
   const busy = runs.filter((run) => run.otherCpuSeconds > 0.1 * run.wallSeconds * availableParallelism());
   if (busy.length === 0) return [];
   const list = busy.map((run) => `${run.scenario} ${run.label} (${run.otherCpuSeconds.toFixed(1)} CPU s)`).join(", ");
   return [`- Other work shared the machine during: ${list}; those figures are pessimistic.`];
 }
+
+/** The broad runs as a markdown table per scenario, with the bound each is judged against and how the gaps are taken. */
+export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]): string {
+  const mine = runs.filter((run) => run.scenario === scenario.name);
+  const { site } = scenario;
+  const gapMs = 1000 / scenario.rate;
+  const polite = politenessBound(scenario);
+  const got = mine.find((run) => run.ceiling);
+  const ms = (value: number | null) => (value === null ? "–" : value.toFixed(1));
+  const lines = [
+    `| runner | pages | wall s | pages/s | of the bound | gaps < ${gapMs.toFixed(0)} ms (hosts) | shortest gap ms | ` +
+      "most in flight at a host | peak RSS MB | CPU s | duplicate requests | repeated rows | check |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...mine.map((run) => {
+      const cells = [
+        run.label,
+        String(run.pages),
+        run.wallSeconds.toFixed(2),
+        run.pagesPerSecond.toFixed(0),
+        run.ofBound === undefined ? "–" : run.ofBound.toFixed(2),
+        `${run.site.gaps.below} of ${run.site.gaps.gaps} (${run.site.gaps.hostsBelow})`,
+        ms(run.site.gaps.shortestMs),
+        String(run.site.maxInFlightPerHost),
+        run.peakRssMb.toFixed(0),
+        run.cpuSeconds.toFixed(1),
+        String(run.site.duplicates),
+        String(run.repeats),
+        run.check,
+      ];
+      return `| ${cells.join(" | ")} |`;
+    }),
+    "",
+    `- ${scenario.name}: ${site.hosts} hosts × ${site.pagesPerHost} pages × ${site.bodyKb} KB, ${site.latencyMs} ms per ` +
+      `response, ${site.ownLinks} links to the page's own host and ${site.otherLinks} to others; concurrency ` +
+      `${scenario.concurrency}, --rate ${scenario.rate} (requests/s to a host)` +
+      `${scenario.maxPages === undefined ? "" : `, ${scenario.maxPages} pages at most`}` +
+      `${scenario.obeyRobots ? "" : ", robots.txt not read"}; ${scenario.about}.`,
+    `- The bound: politeness allows min(${site.hosts} hosts × ${scenario.rate}/s, ${scenario.concurrency} in flight / ` +
+      `${site.latencyMs} ms) = ${polite.toFixed(0)} pages/s` +
+      (got === undefined
+        ? "; of the bound is pages/s (wall time, start-up included) over it."
+        : `, the got ceiling fetched ${got.pagesPerSecond.toFixed(0)} pages/s with none (what the cores allow at this ` +
+          `concurrency): a crawl is judged against ${Math.min(polite, got.pagesPerSecond).toFixed(0)} pages/s, its ` +
+          "pages/s (wall time, start-up included) over that."),
+    `- Gaps are taken at the site, in its own process: the time between two consecutive requests' arrivals at one host ` +
+      `(every request: robots.txt too), counted when shorter than 1/rate = ${gapMs.toFixed(0)} ms; (hosts) is how many ` +
+      "hosts had one. Peak RSS and CPU s are the runner's processes with their descendants.",
+    ...(mine.some((run) => run.runner === "crawlee")
+      ? [
+          "- Crawlee keys sameDomainDelaySecs by tldts' getDomain(url), which is null for an IP address, and never delays " +
+            "a request without a domain: on these hosts (127.x.y.z) Crawlee runs with no politeness at all. On named " +
+            "hosts its delay is per registrable domain (a.example.com and b.example.com share one).",
+        ]
+      : []),
+    ...disturbed(mine),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+

@@ -10,10 +10,19 @@ import { UsageError } from "../src/errors.ts";
 import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
-import { addRatios, check, describeMachine, header, markdown, type RunResult } from "./report.ts";
-import { ROOT, RUNNERS } from "./runners.ts";
+import { addRatios, broadMarkdown, check, describeMachine, header, markdown, type RunResult } from "./report.ts";
+import { BROAD_RUNNERS, ROOT, RUNNERS } from "./runners.ts";
+import { type BroadRun, politenessBound, runBroad } from "./broad.ts";
 import { crawlBound } from "./bound.ts";
-import { CLUSTER_WORKERS, DEFAULT_SCENARIOS, RUNNER_NAMES, type RunnerName, type Scenario, SCENARIOS } from "./scenarios.ts";
+import {
+  type BroadScenario,
+  CLUSTER_WORKERS,
+  DEFAULT_SCENARIOS,
+  RUNNER_NAMES,
+  type RunnerName,
+  type Scenario,
+  SCENARIOS,
+} from "./scenarios.ts";
 import { startSiteProcess } from "./site_process.ts";
 import { type ClusterRun, clusterMarkdown, runCluster } from "./cluster.ts";
 import { runSeen, type SeenRun, seenMarkdown } from "./redis_seen.ts";
@@ -30,18 +39,27 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                          latency   1500 pages x 20 KB, 100 ms per response, concurrency 50
                          big       50000 pages x 8 KB, concurrency 32
                          million   1000000 pages x 1 KB, concurrency 64 (only when named)
-                         cluster   1, 2 and 4 crawl.ts workers on one Redis: 4000 pages x 8 KB,
-                                   200 ms per response, concurrency 8 each (only when named; needs redis-server)
+                         cluster   1, 2 and 4 crawl.ts workers on one Redis, then on three masters: 4000
+                                   pages x 8 KB, 200 ms per response, concurrency 8 each (only when named;
+                                   needs redis-server)
                          seen      a shared seen set of up to 100,000,000 URLs in Redis, against other
                                    layouts (only when named; needs redis-server; --pages sets the URLs)
                          shards    the shared state alone on 1, 2, 4 and 16 shards of one Redis server:
                                    5000 pages on 100 hosts, 4 states (only when named; needs redis-server)
+                         broad     100 hosts x 50 pages x 4 KB, 50 ms per response, 2 requests/s per
+                                   host, concurrency 32, 2000 pages at most: politeness per host
+                                   (only when named)
+                         broad-10k 10000 hosts x 100 pages x 2 KB, 50 ms per response, 1 request/s per
+                                   host, concurrency 256: a million pages (only when named; long)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),
                          rxcrawl-parquet (rows to a Parquet file instead of CSV),
-                         crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling)
-  --pages N            crawl N pages instead of each scenario's number, for a quick try
+                         crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling);
+                         on broad and broad-10k: rxcrawl, rxcrawl-redis, crawlee, got
+  --pages N            crawl N pages instead of each scenario's number (broad scenarios: N pages per
+                       host), for a quick try
+  --hosts N            broad scenarios: N hosts instead of the scenario's number
   --timeout <s>        seconds one run may take before it is killed and marked TIMEOUT (default: 1800)
   -h, --help           this help
 
@@ -54,15 +72,31 @@ await runPipeline(async () => {
       scenario: { type: "string", multiple: true },
       refs: { type: "string" },
       pages: { type: "string" },
+      hosts: { type: "string" },
       timeout: { type: "string" },
     },
   });
   const pages = integerFlag(values, "pages");
+  const hosts = integerFlag(values, "hosts");
   const timeout = (integerFlag(values, "timeout") ?? 1800) * 1000;
   const scenarios = names((values.scenario as string[] | undefined) ?? [...DEFAULT_SCENARIOS], Object.keys(SCENARIOS), "--scenario")
     .map((name) => SCENARIOS[name]!)
-    .map((scenario) => (pages === undefined ? scenario : { ...scenario, pages }));
-  const refs = values.refs === undefined ? undefined : names([String(values.refs)], RUNNER_NAMES, "--refs");
+    .map((scenario): Scenario | BroadScenario =>
+      scenario.kind === "broad"
+        ? { ...scenario, site: { ...scenario.site, pagesPerHost: pages ?? scenario.site.pagesPerHost, hosts: hosts ?? scenario.site.hosts } }
+        : pages === undefined
+          ? scenario
+          : { ...scenario, pages },
+    );
+  const refs = values.refs === undefined ? undefined : (names([String(values.refs)], RUNNER_NAMES, "--refs") as RunnerName[]);
+  for (const scenario of scenarios) {
+    const unknown = scenario.kind === "broad" ? refs?.filter((name) => BROAD_RUNNERS[name] === undefined) ?? [] : [];
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `Expected --refs to name runners of ${scenario.name} (${Object.keys(BROAD_RUNNERS).join(", ")}), got ${unknown.join(", ")}`,
+      );
+    }
+  }
 
   const machine = describeMachine(ROOT);
   const started = new Date();
@@ -70,19 +104,22 @@ await runPipeline(async () => {
   const cluster: ClusterRun[] = [];
   const seen: SeenRun[] = [];
   const shards: ShardsRun[] = [];
+  const broad: BroadRun[] = [];
   for (const scenario of scenarios) {
-    if (scenario.kind === "cluster") cluster.push(...(await runCluster(scenario, CLUSTER_WORKERS, timeout, log)));
+    if (scenario.kind === "broad") broad.push(...(await runBroad(scenario, refs ?? scenario.runners, timeout, log)));
+    else if (scenario.kind === "cluster") cluster.push(...(await runCluster(scenario, CLUSTER_WORKERS, timeout, log)));
     else if (scenario.kind === "seen") seen.push(...(await runSeen(scenario.pages, log)));
     else if (scenario.kind === "shards") shards.push(...(await runShards(scenario.pages, [1, 2, 4, 16], log)));
-    else runs.push(...(await runScenario(scenario, (refs as RunnerName[] | undefined) ?? scenario.runners, timeout)));
+    else runs.push(...(await runScenario(scenario, refs ?? scenario.runners, timeout)));
   }
   addRatios(runs);
 
-  const crawls = scenarios.filter((scenario) => scenario.kind === undefined);
+  const crawls = scenarios.filter((scenario): scenario is Scenario => scenario.kind === undefined);
   const withBounds = crawls.map((scenario) => (scenario.latencyMs > 0 ? { ...scenario, crawlBound: crawlBound(scenario) } : scenario));
   const parts = [
     crawls.length > 0 ? markdown(machine, withBounds, runs, started) : `${header(machine, started)}\n`,
-    ...scenarios.filter((scenario) => scenario.kind === "cluster").map((scenario) => clusterMarkdown(scenario, cluster)),
+    ...scenarios.flatMap((scenario) => (scenario.kind === "cluster" ? [clusterMarkdown(scenario, cluster)] : [])),
+    ...scenarios.flatMap((scenario) => (scenario.kind === "broad" ? [broadMarkdown(scenario, broad)] : [])),
     ...(seen.length > 0 ? [seenMarkdown(seen)] : []),
     ...(shards.length > 0 ? [shardsMarkdown(shards)] : []),
   ];
@@ -90,7 +127,8 @@ await runPipeline(async () => {
   process.stdout.write(`\n${report}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: withBounds, runs, cluster, seen, shards }, null, 2)}\n`;
+  const broadScenarios = scenarios.flatMap((scenario) => (scenario.kind === "broad" ? [{ ...scenario, politenessBound: politenessBound(scenario) }] : []));
+  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: [...withBounds, ...broadScenarios], runs, cluster, seen, shards, broad }, null, 2)}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
   writeFileSync(join(dir, "latest.json"), json);

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readRows } from "../src/sinks/read_rows.ts";
-import type { Measured } from "./measure.ts";
-import type { RunnerName, Scenario } from "./scenarios.ts";
+import type { Measured, MeasuredGroup } from "./measure.ts";
+import type { BroadScenario, RunnerName, Scenario } from "./scenarios.ts";
 
 /** The repository root: every child runs there, where `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -24,6 +24,8 @@ export interface Count {
   ownSeconds?: number;
   /** The CPU time of that own time, where the runner reports it (the parse ceiling). */
   ownCpuSeconds?: number;
+  /** Distinct pages with a title, where the runner tells (the broad runners): what a crawl that cannot read a page misses. */
+  titled?: number;
 }
 
 /** Where and what a runner crawls. */
@@ -128,7 +130,7 @@ function rxcrawl(name: RunnerName, workers: number | undefined, { redis = false,
     async count({ tmp }, run) {
       const file = redis ? join(tmp, `${name}.w1.csv`) : out(tmp);
       try {
-        const count = await countCsv(file);
+        const { titled: _, ...count } = await countCsv(file);
         const ownSeconds = /Code runtime: ([\d.]+) s/.exec(run.stderrTail)?.[1];
         return ownSeconds === undefined ? count : { ...count, ownSeconds: Number(ownSeconds) };
       } catch {
@@ -140,36 +142,156 @@ function rxcrawl(name: RunnerName, workers: number | undefined, { redis = false,
   };
 }
 
-/** Rows of a crawl.ts output (CSV or Parquet): distinct URLs whose row has status 200 and no error, second rows, error rows. */
-async function countCsv(file: string): Promise<Count> {
+/**
+ * Rows of crawl.ts outputs (CSV or Parquet; several from the processes of one shared crawl): distinct URLs whose row
+ * has status 200 and no error, second rows, error rows, and distinct URLs whose row has a title.
+ */
+async function countCsv(...files: string[]): Promise<Count & { titled: number }> {
   const urls = new Set<string>();
   let rows = 0;
   let pages = 0;
   let errors = 0;
-  for await (const row of readRows(file)) {
-    rows++;
-    const url = String(row.url ?? "");
-    const first = !urls.has(url);
-    urls.add(url);
-    if ((row.error ?? "") !== "" || Number(row.status) !== 200) errors++;
-    else if (first) pages++;
+  let titled = 0;
+  for (const file of files) {
+    for await (const row of readRows(file)) {
+      rows++;
+      const url = String(row.url ?? "");
+      const first = !urls.has(url);
+      urls.add(url);
+      if ((row.error ?? "") !== "" || Number(row.status) !== 200) errors++;
+      else if (first) {
+        pages++;
+        if ((row.title ?? "") !== "") titled++;
+      }
+    }
   }
-  return { pages, repeats: rows - urls.size, errors };
+  return { pages, repeats: rows - urls.size, errors, titled };
 }
 
 /** The one JSON line a reference runner prints: {"pages","repeats"?,"errors","seconds"?}. */
 function jsonCount(run: Measured): Count {
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   try {
-    const { pages, repeats, errors, seconds, cpuSeconds } = JSON.parse(line) as Record<string, number | undefined>;
+    const { pages, repeats, errors, seconds, cpuSeconds, titled } = JSON.parse(line) as Record<string, number | undefined>;
     return {
       pages: pages ?? 0,
       repeats: repeats ?? 0,
       errors: errors ?? 0,
+      ...(titled === undefined ? {} : { titled }),
       ...(seconds === undefined ? {} : { ownSeconds: seconds }),
       ...(cpuSeconds === undefined ? {} : { ownCpuSeconds: cpuSeconds }),
     };
   } catch {
     return { pages: 0, repeats: 0, errors: 0 };
   }
+}
+
+/** Where and what a runner crawls on the broad site. */
+export interface BroadContext {
+  scenario: BroadScenario;
+  /** Page 0 of host 0. */
+  startUrl: string;
+  port: number;
+  /** A directory the run may write to, removed by the harness. */
+  tmp: string;
+  /** A Redis server for the runners that share their crawl through one, started by the harness. */
+  redis?: string;
+}
+
+/**
+ * How to run one runner on the broad site, as one process or as several started at once (workers sharing a crawl),
+ * and how to read what it did.
+ */
+export interface BroadRunner {
+  name: RunnerName;
+  /** Its name in the report. */
+  label: string;
+  /** Held to no politeness: it measures what the cores allow, and is not judged against a bound. @default false */
+  ceiling?: boolean;
+  /** Whether it needs a Redis server. @default false */
+  redis?: boolean;
+  /** The node arguments of each of its processes. */
+  processes(context: BroadContext): string[][];
+  /** Reads its result: from its stdout, or from the files it wrote. */
+  count(context: BroadContext, run: MeasuredGroup): Promise<Count>;
+}
+
+/** The runners of the broad scenarios, by name. */
+export const BROAD_RUNNERS: Readonly<Partial<Record<RunnerName, BroadRunner>>> = {
+  got: {
+    name: "got",
+    label: "got (fetch ceiling, no politeness)",
+    ceiling: true,
+    processes: ({ scenario, port }) => [
+      [
+        ...TSX,
+        "bench/got_ceiling.ts",
+        ...["--broad-port", String(port), "--hosts", String(scenario.site.hosts)],
+        ...["--pages-per-host", String(scenario.site.pagesPerHost), "--concurrency", String(scenario.concurrency)],
+      ],
+    ],
+    count: async (_, run) => jsonCount(run.processes[0]!),
+  },
+  rxcrawl: rxcrawlBroad("rxcrawl"),
+  "rxcrawl-redis": rxcrawlBroad("rxcrawl-redis", { redis: true }),
+  crawlee: {
+    name: "crawlee",
+    label: "Crawlee CheerioCrawler",
+    processes: ({ scenario, startUrl }) => [
+      [
+        "bench/crawlee.mjs",
+        startUrl,
+        ...["--max-pages", String(scenario.maxPages ?? scenario.site.hosts * scenario.site.pagesPerHost), "--any-host"],
+        ...["--same-domain-delay", String(1 / scenario.rate), "--concurrency", String(scenario.concurrency)],
+      ],
+    ],
+    count: async (_, run) => jsonCount(run.processes[0]!),
+  },
+};
+
+/** Options of {@linkcode rxcrawlBroad}. */
+interface RxcrawlBroadOptions {
+  /** Share the crawl through the harness's Redis server. @default false */
+  redis?: boolean;
+  /** crawl.ts processes on the one crawl, started at once (the first brings the start URL); needs `redis`. @default 1 */
+  workers?: number;
+  /** More crawl.ts flags (`--render auto`, `--per-host 1`). @default [] */
+  flags?: readonly string[];
+}
+
+/**
+ * rxcrawl's generic crawler on the broad site, as a user runs it: from page 0 of host 0, following every link to any
+ * host at the scenario's rate and concurrency. With `redis`, each of `workers` processes shares the crawl through
+ * Redis and writes a file of its own (`<name>.w<n>.csv`); the count reads them all.
+ */
+export function rxcrawlBroad(name: RunnerName, { redis = false, workers = 1, flags = [] }: RxcrawlBroadOptions = {}): BroadRunner {
+  if (workers > 1 && !redis) throw new Error(`${name}: workers beyond one share a crawl through Redis`);
+  const label = `rxcrawl${workers > 1 ? `, ${workers} workers` : ""}${redis ? ` on Redis` : ""}${flags.length > 0 ? ` ${flags.join(" ")}` : ""}`;
+  return {
+    name,
+    label,
+    redis,
+    processes: ({ scenario, startUrl, tmp, redis: url }) =>
+      Array.from({ length: workers }, (_, i) => [
+        ...shebangFlags("pipelines/crawl.ts"),
+        "pipelines/crawl.ts",
+        ...(i === 0 ? [startUrl] : []),
+        ...["--any-host", "--rate", String(scenario.rate), "--concurrency", String(scenario.concurrency)],
+        ...(scenario.obeyRobots ? [] : ["--no-robots"]),
+        ...(scenario.maxPages === undefined ? [] : ["--max-pages", String(scenario.maxPages)]),
+        ...["--out", join(tmp, `${name}.csv`)],
+        ...(redis ? ["--redis", url!, "--crawl-id", name] : []),
+        ...flags,
+      ]),
+    async count({ tmp }) {
+      const files = readdirSync(tmp)
+        .filter((file) => file.startsWith(`${name}.`) && file.endsWith(".csv"))
+        .map((file) => join(tmp, file));
+      try {
+        return await countCsv(...files);
+      } finally {
+        await Promise.all(files.map((file) => rm(file, { force: true })));
+      }
+    },
+  };
 }

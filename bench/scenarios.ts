@@ -1,4 +1,4 @@
-import type { SiteSettings } from "./site_process.ts";
+import type { BroadSiteSettings, SiteSettings } from "./site_process.ts";
 
 /** The runners a scenario can measure; see `runners.ts`. */
 export const RUNNER_NAMES = [
@@ -36,11 +36,33 @@ export interface Scenario extends SiteSettings {
   kind?: "cluster" | "seen" | "shards";
 }
 
+/** A crawl over the broad site: many hosts, each to be visited at a polite pace, from page 0 of host 0. */
+export interface BroadScenario {
+  name: string;
+  kind: "broad";
+  site: BroadSiteSettings;
+  /** Requests in flight at once, for every runner (per process, where a runner has several). */
+  concurrency: number;
+  /**
+   * Requests per second to one host: rxcrawl's --rate, Crawlee's sameDomainDelaySecs (1/rate), and the interval the
+   * site's gaps are counted against.
+   */
+  rate: number;
+  /** Pages a crawl may fetch at most (--max-pages, maxRequestsPerCrawl); the whole site when absent. */
+  maxPages?: number;
+  /** Whether the crawlers read robots.txt (Crawlee's CheerioCrawler never does). */
+  obeyRobots: boolean;
+  /** Runners measured by default, in this order. */
+  runners: readonly RunnerName[];
+  /** What the scenario stresses, and why its settings, for the report. */
+  about: string;
+}
+
 /**
- * The scenarios of `make bench`. Each is crawled from /subject/0/ and reaches every page exactly once; the same seed
- * everywhere, so that every run of a scenario crawls the same link graph.
+ * The scenarios of `make bench`. Each demo-site scenario is crawled from /subject/0/ and reaches every page exactly
+ * once; the same seed everywhere, so that every run of a scenario crawls the same link graph.
  */
-export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
   cpu: {
     name: "cpu",
     about: "parsing-bound: large pages, no latency; inline parsing against 1 and 2 worker threads",
@@ -128,9 +150,38 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     runners: [],
     warmUp: false,
   },
+  broad: {
+    name: "broad",
+    kind: "broad",
+    about:
+      "politeness per host: hosts × rate is far below what the cores or the concurrency allow, so a crawler reaches " +
+      "the bound only by keeping every host busy at its pace, and never faster",
+    site: { hosts: 100, pagesPerHost: 50, ownLinks: 8, otherLinks: 2, bodyKb: 4, latencyMs: 50, seed: 1, robots: "allow", scriptHosts: 0 },
+    concurrency: 32,
+    rate: 2,
+    maxPages: 2000,
+    obeyRobots: false,
+    runners: ["rxcrawl", "crawlee"],
+  },
+  "broad-10k": {
+    name: "broad-10k",
+    kind: "broad",
+    about:
+      "a million pages over 10,000 hosts, on demand only: politeness and concurrency allow more than two cores can " +
+      "fetch, so the cores are the limit; the got ceiling measures what they allow, and a crawler is judged against " +
+      "it, with its memory over a frontier of 10,000 hosts",
+    site: { hosts: 10_000, pagesPerHost: 100, ownLinks: 8, otherLinks: 2, bodyKb: 2, latencyMs: 50, seed: 1, robots: "allow", scriptHosts: 0 },
+    concurrency: 256,
+    rate: 1,
+    obeyRobots: false,
+    runners: ["got", "rxcrawl"],
+  },
 };
 
-/** Scenarios run when none is named: million, cluster and seen take far longer, or need Redis, and run when asked. */
+/**
+ * Scenarios run when none is named: million, cluster, seen, broad and broad-10k take far longer, need Redis, or
+ * measure another thing than the single-site crawl, and run when asked.
+ */
 export const DEFAULT_SCENARIOS = ["cpu", "latency", "big"] as const;
 
 /** The worker counts of the cluster scenario. */

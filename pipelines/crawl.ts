@@ -10,7 +10,7 @@
 // one; --stats and --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom } from "rxjs";
 import { crawl, type CrawlOptions, PAGE_TYPES, pageColumns, pageRow } from "../src/mod.ts";
-import { commandSpec, defaultWorkers, openCrawlJob, parseCli, programName, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
+import { commandSpec, defaultWorkers, openCrawlJob, parseCli, programName, runPipeline, SESSION_FLAGS, SHARED_FLAGS } from "../src/cli/mod.ts";
 
 const COMMAND = commandSpec({
   usage: "<start-url>... [options]",
@@ -40,6 +40,7 @@ const COMMAND = commandSpec({
     "skip-ext",
     "keep-files",
     "workers",
+    ...SESSION_FLAGS,
     ...SHARED_FLAGS,
   ],
   positionals: true,

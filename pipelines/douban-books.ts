@@ -20,7 +20,7 @@ import {
   nullForEmpty,
   UsageError,
 } from "../src/mod.ts";
-import { commandSpec, defaultWorkers, openCrawlJob, parseCli, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
+import { commandSpec, defaultWorkers, openCrawlJob, parseCli, runPipeline, SESSION_FLAGS, SHARED_FLAGS } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", ...DOUBAN_FIELDS, "status", "depth", "error", "fetched_at"];
@@ -28,7 +28,7 @@ const COMMAND = commandSpec({
   usage: "[<start-url>...] [options]",
   about: `Follows Douban's recommended books from page to page and writes one row per book page:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "stats", "report", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers", ...SHARED_FLAGS],
+  flags: ["demo", "out", "stats", "report", "max-pages", "concurrency", "rate", "timeout", "retries", "no-robots", "resume", "workers", ...SESSION_FLAGS, ...SHARED_FLAGS],
   defaults: {
     out: "data/out/douban-books.csv",
     "max-pages": "200",
@@ -52,7 +52,14 @@ await runPipeline(async () => {
   const start = site !== undefined ? [site.startUrl] : positionals.length > 0 ? positionals : joining ? [] : [DOUBAN_START];
   const job = await openCrawlJob(values, {
     start,
-    defaults: { maxPages: joining ? Infinity : 200, concurrency: demo ? 16 : 4, rate: demo ? Infinity : 1, workers: defaultWorkers() },
+    // The demo site is on this machine: the environment's proxies are not for it (--proxy still is).
+    defaults: {
+      maxPages: joining ? Infinity : 200,
+      concurrency: demo ? 16 : 4,
+      rate: demo ? Infinity : 1,
+      workers: defaultWorkers(),
+      ...(demo ? { proxy: [] } : {}),
+    },
     fixed: {
       follow: DOUBAN_RECOMMENDATIONS,
       extract: doubanBook,

@@ -11,7 +11,7 @@
 // and --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom } from "rxjs";
 import { crawl, nullForEmpty, readUrlList } from "../src/mod.ts";
-import { commandSpec, defaultWorkers, integerFlag, openCrawlJob, parseCli, runPipeline, SHARED_FLAGS } from "../src/cli/mod.ts";
+import { commandSpec, defaultWorkers, integerFlag, openCrawlJob, parseCli, runPipeline, SESSION_FLAGS, SHARED_FLAGS } from "../src/cli/mod.ts";
 import { startDemoSite } from "../src/demo/mod.ts";
 
 const COLUMNS = ["url", "status", "title", "error", "fetched_at"];
@@ -19,7 +19,7 @@ const COMMAND = commandSpec({
   usage: "[<url-list-file>] [options]",
   about: `Fetches every URL of a list (one per line; blank lines and # comments skipped) and writes each page's title:
 ${COLUMNS.join(", ")}.`,
-  flags: ["demo", "out", "stats", "report", "concurrency", "workers", "timeout", "no-robots", ...SHARED_FLAGS],
+  flags: ["demo", "out", "stats", "report", "concurrency", "workers", "timeout", "no-robots", ...SESSION_FLAGS, ...SHARED_FLAGS],
   defaults: { out: "data/out/titles.csv", concurrency: "16" },
   positionals: true,
   footer: "Default list: data/url_list.txt (with --redis, a process given no list joins the shared crawl instead)",
@@ -33,7 +33,8 @@ await runPipeline(async () => {
   const urls = site?.urls() ?? (joining ? [] : await readUrlList(positionals[0] ?? "data/url_list.txt"));
   const job = await openCrawlJob(values, {
     start: urls,
-    defaults: { concurrency: 16, workers: defaultWorkers() },
+    // The demo site is on this machine: the environment's proxies are not for it (--proxy still is).
+    defaults: { concurrency: 16, workers: defaultWorkers(), ...(site === undefined ? {} : { proxy: [] }) },
     // A list is a crawl that follows no link: each URL once, on any host, parsed on the worker threads. A fetch slot
     // is held until its page is parsed, so a long list never piles bodies up before slower parsers.
     fixed: { follow: false, hosts: "any" },

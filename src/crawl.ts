@@ -158,6 +158,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
       shareRobots: state.shareRobots.bind(state),
+      onEvent: (event) => stats.fetchEvent(event),
     });
 
     const onStop = (): void => {

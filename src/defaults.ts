@@ -39,6 +39,17 @@ export const DEFAULTS = {
   rate: Infinity,
   /** Whether robots.txt is fetched and obeyed. */
   robots: true,
+  /** Whether a crawl keeps cookies, as a browser does. */
+  cookies: true,
+  /** How a pool of proxies is shared out: each host keeps one proxy (`"host"`), or each request takes the next. */
+  proxyRotate: "host",
+  /** Statuses that mean the site is turning the crawler away rather than failing. */
+  blockStatus: [429],
+  /**
+   * Text whose presence in a body (its first 16 KiB, letter case ignored) marks a challenge or block page, whatever the
+   * status: Cloudflare's challenge and block pages, DataDome's and PerimeterX's captchas.
+   */
+  blockMarkers: ["<title>Just a moment...</title>", "<title>Attention Required! | Cloudflare</title>", "captcha-delivery.com", "px-captcha"],
   /** The User-Agent sent unless another is set: honest about what is asking. */
   userAgent: "rxcrawl/0.1 (+https://www.npmjs.com/package/rxcrawl)",
   /** The links a crawl follows. */
@@ -65,4 +76,18 @@ export const DEFAULTS = {
     // source and data files
     "css", "csv", "js", "json", "py", "rb", "sh", "txt",
   ],
+  /** Pages a browser renders at once, each in a browser context of its own. */
+  renderPages: 4,
+  /** Pages a browser context renders before a fresh one takes its place. */
+  renderRecycleAfter: 50,
+  /** The browser's memory, in MB over all its processes (shared pages once), past which it is restarted between pages. */
+  renderMaxBrowserMb: 1536,
+  /** Resource types a rendered page may not load. */
+  renderBlock: ["image", "media", "font"],
+  /** Milliseconds with no request in flight after which a rendered page counts as settled. */
+  renderIdleMs: 500,
+  /** Pages of a host read both ways (static and rendered) before `auto` decides how to read it. */
+  renderFirstPages: 3,
+  /** One page in this many of a decided host is read both ways again, so that the decision can change. */
+  renderSampleEvery: 50,
 } as const;

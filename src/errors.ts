@@ -4,6 +4,8 @@
  * - `ENETWORK`: the connection failed or was reset. Retryable.
  * - `ETIMEOUT`: no complete answer within the timeout. Retryable.
  * - `EHTTP`: the server answered with an error status (4xx, 5xx); retryable for 408, 429 and 5xx.
+ * - `EBLOCKED`: every try was answered with what looks like a block (a status such as 429, or a challenge page; see
+ *   `blockStatus` and `blockMarkers`), retries on another proxy and with a fresh cookie session included.
  * - `ETOOBIG`: the body (after decompression) exceeded the size limit.
  * - `EREDIRECT`: too many redirects, a redirect loop, or a redirect without a usable `Location`.
  * - `ESCOPE`: a redirect led out of the crawl's scope; the target was not fetched.
@@ -11,18 +13,26 @@
  * - `EROBOTS`: robots.txt disallows the URL; no request was made.
  * - `EPARSE`: the page could not be parsed, or a user's extract function threw.
  * - `ESTOPPED`: the crawl was stopped before this URL finished.
+ * - `ERENDER`: the browser failed to render the page: its tab or the browser crashed (twice: a crash is retried once
+ *   on a fresh tab), or the browser refused the page. Not retryable.
+ * - `ERENDERTIMEOUT`: the rendered page did not settle within the timeout: its network never went quiet, or the
+ *   `waitFor` selector never matched. The DOM as it stood is kept. Not retryable: the same page would wait as long
+ *   again.
  */
 export type CrawlErrorCode =
   | "ENETWORK"
   | "ETIMEOUT"
   | "EHTTP"
+  | "EBLOCKED"
   | "ETOOBIG"
   | "EREDIRECT"
   | "ESCOPE"
   | "EDUPLICATE"
   | "EROBOTS"
   | "EPARSE"
-  | "ESTOPPED";
+  | "ESTOPPED"
+  | "ERENDER"
+  | "ERENDERTIMEOUT";
 
 /** Options of {@linkcode CrawlError}. */
 export interface CrawlErrorOptions {

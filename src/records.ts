@@ -33,6 +33,11 @@ export interface FetchProgress {
   /** Failed tries of the next request's URL so far: its retries' count and backoff start from it. */
   tries: number;
   /**
+   * Requests to the next URL that failed at their proxy and went again at once through another: not tries, and at
+   * most one fewer than the proxies that could carry it. Absent when none did.
+   */
+  proxySwitches?: number;
+  /**
    * The response that redirected to the next URL: the page's record, should that URL turn out closed by its
    * robots.txt (learned only once its turn comes), is that redirect's, not followed.
    */

@@ -109,10 +109,11 @@ test("installing the tarball runs no script: npm warns of none, and the installe
   assert.deepEqual(lifecycle, []);
 });
 
-test("the installed package needs neither tsx nor esbuild, and shares the project's rxjs", () => {
+test("the installed package needs neither tsx, esbuild nor playwright-core, and shares the project's rxjs", () => {
   const modules = join(PROJECT, "node_modules");
   assert.equal(existsSync(join(modules, "tsx")), false);
   assert.equal(existsSync(join(modules, "esbuild")), false);
+  assert.equal(existsSync(join(modules, "playwright-core")), false, "playwright-core, an optional peer for rendering, is left out");
   assert.ok(existsSync(join(modules, "rxjs")), "rxjs, the peer dependency, is installed beside it");
   assert.equal(existsSync(join(modules, "rxcrawl", "node_modules", "rxjs")), false, "one rxjs, not a second copy");
 });

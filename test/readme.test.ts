@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { needsPandas } from "./helpers/analysis.ts";
 import { type Block, type Outcome, readBlocks, Sandbox, type Setup } from "./helpers/doctest.ts";
 import { readCsv, ROOT } from "./helpers/pipeline.ts";
+import { startMicrosocks, startTinyproxy } from "./helpers/proxies.ts";
 import { freePort, NO_REDIS } from "./helpers/redis.ts";
 
 /** The setups README blocks may name with `<!-- doctest: setup=NAME -->`. */
@@ -39,6 +40,16 @@ const SETUPS: Record<string, Setup> = {
     box.cleanups.push(async () => {
       for (const port of ports) spawnSync("redis-cli", ["-p", String(port), "shutdown", "nosave"], { stdio: "ignore" });
     });
+  },
+  // The README's proxies listen on 127.0.0.1:3128 (HTTP) and 127.0.0.1:1080 (SOCKS5, user crawler, password s3cret);
+  // here, a tinyproxy and a microsocks the setup starts on free ports, stopped when the sandbox closes.
+  proxies: async (box) => {
+    if (box.replacements.some(([from]) => from === "127.0.0.1:3128")) return;
+    const http = await startTinyproxy();
+    box.cleanups.push(() => http.stop());
+    const socks = await startMicrosocks({ user: "crawler", password: "s3cret" });
+    box.cleanups.push(() => socks.stop());
+    box.replacements.push(["127.0.0.1:3128", `127.0.0.1:${http.port}`], ["127.0.0.1:1080", `127.0.0.1:${socks.port}`]);
   },
 };
 

@@ -109,6 +109,8 @@ export async function openCrawlJob(values: Cli["values"], spec: CrawlJobSpec): P
     const stats = new CrawlStats();
     const stop = stopOnSignals();
     const options: CrawlOptions = {
+      // As curl and wget do, a command goes through the proxies the environment names unless --proxy is given.
+      proxy: { env: process.env },
       ...spec.defaults,
       ...joined,
       ...flags,

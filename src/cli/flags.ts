@@ -3,6 +3,7 @@ import type { CrawlOptions } from "../crawl_options.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
 import { BROWSER_USER_AGENT } from "../fetch/fetcher.ts";
+import { checkProxyUrl } from "../fetch/proxy_settings.ts";
 import { parseFieldFlags } from "../parse/extractor.ts";
 import { skipExtensions } from "../parse/file_links.ts";
 import { type CliSpec, headerFlags, integerFlag, listFlag, numberFlag, type Cli } from "./parse_cli.ts";
@@ -59,7 +60,7 @@ export const FLAGS = {
   retries: {
     type: "string",
     arg: "N",
-    help: "retries of a network error, timeout, 408, 429 or 5xx, with backoff",
+    help: "retries of a network error, timeout, block, 408 or 5xx, with backoff",
     default: String(DEFAULTS.retries),
   },
   "max-bytes": { type: "string", arg: "N", help: "largest body accepted, after decompression", default: String(DEFAULTS.maxBytes) },
@@ -72,6 +73,40 @@ export const FLAGS = {
     default: DEFAULTS.userAgent.split(" ")[0]!,
   },
   header: { type: "string", multiple: true, arg: '"k: v"', help: "an extra request header (repeatable)" },
+  "no-cookies": { type: "boolean", help: "keep no cookies (by default the crawl keeps them as a browser does)" },
+  cookie: {
+    type: "string",
+    multiple: true,
+    arg: "<set-cookie>",
+    help: 'a cookie to start with, as a Set-Cookie value naming its Domain: "sid=x; Domain=example.com" (repeatable)',
+  },
+  cookies: { type: "string", arg: "<cookies.txt>", help: "start with the cookies of a Netscape cookies.txt file" },
+  proxy: {
+    type: "string",
+    multiple: true,
+    arg: "<url>",
+    help: "send requests through this proxy: http://, https://, socks5://[user:pass@]host:port (repeat for a pool)",
+    default: "HTTP_PROXY, HTTPS_PROXY and NO_PROXY",
+  },
+  "proxy-rotate": {
+    type: "string",
+    arg: "<how>",
+    help: 'with several proxies: "host" keeps each host on one, "request" takes the next for each request',
+    default: DEFAULTS.proxyRotate,
+  },
+  "block-status": {
+    type: "string",
+    arg: "<codes>",
+    help: 'statuses that mean a block, comma-separated, or "none"',
+    default: DEFAULTS.blockStatus.join(","),
+  },
+  "block-marker": {
+    type: "string",
+    multiple: true,
+    arg: "<text>",
+    help: 'text that marks a challenge page, in a body of any status (repeatable; replaces the defaults; "none")',
+    default: "Cloudflare, DataDome and PerimeterX challenges",
+  },
   allow: { type: "string", multiple: true, arg: "<regex>", help: "follow only links matching one of these (repeatable)" },
   deny: { type: "string", multiple: true, arg: "<regex>", help: "never follow links matching one of these (repeatable)" },
   "any-host": { type: "boolean", help: "follow links to any host, not only the start URLs' hosts" },
@@ -107,6 +142,9 @@ export const FLAGS = {
 
 /** The name of a shared flag. */
 export type FlagName = keyof typeof FLAGS;
+
+/** The flags of how a crawl meets the real web: its cookies, its proxies, and what it takes for a block. */
+export const SESSION_FLAGS = ["no-cookies", "cookie", "cookies", "proxy", "proxy-rotate", "block-status", "block-marker"] as const;
 
 /** A pipeline's command line: its usage, what it does, and the shared flags it takes, with its own defaults. */
 export interface CommandSpec {
@@ -179,6 +217,13 @@ export function crawlFlags(values: Cli["values"]): Partial<CrawlOptions> {
     robots: values["no-robots"] === true ? false : undefined,
     userAgent: userAgent === "browser" ? BROWSER_USER_AGENT : userAgent,
     headers: values.header === undefined ? undefined : headerFlags(values.header as string[]),
+    cookies: values["no-cookies"] === true ? false : undefined,
+    startCookies: values.cookie,
+    cookiesFile: values.cookies,
+    proxy: (values.proxy as string[] | undefined)?.map((url) => checkProxyUrl(url, "--proxy")),
+    proxyRotate: choiceFlag(values, "proxy-rotate", ["host", "request"]),
+    blockStatus: blockStatusFlag(values["block-status"] as string | undefined),
+    blockMarkers: noneOr(values["block-marker"] as string[] | undefined),
     allow: values.allow as string[] | undefined,
     deny: values.deny as string[] | undefined,
     hosts: values["any-host"] === true ? "any" : undefined,
@@ -192,6 +237,28 @@ export function crawlFlags(values: Cli["values"]): Partial<CrawlOptions> {
   }
   for (const key of Object.keys(options) as (keyof CrawlOptions)[]) if (options[key] === undefined) delete options[key];
   return options;
+}
+
+/** A flag that takes one of `choices`: `undefined` when absent. */
+function choiceFlag<T extends string>(values: Cli["values"], name: string, choices: readonly T[]): T | undefined {
+  const raw = values[name];
+  if (raw === undefined || choices.includes(raw as T)) return raw as T | undefined;
+  throw new UsageError(`Expected --${name} to be ${choices.map((choice) => `"${choice}"`).join(" or ")}, got ${JSON.stringify(raw)}`);
+}
+
+/** `--block-status 429,403`: statuses, or none at all with `none`. */
+function blockStatusFlag(raw: string | undefined): number[] | undefined {
+  if (raw === undefined || raw.trim() === "none") return raw === undefined ? undefined : [];
+  const statuses = raw.split(",").map((part) => (/^\s*[1-5]\d\d\s*$/.test(part) ? Number(part) : NaN));
+  if (statuses.some(Number.isNaN)) {
+    throw new UsageError(`Expected --block-status to be HTTP statuses separated by commas, or "none", got ${JSON.stringify(raw)}`);
+  }
+  return statuses;
+}
+
+/** A repeatable flag whose single value `none` means an empty list. */
+function noneOr(list: string[] | undefined): string[] | undefined {
+  return list !== undefined && list.length === 1 && list[0] === "none" ? [] : list;
 }
 
 /**

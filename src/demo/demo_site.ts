@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { Socket } from "node:net";
 import { gzipSync } from "node:zlib";
+import { randomFor as rng } from "./random.ts";
 
 /**
  * A deterministic, Douban-like book site served on loopback, so that tests, the offline `make crawl` demo and
@@ -399,28 +400,6 @@ function acceptsGzip(header: string | undefined): boolean {
 
 function pageUrls(origin: string, pages: number): string[] {
   return Array.from({ length: pages }, (_, id) => `${origin}/subject/${id}/`);
-}
-
-/** mulberry32: tiny, fast and good enough to make a link graph look random while staying reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * One PRNG per (seed, page, purpose), so that changing `links` does not change a page's book details and
- * rendering page 7 does not depend on having rendered pages 0..6.
- */
-function rng(seed: number, id: number, stream: number): () => number {
-  let h = Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return mulberry32(h ^ (h >>> 16));
 }
 
 function recommendations(id: number, settings: Settings): number[] {

@@ -1,5 +1,9 @@
 import { DEFAULTS } from "../defaults.ts";
+import { UsageError } from "../errors.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber } from "../validate.ts";
+import type { BlockRules } from "./blocks.ts";
+import { parseCookie, readCookiesFile, type StartCookie } from "./cookie_jar.ts";
+import { type ProxyEnv, type ProxyRotate, type ProxySettings, proxySettings } from "./proxy_settings.ts";
 
 /** How pages are fetched: the options of `Fetcher`, `fetchPages()` and `crawl()` that concern one request. */
 export interface FetchOptions {
@@ -36,10 +40,54 @@ export interface FetchOptions {
    * robots.txt) start at least `1 / rate` seconds apart, counted from when each leaves. @default Infinity
    */
   rate?: number;
+  /**
+   * Keep cookies as a browser does: one RFC 6265 jar for the whole crawl (domain, path, expiry and `Secure` honoured),
+   * so that a session or consent cookie a site sets is sent back. @default true
+   */
+  cookies?: boolean;
+  /**
+   * Cookies to start with (a login), each as a `Set-Cookie` value that names its domain:
+   * `"sid=abc; Domain=example.com; Path=/; Secure"`. @default none
+   */
+  startCookies?: readonly string[];
+  /** A Netscape `cookies.txt` file (as curl and browser extensions write it) whose cookies to start with. @default none */
+  cookiesFile?: string;
+  /**
+   * Proxies to send every request through: `http://`, `https://`, `socks5://` or `socks5h://` URLs, with
+   * `user:password@` when needed, several for a pool; or `{ env: process.env }` for `HTTP_PROXY`, `HTTPS_PROXY` and
+   * `NO_PROXY`. A proxy that fails (refused, reset, refusing the credentials) is benched for a while and the request
+   * goes through another. Credentials are never printed. @default none: requests go direct
+   */
+  proxy?: readonly string[] | { env: ProxyEnv };
+  /**
+   * How requests are shared out over several proxies: `"host"` keeps each host on one proxy (one address per site, as
+   * one browser would have, which its cookies go with), `"request"` takes the next proxy for each request.
+   * @default "host"
+   */
+  proxyRotate?: ProxyRotate;
+  /**
+   * Statuses that mean the site is turning the crawler away. Such a response is retried with backoff through another
+   * proxy and with a fresh cookie session, the host slows down, and a URL still blocked after the retries is an
+   * `EBLOCKED` record. @default [429]
+   */
+  blockStatus?: readonly number[];
+  /**
+   * Text marking a challenge or block page, sought in the first 16 KiB of a body whatever its status, letter case
+   * ignored; a match is a block as a status of `blockStatus` is.
+   * @default Cloudflare's "Just a moment..." and "Attention Required!" titles, DataDome's and PerimeterX's captchas
+   */
+  blockMarkers?: readonly string[];
 }
 
-/** {@linkcode FetchOptions} checked, with every default filled in. */
-export type FetchConfig = Readonly<Required<FetchOptions>>;
+/** {@linkcode FetchOptions} checked, with every default filled in, cookies read and proxies resolved. */
+export type FetchConfig = Readonly<
+  Required<Omit<FetchOptions, "startCookies" | "cookiesFile" | "proxy" | "proxyRotate" | "blockStatus" | "blockMarkers">> & {
+    /** The cookies to start with, from `startCookies` and `cookiesFile`. */
+    initialCookies: readonly StartCookie[];
+    proxies: ProxySettings;
+    blocks: BlockRules;
+  }
+>;
 
 const CHECKED = new WeakSet<object>();
 
@@ -54,8 +102,9 @@ const CHECKED = new WeakSet<object>();
  * fetchConfig({ timeout: 0 }); // throws "Expected timeout to be a positive integer, got 0"
  * ```
  */
-export function fetchConfig(options: FetchOptions = {}): FetchConfig {
-  if (CHECKED.has(options)) return options as FetchConfig;
+export function fetchConfig(given: FetchOptions | FetchConfig = {}): FetchConfig {
+  if (CHECKED.has(given)) return given as FetchConfig;
+  const options = given as FetchOptions;
   const config: FetchConfig = Object.freeze({
     timeout: positiveInteger("timeout", options.timeout ?? DEFAULTS.timeout),
     userAgent: options.userAgent ?? DEFAULTS.userAgent,
@@ -68,6 +117,22 @@ export function fetchConfig(options: FetchOptions = {}): FetchConfig {
     robots: options.robots ?? DEFAULTS.robots,
     perHost: positiveInteger("perHost", options.perHost ?? DEFAULTS.perHost, true),
     rate: options.rate === undefined || options.rate === Infinity ? Infinity : positiveNumber("rate", options.rate),
+    cookies: options.cookies ?? DEFAULTS.cookies,
+    initialCookies: [
+      ...(options.startCookies ?? []).map(parseCookie),
+      ...(options.cookiesFile === undefined ? [] : readCookiesFile(options.cookiesFile)),
+    ],
+    proxies: proxySettings(options.proxy ?? [], options.proxyRotate ?? DEFAULTS.proxyRotate),
+    blocks: {
+      statuses: (options.blockStatus ?? DEFAULTS.blockStatus).map((status) => {
+        if (Number.isInteger(status) && status >= 100 && status <= 599) return status;
+        throw new UsageError(`Expected blockStatus to be HTTP statuses (100 to 599), got ${JSON.stringify(status)}`);
+      }),
+      markers: (options.blockMarkers ?? DEFAULTS.blockMarkers).map((marker) => {
+        if (typeof marker === "string" && marker.trim() !== "") return marker;
+        throw new UsageError(`Expected blockMarkers to be non-empty strings, got ${JSON.stringify(marker)}`);
+      }),
+    },
   });
   CHECKED.add(config);
   return config;

@@ -14,7 +14,7 @@ import { positiveInteger } from "../validate.ts";
 export interface FetchPagesOptions extends FetcherOptions {
   /** Requests in flight at once. @default 8 */
   concurrency?: number;
-  /** Counters to keep up to date: `inFlight` while a request runs. @default none */
+  /** Counters to keep up to date: `inFlight` while a request runs, the requests through each proxy, the blocks. @default none */
   stats?: CrawlStats;
 }
 
@@ -42,7 +42,7 @@ export function fetchPages(options: FetchPagesOptions = {}): OperatorFunction<st
   return (source) =>
     new Observable<FetchedPage>((subscriber) => {
       const frontier = new Frontier(politeness);
-      const fetcher = new Fetcher(config);
+      const fetcher = new Fetcher(config, stats === undefined ? {} : { onEvent: (event) => stats.fetchEvent(event) });
       const requests = new Subject<CrawlRequest>();
       let inFlight = 0;
       let listed = false; // the source has completed
@@ -82,8 +82,10 @@ export function fetchPages(options: FetchPagesOptions = {}): OperatorFunction<st
         .subscribe({
           next: ({ request, step }) => {
             inFlight--;
-            frontier.done(request);
+            // Paced before the request is done: a host with nothing else waiting or taken would otherwise lose the
+            // record of its last start, and the pace would count from none.
             if (step.pace !== undefined) frontier.pace(step.pace.host, step.pace.intervalMs);
+            frontier.done(request);
             if ("page" in step) subscriber.next(step.page);
             else frontier.later(step.again, step.delayMs);
             pump();

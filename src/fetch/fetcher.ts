@@ -6,8 +6,11 @@ import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
 import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from "../records.ts";
 import { hostOf, normalizeUrl } from "../url.ts";
+import { type BlockEvent, BlockDetector, HostSlowdown } from "./blocks.ts";
 import { isPageType } from "./content_type.ts";
+import { CrawlCookieJar } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
+import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
@@ -19,6 +22,9 @@ export const DEFAULT_USER_AGENT = DEFAULTS.userAgent;
 
 /** Options of {@linkcode Fetcher}: see {@linkcode FetchOptions}. */
 export type FetcherOptions = FetchOptions;
+
+/** What a {@linkcode Fetcher} tells for a crawl's statistics: requests through each proxy, benched proxies, blocks. */
+export type FetchEvent = ProxyEvent | BlockEvent;
 
 /** How a {@linkcode Fetcher} works with the crawl around it. */
 export interface FetcherHooks {
@@ -33,6 +39,8 @@ export interface FetcherHooks {
    * @default fetch it in this process
    */
   shareRobots?: (fetch: RobotsFetch) => RobotsFetch;
+  /** Told of each request through a proxy, each proxy benched and each block. @default nobody */
+  onEvent?: (event: FetchEvent) => void;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -49,6 +57,8 @@ interface Attempt {
   location?: string;
   retryAfter?: number;
   error?: CrawlError;
+  /** The request failed at its proxy, not at the site (see `proxyFailure`): another proxy may carry it. */
+  proxyFault?: boolean;
   /** Bytes read from the socket for this response, headers included. */
   wireBytes: number;
   /** From the request to the end of the response, in milliseconds. */
@@ -58,7 +68,10 @@ interface Attempt {
 /** A fetch that has made no request yet. */
 const FRESH: FetchProgress = Object.freeze({ redirects: [], requests: 0, retries: 0, wireBytes: 0, tries: 0 }) as FetchProgress;
 
-/** A host's own least interval between starts that a step learned (its robots.txt `Crawl-delay`). */
+/**
+ * A host's own least interval between starts that a step learned: the longer of its robots.txt `Crawl-delay` and the
+ * interval its blocks slowed it to (see {@linkcode HostSlowdown}).
+ */
 export interface StepPace {
   host: string;
   intervalMs: number;
@@ -73,7 +86,7 @@ export type FetchStep =
   | { page: FetchedPage; pace?: StepPace }
   | {
       again: CrawlRequest;
-      /** The least ms before the next request (a retry's backoff, `Retry-After`). */
+      /** The least ms before the next request (a retry's backoff, `Retry-After`; 0 for another proxy at once). */
       delayMs: number;
       /** The sitemaps a robots.txt fetched in this step names, normalized. */
       sitemaps?: string[];
@@ -91,11 +104,13 @@ export interface StepOptions {
 }
 
 /**
- * Fetches pages one HTTP request at a time, through one shared got instance with keep-alive agents, so every request
- * of a crawl reuses connections and options. A step never waits for politeness: the frontier that hands it the request
- * has decided that its host may start now. So retries, redirects and the origin's robots.txt each go back to the
- * frontier as a step of their own ({@linkcode FetchStep}), and each waits for its host's turn. Failures never reject:
- * they end as a page with `error` set, once the retries are spent. Only an abort, or a stop, rejects.
+ * Fetches pages one HTTP request at a time, through one shared got instance with keep-alive agents (or a pool of
+ * proxies), so every request of a crawl reuses connections and options, and keeps the crawl's cookies. A step never
+ * waits for politeness: the frontier that hands it the request has decided that its host may start now. So retries,
+ * redirects and the origin's robots.txt each go back to the frontier as a step of their own ({@linkcode FetchStep}),
+ * and each waits for its host's turn; what a step learned about its host's pace (a `Crawl-delay`, a host that blocks)
+ * goes with it. Failures never reject: they end as a page with `error` set, once the retries are spent. Only an abort,
+ * or a stop, rejects.
  *
  * @example
  * ```ts
@@ -112,17 +127,31 @@ export class Fetcher {
   readonly #agents: { http: http.Agent; https: https.Agent };
   readonly #config: FetchConfig;
   readonly #onRedirect: FetcherHooks["onRedirect"];
+  readonly #onEvent: FetcherHooks["onEvent"];
   readonly #shareRobots: (fetch: RobotsFetch) => RobotsFetch;
   readonly #robots: RobotsCache | undefined;
-  /** Failed tries of each robots.txt URL being fetched: its retries go back to the frontier too. */
-  readonly #robotsTries = new Map<string, number>();
+  /** Failed tries of each robots.txt URL being fetched, and its requests that failed at their proxy. */
+  readonly #robotsTries = new Map<string, { tries: number; switches: number }>();
+  readonly #cookies: CrawlCookieJar | undefined;
+  readonly #proxies: ProxyPool | undefined;
+  readonly #blocks: BlockDetector;
+  readonly #slowdown: HostSlowdown;
 
-  constructor(options: FetcherOptions = {}, hooks: FetcherHooks = {}) {
+  constructor(options: FetcherOptions | FetchConfig = {}, hooks: FetcherHooks = {}) {
     const config = fetchConfig(options);
     this.#config = config;
     this.#onRedirect = hooks.onRedirect;
+    this.#onEvent = hooks.onEvent;
     this.#shareRobots = hooks.shareRobots ?? ((fetch) => fetch);
     this.#robots = config.robots ? new RobotsCache(config.userAgent) : undefined;
+    this.#cookies = config.cookies ? new CrawlCookieJar(config.initialCookies) : undefined;
+    this.#proxies = config.proxies.proxies.length === 0 ? undefined : new ProxyPool(config.proxies, hooks.onEvent);
+    this.#blocks = new BlockDetector(config.blocks);
+    this.#slowdown = new HostSlowdown({
+      startMs: Math.max(1, config.retryDelay),
+      maxMs: config.maxRetryAfter,
+      baseMs: config.rate === Infinity ? 0 : 1000 / config.rate,
+    });
     this.#agents = {
       http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
       https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
@@ -136,6 +165,7 @@ export class Fetcher {
         ...lowerCaseKeys(config.headers),
       },
       timeout: { request: config.timeout },
+      ...(this.#cookies === undefined ? {} : { cookieJar: this.#cookies }),
       // Retries, redirects and status handling are done here, where the crawl can see and pace each request.
       retry: { limit: 0 },
       followRedirect: false,
@@ -147,14 +177,17 @@ export class Fetcher {
   /**
    * Makes the next HTTP request of `request` (to `nextUrl(request)`): its origin's robots.txt when that is not known
    * yet, else the request itself. A request of kind `"sitemap"` is read whatever its type (XML, gzip); any other is
-   * read only when it is a page, HTML or XML (see `isPageType`). Rejects only when `signal` aborts (with its reason),
-   * or with an `ESTOPPED` CrawlError when `stop` has aborted before the request could start.
+   * read only when it is a page, HTML or XML (see `isPageType`). A block is retried after its backoff with a fresh
+   * cookie session and, when the pool has another, through another proxy; a request that failed at its proxy goes
+   * again at once through another, without counting against `retries`. Rejects only when `signal` aborts (with its
+   * reason), or with an `ESTOPPED` CrawlError when `stop` has aborted before the request could start.
    */
   async step(request: CrawlRequest, options: StepOptions = {}): Promise<FetchStep> {
     const { signal, stop, sent = NOTHING } = options;
     const url = nextUrl(request);
     const progress = request.progress ?? FRESH;
     if (stop?.aborted) throw stopped(url);
+    let crawlDelay = 0;
     if (this.#robots !== undefined) {
       let rules = this.#robots.lookup(url);
       if (rules === undefined) return this.#robotsStep(request, url, signal, sent);
@@ -170,21 +203,58 @@ export class Fetcher {
       }
       const refusal = rules.refusal(url);
       if (refusal !== undefined) return { page: refused(request, progress, refusal) };
+      crawlDelay = rules.crawlDelay;
     }
-    const attempt = await this.#attempt(url, request.kind === "sitemap" ? "any" : "page", signal, sent);
+    // Taken as the request starts, not as it queued: a proxy benched in the meantime is not taken.
+    const via = this.#proxies?.pick(url);
+    const attempt = await this.#attempt(url, request.kind === "sitemap" ? "any" : "page", signal, sent, via);
     const spent = { ...progress, requests: progress.requests + 1, wireBytes: progress.wireBytes + attempt.wireBytes };
+    const pace = await this.#learn(url, attempt, via, crawlDelay);
+    const step = await this.#next(request, url, attempt, spent);
+    if (pace !== undefined) step.pace = pace;
+    return step;
+  }
+
+  /** Closes every kept-alive connection, to the sites and to the proxies; requests still running fail. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+    this.#proxies?.close();
+  }
+
+  /** What follows a response: another proxy at once, the redirect's next hop, a retry after its backoff, or the page. */
+  #next(request: CrawlRequest, url: string, attempt: Attempt, spent: FetchProgress): FetchStep | Promise<FetchStep> {
+    const switches = spent.proxySwitches ?? 0;
+    if (attempt.proxyFault === true && switches < this.#proxies!.sizeFor(url) - 1) {
+      return { again: { ...request, progress: { ...spent, proxySwitches: switches + 1 } }, delayMs: 0 };
+    }
     if (attempt.location !== undefined) return this.#redirect(request, url, attempt, spent);
-    if (attempt.error?.retryable === true && progress.tries < this.#config.retries) {
-      const again = { ...request, progress: { ...spent, retries: spent.retries + 1, tries: progress.tries + 1 } };
-      return { again, delayMs: this.#backoff(progress.tries, attempt.retryAfter) };
+    if (attempt.error?.retryable === true && spent.tries < this.#config.retries) {
+      const again = { ...request, progress: { ...spent, retries: spent.retries + 1, tries: spent.tries + 1 } };
+      return { again, delayMs: this.#backoff(spent.tries, attempt.retryAfter) };
     }
     return { page: record(request, url, attempt, spent) };
   }
 
-  /** Closes every kept-alive connection; requests still running fail. */
-  close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
+  /**
+   * What one response teaches the crawl: a proxy that failed is benched; a block slows its host down, moves it off the
+   * proxy it came through and ends the session the site had (the cookies it set); a response without one lets a
+   * slowed host speed up again. Resolves with the host's pace when it changed: the longer of its slowed interval and
+   * its `Crawl-delay`, so that the frontier holds one pace a host.
+   */
+  async #learn(url: string, attempt: Attempt, via: Proxy | undefined, crawlDelay: number): Promise<StepPace | undefined> {
+    if (via !== undefined && attempt.proxyFault === true) this.#proxies!.failed(via);
+    else if (via !== undefined && attempt.status > 0) this.#proxies!.succeeded(via);
+    const host = hostOf(url);
+    if (attempt.error?.code === "EBLOCKED") {
+      const intervalMs = this.#slowdown.blocked(host);
+      this.#onEvent?.({ type: "block", host, intervalMs });
+      if (via !== undefined) this.#proxies!.blocked(url, via);
+      await this.#cookies?.freshSession(url);
+      return { host, intervalMs: Math.max(crawlDelay, intervalMs) };
+    }
+    const eased = attempt.status > 0 ? this.#slowdown.passed(host) : undefined;
+    return eased === undefined ? undefined : { host, intervalMs: Math.max(crawlDelay, eased) };
   }
 
   /** A redirect's target: followed in the next step, unless it must not be (a loop, too many, out of scope, seen). */
@@ -207,7 +277,9 @@ export class Fetcher {
     const refusal = rules === undefined || rules instanceof Promise ? undefined : rules.refusal(target);
     if (refusal !== undefined) return fail(refusal.code, `Redirect to ${target} not followed: ${refusal.message}`);
     const last = { status: attempt.status, contentType: attempt.contentType, ms: Math.round(attempt.ms) };
-    return { again: { ...request, progress: { ...spent, redirects: [...spent.redirects, target], tries: 0, last } }, delayMs: 0 };
+    // The next hop is a new URL: its tries, and its requests that failed at their proxy, start from none.
+    const { proxySwitches: _, ...rest } = spent;
+    return { again: { ...request, progress: { ...rest, redirects: [...spent.redirects, target], tries: 0, last } }, delayMs: 0 };
   }
 
   /** This step's request is the origin's robots.txt; the request comes back to be fetched after it. */
@@ -221,7 +293,9 @@ export class Fetcher {
         if (sitemap !== undefined) sitemaps.add(sitemap);
       }
       const step: FetchStep = { again, delayMs: 0, sitemaps: [...sitemaps] };
-      if (rules.crawlDelay > 0) step.pace = { host: hostOf(url), intervalMs: rules.crawlDelay };
+      // A host its blocks slowed down keeps the longer of the two intervals.
+      const host = hostOf(url);
+      if (rules.crawlDelay > 0) step.pace = { host, intervalMs: Math.max(rules.crawlDelay, this.#slowdown.intervalMs(host)) };
       return step;
     } catch (error) {
       if (error instanceof RetryLater) return { again, delayMs: error.delayMs };
@@ -231,19 +305,25 @@ export class Fetcher {
 
   /**
    * Fetches a robots.txt with one request (and the redirects to it, rare, in the same step). A retryable failure
-   * rejects with {@linkcode RetryLater} while retries are left, so that the retry waits for the host's turn too.
+   * rejects with {@linkcode RetryLater} while retries are left, so that the retry waits for the host's turn too; one at
+   * its proxy, at once, through another proxy, as a page's would.
    */
   #fetchRobots(sent: () => void): RobotsFetch {
     return async (robotsUrl, signal) => {
       let url = robotsUrl;
       for (let redirects = 0; ; redirects++) {
-        const attempt = await this.#attempt(url, "robots", signal, redirects === 0 ? sent : NOTHING);
-        if (attempt.error?.retryable === true) {
-          const tries = this.#robotsTries.get(robotsUrl) ?? 0;
-          if (tries < this.#config.retries) {
-            this.#robotsTries.set(robotsUrl, tries + 1);
-            throw new RetryLater(this.#backoff(tries, attempt.retryAfter));
-          }
+        const via = this.#proxies?.pick(url);
+        const attempt = await this.#attempt(url, "robots", signal, redirects === 0 ? sent : NOTHING, via);
+        if (via !== undefined && attempt.proxyFault === true) this.#proxies!.failed(via);
+        else if (via !== undefined && attempt.status > 0) this.#proxies!.succeeded(via);
+        const count = this.#robotsTries.get(robotsUrl) ?? { tries: 0, switches: 0 };
+        if (attempt.proxyFault === true && count.switches < this.#proxies!.sizeFor(url) - 1) {
+          this.#robotsTries.set(robotsUrl, { ...count, switches: count.switches + 1 });
+          throw new RetryLater(0);
+        }
+        if (attempt.error?.retryable === true && count.tries < this.#config.retries) {
+          this.#robotsTries.set(robotsUrl, { ...count, tries: count.tries + 1 });
+          throw new RetryLater(this.#backoff(count.tries, attempt.retryAfter));
         }
         const target = attempt.location === undefined ? undefined : normalizeUrl(attempt.location, url);
         if (target === undefined || redirects === ROBOTS_MAX_REDIRECTS) {
@@ -269,15 +349,16 @@ export class Fetcher {
   /**
    * One request: resolves with what arrived, or with the error; rejects only on abort. A page is read only when it is
    * HTML or XML; a robots.txt is read whatever its type and cut at ROBOTS_MAX_BYTES rather than failed, as RFC 9309 allows;
-   * `"any"` reads every type up to the size limit.
+   * `"any"` reads every type up to the size limit. A robots.txt keeps the meaning RFC 9309 gives its statuses: it is
+   * never taken for a block.
    */
-  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void): Promise<Attempt> {
+  #attempt(url: string, mode: Mode, signal: AbortSignal | undefined, sent: () => void, via: Proxy | undefined): Promise<Attempt> {
     const robots = mode === "robots";
     const maxBytes = robots ? Math.min(this.#config.maxBytes, ROBOTS_MAX_BYTES) : this.#config.maxBytes;
     signal?.throwIfAborted();
     const started = performance.now();
     return new Promise<Attempt>((resolve, reject) => {
-      const stream = this.#client.stream(url);
+      const stream = this.#client.stream(url, via === undefined ? undefined : { agent: via.agents });
       const chunks: Buffer[] = [];
       let size = 0;
       let status = 0;
@@ -305,8 +386,9 @@ export class Fetcher {
         if (attempt instanceof Error) reject(attempt);
         else resolve({ ...attempt, wireBytes: wire(), ms: performance.now() - started });
       };
-      const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown) => {
-        settle({ status, contentType, body: EMPTY, error: new CrawlError(code, message, { url, status, retryable, cause }) });
+      const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown, proxyFault = false) => {
+        const error = new CrawlError(code, message, { url, status, retryable, cause });
+        settle({ status, contentType, body: EMPTY, error, ...(proxyFault ? { proxyFault } : {}) });
         stream.destroy();
       };
       const onAbort = () => {
@@ -324,22 +406,26 @@ export class Fetcher {
         // A file is told apart before its size: whatever it weighs, its status and type make the record, and
         // destroying the stream closes the connection, so that the server stops sending a body nobody reads.
         if (mode === "page" && location === undefined && !isPageType(contentType)) {
-          settle(status >= 400 ? httpError(EMPTY) : { status, contentType, body: EMPTY });
+          settle(answer(EMPTY));
           stream.destroy();
         } else if (!robots && declared > maxBytes && response.headers["content-encoding"] === undefined) {
           fail("ETOOBIG", `Body of ${declared} bytes is over the limit of ${maxBytes}`, false);
         }
       });
-      const httpError = (body: Uint8Array): Omit<Attempt, "wireBytes" | "ms"> => {
-        const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
-        const error = new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) });
-        return { status, contentType, body, error, ...(retryAfter === undefined ? {} : { retryAfter }) };
+      // What a response whose body was read (or left unread, a file's) comes to: a block, an error status, or an answer.
+      const answer = (body: Uint8Array): Omit<Attempt, "wireBytes" | "ms"> => {
+        const blocked = robots ? undefined : this.#blocks.reason(status, body);
+        const later = retryAfter === undefined ? {} : { retryAfter };
+        if (blocked !== undefined) {
+          return { status, contentType, body, error: new CrawlError("EBLOCKED", `Blocked: ${blocked}`, { url, status, retryable: true }), ...later };
+        }
+        if (status >= 400) {
+          const message = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
+          return { status, contentType, body, error: new CrawlError("EHTTP", message, { url, status, retryable: RETRYABLE_STATUS.has(status) }), ...later };
+        }
+        return { status, contentType, body, ...(location === undefined ? {} : { location }) };
       };
-      const end = () => {
-        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        if (status >= 400) return settle(httpError(body));
-        settle({ status, contentType, body, ...(location === undefined ? {} : { location }) });
-      };
+      const end = () => settle(answer(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
       stream.on("data", (chunk: Buffer) => {
         if (size + chunk.length > maxBytes) {
           if (!robots) return fail("ETOOBIG", `Body is over the limit of ${maxBytes} bytes`, false);
@@ -357,7 +443,14 @@ export class Fetcher {
           return fail("ETIMEOUT", `No complete response within the timeout`, true, error);
         }
         const code = error.code ?? "";
-        fail("ENETWORK", `${code || error.name}: ${error.message}`, !NOT_RETRYABLE_NETWORK.has(code), error);
+        const retryable = !NOT_RETRYABLE_NETWORK.has(code);
+        // Through a proxy, a request that never got a connection failed on its way to the site, at the proxy.
+        if (via !== undefined && socket === undefined) {
+          const { message, proxyFault } = proxyFailure(error, via.name);
+          return fail("ENETWORK", message, retryable, error, proxyFault);
+        }
+        const through = via === undefined ? "" : ` through proxy ${via.name}`;
+        fail("ENETWORK", `${code || error.name}: ${error.message}${through}`, retryable, error);
       });
     });
   }

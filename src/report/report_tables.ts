@@ -8,6 +8,7 @@ const CODE_MEANING: Record<CrawlErrorCode, string> = {
   ENETWORK: "connection failed or was reset",
   ETIMEOUT: "no complete answer within the timeout",
   EHTTP: "the server answered with an error status",
+  EBLOCKED: "turned away (429, a challenge page) on every try",
   ETOOBIG: "body over the size limit",
   EREDIRECT: "too many redirects, a loop, or no usable Location",
   ESCOPE: "redirected out of the crawl's scope",
@@ -15,6 +16,8 @@ const CODE_MEANING: Record<CrawlErrorCode, string> = {
   EROBOTS: "disallowed by robots.txt, not requested",
   EPARSE: "the page could not be parsed, or an extractor threw",
   ESTOPPED: "the crawl stopped before it finished",
+  ERENDER: "the browser crashed or failed on the page",
+  ERENDERTIMEOUT: "the rendered page did not settle within the timeout",
 };
 
 /**

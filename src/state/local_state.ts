@@ -101,8 +101,10 @@ export class LocalCrawlState implements CrawlState {
     const frontier = this.#frontier!;
     const counts = this.#counts;
     counts.leased--;
-    frontier.done(lease);
+    // Paced before the lease is done: a host with nothing else waiting or taken would otherwise lose the record of its
+    // last start, and the pace would count from none.
     if (outcome.pace !== undefined) frontier.pace(outcome.pace.host, outcome.pace.intervalMs);
+    frontier.done(lease);
     let found: readonly CrawlRequest[] | undefined;
     if ("record" in outcome) {
       counts.done++;

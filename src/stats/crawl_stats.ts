@@ -1,4 +1,5 @@
 import { isPageType } from "../fetch/content_type.ts";
+import type { FetchEvent } from "../fetch/fetcher.ts";
 import type { PageRecord } from "../records.ts";
 import type { CrawlCounts } from "../state/crawl_state.ts";
 import { hostOf } from "../url.ts";
@@ -64,6 +65,9 @@ export class CrawlStats {
   readonly #timeline = { bucketSeconds: 1, pages: [] as number[], errors: [] as number[] };
   readonly #slowest: CrawlSummary["slowest"] = [];
   readonly #failing: CrawlSummary["failing"] = [];
+  readonly #proxies = new Map<string, { requests: number; benched: number }>();
+  readonly #blockedHosts = new Map<string, { responses: number; slowestMs: number }>();
+  #blocked = 0;
 
   /** Counts one finished page, and records it for the summary. */
   record(page: PageRecord): void {
@@ -97,6 +101,23 @@ export class CrawlStats {
       counted.pages++;
       if (failed) counted.errors++;
     }
+  }
+
+  /** Counts what the fetcher told: a request through a proxy, a proxy benched, a response that looked like a block. */
+  fetchEvent(event: FetchEvent): void {
+    if (event.type === "block") {
+      this.#blocked++;
+      let host = this.#blockedHosts.get(event.host);
+      if (host === undefined && this.#blockedHosts.size < HOSTS_COUNTED) this.#blockedHosts.set(event.host, (host = { responses: 0, slowestMs: 0 }));
+      if (host === undefined) return;
+      host.responses++;
+      host.slowestMs = Math.max(host.slowestMs, event.intervalMs);
+      return;
+    }
+    let proxy = this.#proxies.get(event.proxy);
+    if (proxy === undefined) this.#proxies.set(event.proxy, (proxy = { requests: 0, benched: 0 }));
+    if (event.type === "request") proxy.requests++;
+    else proxy.benched++;
   }
 
   /** Marks the crawl over, and why; the crawl calls it. The first call counts. */
@@ -161,6 +182,14 @@ export class CrawlStats {
         .sort(([a, x], [b, y]) => y.pages - x.pages || (a < b ? -1 : 1))
         .slice(0, HOSTS_SHOWN)
         .map(([host, { pages, errors }]) => ({ host, pages, errors })),
+      proxies: [...this.#proxies].map(([proxy, counts]) => ({ proxy, ...counts })),
+      blocks: {
+        responses: this.#blocked,
+        hosts: [...this.#blockedHosts]
+          .sort(([a, x], [b, y]) => y.responses - x.responses || (a < b ? -1 : 1))
+          .slice(0, HOSTS_SHOWN)
+          .map(([host, counts]) => ({ host, ...counts })),
+      },
     };
   }
 

@@ -105,4 +105,16 @@ export interface CrawlSummary {
   failing: { url: string; status: number; code: string; error: string }[];
   /** Hosts by records, most first (at most 20). */
   hosts: { host: string; pages: number; errors: number }[];
+  /**
+   * Each proxy the crawl went through (its URL with credentials masked), in the order first used: the requests it
+   * carried (retries and robots.txt included) and how many times it was benched for failing. Empty when requests went direct; absent
+   * from the stats of a version that had no proxies.
+   */
+  proxies?: { proxy: string; requests: number; benched: number }[];
+  /**
+   * Responses that looked like blocks (a status such as 429, a challenge page), retries included, and the hosts that
+   * sent them, most first (at most 20), each with the longest interval between requests it was slowed to. Absent from
+   * the stats of a version that had no block detection.
+   */
+  blocks?: { responses: number; hosts: { host: string; responses: number; slowestMs: number }[] };
 }

@@ -4,8 +4,8 @@ import { formatBytes, formatCount } from "./format.ts";
 /**
  * The lines of a crawl's summary after its first (the runtime and the counts): why it ended, the pages by status
  * class, the records without an error as pages and files, the errors by code, requests, retries, redirects and
- * robots.txt refusals, bytes received on the wire and decoded, pages per depth, and peak memory. Each line starts
- * with two spaces.
+ * robots.txt refusals, bytes received on the wire and decoded, pages per depth, and peak memory; then, when there were
+ * some, the requests through each proxy and the responses that looked like blocks. Each line starts with two spaces.
  *
  * @example
  * ```ts
@@ -31,5 +31,32 @@ export function summaryLines(summary: CrawlSummary): string[] {
     `received: ${formatBytes(summary.bytes.wire)} on the wire, ${formatBytes(summary.bytes.decoded)} decoded`,
     `depth: ${list(summary.depths, (depth) => `${depth}:`)}`,
     `peak memory: ${formatBytes(summary.peakRssBytes)}`,
+    ...proxyLines(summary),
   ].map((line) => `  ${line}`);
+}
+
+/** A line for the proxies and one for the blocks, each only when there were some. */
+function proxyLines(summary: CrawlSummary): string[] {
+  const lines: string[] = [];
+  const proxies = summary.proxies ?? [];
+  if (proxies.length > 0) {
+    const each = proxies.map(
+      ({ proxy, requests, benched }, i) =>
+        `${formatCount(requests)}${i === 0 ? ` request${requests === 1 ? "" : "s"}` : ""} through ${proxy}` +
+        (benched > 0 ? ` (benched ${formatCount(benched)}×)` : ""),
+    );
+    lines.push(`proxies: ${each.join(", ")}`);
+  }
+  const blocks = summary.blocks;
+  if (blocks !== undefined && blocks.responses > 0) {
+    const hosts = blocks.hosts.map(
+      ({ host, responses, slowestMs }) => `${host} sent ${formatCount(responses)}, slowed down to one request every ${formatSeconds(slowestMs)}`,
+    );
+    lines.push(`blocks: ${formatCount(blocks.responses)} response${blocks.responses === 1 ? "" : "s"} looked like blocks; ${hosts.join("; ")}`);
+  }
+  return lines;
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Number((ms / 1000).toFixed(2))} s`;
 }

@@ -5,6 +5,7 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { UsageError } from "../../src/errors.ts";
 import { fetchPages } from "../../src/fetch/fetch_pages.ts";
 import type { FetchedPage } from "../../src/records.ts";
+import { CrawlStats } from "../../src/stats/crawl_stats.ts";
 import { delay, html, startServer, type Handler } from "../helpers/server.ts";
 
 async function waitFor(condition: () => boolean, what: string, ms = 2000): Promise<void> {
@@ -184,5 +185,25 @@ test("fetchPages() spaces starts on a host by 1/rate, retries included, and lets
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test("fetchPages() spaces a blocked URL's retry by its host's slowed pace, and counts the block in its stats", async () => {
+  const arrivals: number[] = [];
+  const server = await startServer((req, res) => {
+    arrivals.push(performance.now());
+    // Retry-After: 0 asks for no backoff: only the host's pace, slowed by the block, spaces the retry.
+    if (arrivals.length === 1) return html("<title>slow down</title>", { status: 429, headers: { "retry-after": "0" } })(req, res);
+    return titled(req, res);
+  });
+  try {
+    const stats = new CrawlStats();
+    const pages = await lastValueFrom(from([server.url("/")]).pipe(fetchPages({ retries: 1, retryDelay: 300, robots: false, stats }), toArray()));
+    assert.deepEqual(pages.map((page) => [page.status, page.attempts]), [[200, 2]]);
+    // 300 ms, less a margin for a late note.
+    assert.ok(arrivals[1]! - arrivals[0]! >= 200, `the retry came ${(arrivals[1]! - arrivals[0]!).toFixed(0)} ms after the block`);
+    assert.equal(stats.summary().blocks?.responses, 1);
+  } finally {
+    await server.close();
   }
 });

@@ -22,7 +22,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile, chmo
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runDuckDb, runPython } from "./analysis.ts";
-import { ROOT } from "./pipeline.ts";
+import { PROXY_VARIABLES, ROOT } from "./pipeline.ts";
 import { StandInSites, type StandInOptions } from "./stand_in_sites.ts";
 
 /** A fenced code block, with the directive before it. */
@@ -221,7 +221,10 @@ export class Sandbox {
   }
 
   #spawn(command: string, args: readonly string[], timeout: number): Promise<Outcome> {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, NO_COLOR: "1" };
+    // The blocks crawl stand-ins on loopback: the machine's proxy is not for them (a setup or a block may set one).
+    const machine: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of PROXY_VARIABLES) delete machine[name];
+    const env: NodeJS.ProcessEnv = { ...machine, ...this.env, NO_COLOR: "1" };
     env.PATH = `${join(this.dir, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
     delete env.NODE_TEST_CONTEXT;
     delete env.RXCRAWL_DEBUG;

@@ -31,7 +31,12 @@ export interface StartOptions {
   withoutOverride?: boolean;
   /** Killed if it outlives this. @default 45000 */
   ms?: number;
+  /** Variables added to the environment. @default none */
+  env?: Record<string, string>;
 }
+
+/** The proxy variables a command honours: a test's own site is on loopback, and the machine's proxy is not for it. */
+export const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"].flatMap((name) => [name, name.toLowerCase()]);
 
 /**
  * Starts `pipelines/<script> ...args` as a user does, by its path (its first lines run node with the repository's
@@ -39,10 +44,12 @@ export interface StartOptions {
  */
 export function start(script: string, args: readonly string[], options: StartOptions = {}): Running {
   const { cwd = ROOT, ms = 45_000 } = options;
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   // A stack trace on demand, or the test runner's own protocol, must not leak into what is asserted.
   delete env.RXCRAWL_DEBUG;
   delete env.NODE_TEST_CONTEXT;
+  for (const name of PROXY_VARIABLES) delete env[name];
+  Object.assign(env, options.env);
   const path = join(ROOT, "pipelines", script);
   const [command, argv] =
     options.withoutOverride === true && process.getuid?.() === 0

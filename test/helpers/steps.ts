@@ -29,3 +29,16 @@ export async function runSteps(fetcher: Fetcher, request: string | CrawlRequest,
     current = step.again;
   }
 }
+
+/**
+ * The page a fetch driven step after step ends on: see {@linkcode runSteps}.
+ *
+ * @example
+ * ```ts
+ * import { fetchPage } from "./steps.ts";
+ * const page = await fetchPage(fetcher, { url: "http://127.0.0.1:8080/", depth: 0 });
+ * ```
+ */
+export async function fetchPage(fetcher: Fetcher, request: string | CrawlRequest, options: StepOptions = {}): Promise<FetchedPage> {
+  return (await runSteps(fetcher, request, options)).page;
+}

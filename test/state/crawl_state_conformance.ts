@@ -297,6 +297,19 @@ export function conformance(target: ConformanceTarget): void {
     assert.ok(performance.now() - asked >= 100, "a pace below the crawl's interval does not make the host faster than it");
   }));
 
+  test(name("a pace committed with its host's only fetch counts from that fetch's start, without a crawl interval"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1)]));
+    const [first] = await leaseAll(state, 1);
+    assert.ok(first);
+    const before = performance.now();
+    // A retry, or the page after its robots.txt, that the fetch learned must wait for its host's new pace.
+    const progress = { redirects: [], requests: 1, retries: 1, wireBytes: 120, tries: 1 };
+    await state.commit(first, { again: { ...request("a", 1), progress }, delayMs: 0, pace: { host: "a.test", intervalMs: 400 } }, 0);
+    const [again] = await leaseAll(state, 1);
+    assert.equal(again?.url, url("a", 1));
+    assert.ok(performance.now() - before >= 300, `the paced start came ${performance.now() - before} ms after the commit`);
+  }));
+
   test(name("a request that left late moves its host's next start"), options, withCrawl(async (state) => {
     await state.open(plan([request("a", 1), request("a", 2)], { politeness: { perHost: Infinity, intervalMs: 200 } }));
     const before = performance.now();
