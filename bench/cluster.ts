@@ -12,7 +12,7 @@ import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { type Measured, measure, peakRssMbOf } from "./measure.ts";
 import { FOLLOW, ROOT, shebangFlags } from "./runners.ts";
 import type { Scenario } from "./scenarios.ts";
-import { startSiteProcess } from "./site_process.ts";
+import { startBroadSiteProcess, startSiteProcess } from "./site_process.ts";
 
 /** Where a shared crawl's state is: one Redis server, or a three-master Redis Cluster. */
 export type StatePlace = "redis" | "cluster";
@@ -25,8 +25,10 @@ export interface ClusterRun {
   /** Distinct pages in the workers' files, and rows beyond one per page. */
   pages: number;
   duplicateRows: number;
-  /** Requests for a book page beyond the first, as the site counted them. */
+  /** Requests for a page beyond the first, as the site counted them. */
   duplicateRequests: number;
+  /** On the broad site: gaps between two requests to a host shorter than 1/rate, as the site saw them. */
+  earlyGaps: number;
   /** From the first worker's spawn to the last one's exit. */
   seconds: number;
   pagesPerSecond: number;
@@ -59,6 +61,44 @@ async function startServers(on: StatePlace): Promise<Servers> {
   return { url: cluster.url, nodes: cluster.nodes, stop: () => cluster.stop() };
 }
 
+/** The site a cluster run crawls: the demo site, or the broad site of `scenario.broad`. */
+interface ClusterSite {
+  startUrl: string;
+  /** The crawl.ts flags that crawl it. */
+  flags: string[];
+  /** Page requests beyond one per page since the last call, and gaps at a host shorter than its interval. */
+  takeStats(): Promise<{ duplicates: number; earlyGaps: number }>;
+  close(): Promise<void>;
+}
+
+async function startClusterSite(scenario: Scenario, log: (line: string) => void): Promise<ClusterSite> {
+  if (scenario.broad !== undefined) {
+    const { site: settings, rate } = scenario.broad;
+    const site = await startBroadSiteProcess(settings);
+    return {
+      startUrl: site.startUrl,
+      flags: ["--any-host", "--rate", String(rate), "--no-robots"],
+      async takeStats() {
+        const stats = await site.takeStats(1000 / rate);
+        return { duplicates: stats.duplicates, earlyGaps: stats.gaps.below };
+      },
+      close: () => site.close(),
+    };
+  }
+  const site = await startSiteProcess(scenario);
+  if (scenario.warmUp) {
+    log(`${scenario.name}: warming up the site (${scenario.pages} pages)`);
+    await fetchAll(subjectUrls(site.origin, scenario.pages), 64);
+    await site.takeStats();
+  }
+  return {
+    startUrl: `${site.origin}/subject/0/`,
+    flags: ["--follow", FOLLOW],
+    takeStats: async () => ({ duplicates: (await site.takeStats()).duplicates, earlyGaps: 0 }),
+    close: () => site.close(),
+  };
+}
+
 /** Runs the cluster scenario with each worker count in turn, on each place in turn, each on fresh servers. */
 export async function runCluster(
   scenario: Scenario,
@@ -67,14 +107,9 @@ export async function runCluster(
   log: (line: string) => void,
   places: readonly StatePlace[] = ["redis", "cluster"],
 ): Promise<ClusterRun[]> {
-  const site = await startSiteProcess(scenario);
+  const site = await startClusterSite(scenario, log);
   const runs: ClusterRun[] = [];
   try {
-    if (scenario.warmUp) {
-      log(`${scenario.name}: warming up the site (${scenario.pages} pages)`);
-      await fetchAll(subjectUrls(site.origin, scenario.pages), 64);
-      await site.takeStats();
-    }
     for (const [on, workers] of places.flatMap((place) => counts.map((count) => [place, count] as const))) {
       const redis = await startServers(on);
       const dir = mkdtempSync(join(tmpdir(), "rxcrawl-cluster-"));
@@ -83,17 +118,16 @@ export async function runCluster(
         const redisCpu = () => redis.nodes.reduce((sum, node) => sum + redisCpuSeconds(node.cli("INFO", "cpu")), 0);
         const cpuBefore = redisCpu();
         const flags = [
-          ...["--follow", FOLLOW, "--concurrency", String(scenario.concurrency)],
+          ...[...site.flags, "--concurrency", String(scenario.concurrency)],
           ...["--redis", redis.url, "--crawl-id", "bench", "--out", join(dir, "pages.csv")],
         ];
         const started = performance.now();
         const measured: Measured[] = await Promise.all(
           Array.from({ length: workers }, (_, i) =>
-            measure(
-              process.execPath,
-              [...shebangFlags("pipelines/crawl.ts"), "pipelines/crawl.ts", ...(i === 0 ? [`${site.origin}/subject/0/`] : []), ...flags],
-              { cwd: ROOT, timeout },
-            ),
+            measure(process.execPath, [...shebangFlags("pipelines/crawl.ts"), "pipelines/crawl.ts", ...(i === 0 ? [site.startUrl] : []), ...flags], {
+              cwd: ROOT,
+              timeout,
+            }),
           ),
         );
         const seconds = (performance.now() - started) / 1000;
@@ -111,6 +145,7 @@ export async function runCluster(
           pages,
           duplicateRows: urls.length - pages,
           duplicateRequests: siteStats.duplicates,
+          earlyGaps: siteStats.earlyGaps,
           seconds,
           pagesPerSecond: pages / seconds,
           speedup: 1,
@@ -141,13 +176,13 @@ export async function runCluster(
 /** The cluster runs as a markdown table, with what the scenario is. */
 export function clusterMarkdown(scenario: Scenario, runs: readonly ClusterRun[]): string {
   const lines = [
-    "| state on | workers | pages | seconds | pages/s | vs 1 worker | Redis calls/page | Redis CPU ms/page | worker peak RSS MB | Redis peak RSS MB | duplicate requests | duplicate rows | exit codes |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| state on | workers | pages | seconds | pages/s | vs 1 worker | Redis calls/page | Redis CPU ms/page | worker peak RSS MB | Redis peak RSS MB | duplicate requests | duplicate rows | gaps under 1/rate | exit codes |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...runs.map(
       (run) =>
         `| ${run.on === "redis" ? "one Redis" : "three masters"} | ${run.workers} | ${run.pages} | ${run.seconds.toFixed(2)} | ${run.pagesPerSecond.toFixed(1)} | ${run.speedup.toFixed(2)}× | ` +
         `${run.redisCallsPerPage.toFixed(2)} | ${run.redisCpuMsPerPage.toFixed(3)} | ${run.workerPeakRssMb.toFixed(0)} | ` +
-        `${run.redisPeakRssMb.toFixed(1)} | ${run.duplicateRequests} | ${run.duplicateRows} | ${run.exitCodes.join("/")} |`,
+        `${run.redisPeakRssMb.toFixed(1)} | ${run.duplicateRequests} | ${run.duplicateRows} | ${run.earlyGaps} | ${run.exitCodes.join("/")} |`,
     ),
     "",
     `- ${scenario.name}: ${scenario.pages} pages × ${scenario.bodyKb} KB, ${scenario.latencyMs} ms per response, concurrency ` +

@@ -39,9 +39,9 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                          latency   1500 pages x 20 KB, 100 ms per response, concurrency 50
                          big       50000 pages x 8 KB, concurrency 32
                          million   1000000 pages x 1 KB, concurrency 64 (only when named)
-                         cluster   1, 2 and 4 crawl.ts workers on one Redis, then on three masters: 4000
-                                   pages x 8 KB, 200 ms per response, concurrency 8 each (only when named;
-                                   needs redis-server)
+                         cluster   1, 2 and 4 crawl.ts workers on one Redis, then on three masters: the
+                                   broad site, 1000 hosts x 4 pages, 200 ms per response, 1 request/s per
+                                   host, concurrency 8 each (only when named; needs redis-server)
                          seen      a shared seen set of up to 100,000,000 URLs in Redis, against other
                                    layouts (only when named; needs redis-server; --pages sets the URLs)
                          shards    the shared state alone on 1, 2, 4 and 16 shards of one Redis server:

@@ -34,6 +34,11 @@ export interface Scenario extends SiteSettings {
    * shards of one server ("shards").
    */
   kind?: "cluster" | "seen" | "shards";
+  /**
+   * For "cluster": the broad site instead of the demo site, and the rate per host every process keeps. `pages` is
+   * then the site's, hosts × pages per host.
+   */
+  broad?: { site: BroadSiteSettings; rate: number };
 }
 
 /** A crawl over the broad site: many hosts, each to be visited at a polite pace, from page 0 of host 0. */
@@ -113,16 +118,23 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
   },
   cluster: {
     name: "cluster",
-    about: "waiting-bound per worker, so that the workers' coordination through Redis, not the cores, sets the pace",
+    about:
+      "the broad site, waiting-bound per process: 1,000 hosts at 1 request/s each (a bound of 1,000 pages/s) and " +
+      "200 ms a response, so that each process's concurrency, not politeness or the cores, sets its pace, and what is " +
+      "measured is the processes' coordination through Redis",
     kind: "cluster",
     pages: 4000,
-    bodyKb: 8,
-    links: 10,
+    bodyKb: 4,
+    links: 8,
     latencyMs: 200,
     seed: 1,
     concurrency: 8,
     runners: [],
-    warmUp: true,
+    warmUp: false,
+    broad: {
+      site: { hosts: 1000, pagesPerHost: 4, ownLinks: 3, otherLinks: 3, bodyKb: 4, latencyMs: 200, seed: 1, robots: "allow", scriptHosts: 0 },
+      rate: 1,
+    },
   },
   shards: {
     name: "shards",
