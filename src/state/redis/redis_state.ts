@@ -50,9 +50,6 @@ export interface RedisCrawlStateOptions {
   keepRecords?: boolean;
 }
 
-/** How late a request may leave after its lease before its host's next start is moved (see {@linkcode sent}). */
-const LATE_MS = 5;
-
 /** What this process knows of a lease it holds. */
 interface Held {
   shard: number;
@@ -284,15 +281,15 @@ export class RedisCrawlState implements CrawlState {
 
   /**
    * A lease's host had its next start set one interval after the grant, on the shard's clock. The request leaves
-   * later than that (the call's answer, a busy event loop): when it is late by more than a few ms, the next start
-   * moves to one interval after it left, so two requests never reach a host closer than its interval. How late is
-   * bounded by the time since the lease was asked for.
+   * later than that (the call's answer, a busy event loop), so on a paced host the next start moves to one interval
+   * after it left: two requests never leave for a host closer than its interval, whatever process sends them. How
+   * late is bounded by the time since the lease was asked for. One call a request, sent without waiting, and only
+   * where a host has an interval: there the pace, not Redis, sets how fast the crawl goes.
    */
   sent(lease: Lease): void {
     const held = this.#held.get(lease.token);
     if (held === undefined || held.interval <= 0) return;
     const late = Math.ceil(performance.now() - held.asked);
-    if (late <= LATE_MS) return;
     this.#open()
       .run(held.shard, SENT, [held.host, held.at + late])
       .catch(() => {}); // a lost connection is reported by the next lease or commit
