@@ -161,7 +161,7 @@ test("--rate holds per host across two workers: no two requests to the host clos
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   try {
-    const rate = 8; // one start every 125 ms, for the host, whatever the worker
+    const rate = 4; // one start every 250 ms, for the host, whatever the worker
     // One request at a time per worker, so that neither holds every waiting page while the host's turn comes.
     const { dir, flags } = sharedCrawl(redis, ["--concurrency", "1", "--rate", String(rate), "--workers", "1"]);
     const results = await Promise.all(workers(2, `${origin}/p/0`, flags).map((worker) => worker.exit));
@@ -170,11 +170,12 @@ test("--rate holds per host across two workers: no two requests to the host clos
     assert.equal([...files.values()].flat().length, pages);
     for (const [file, rows] of files) assert.ok(rows.length > 0, `${file} has rows: both workers fetched`);
     const gaps = arrivals.slice(1).map((time, i) => time - arrivals[i]!);
-    // A start is granted on Redis's clock and used within 15 ms or asked for again; the request then reaches the
-    // site a few ms later, which may shift a gap by that much.
+    // The requests leave 250 ms apart at least, whatever the worker: a start is granted on Redis's clock, and a
+    // request's departure moves its host's next start. The server notes an arrival when its event loop gets to it,
+    // and a loaded machine can bring two notes closer than the requests were: the margin allows for it.
     const interval = 1000 / rate;
     const shown = gaps.map((gap) => gap.toFixed(0)).join(" ");
-    assert.ok(Math.min(...gaps) >= interval - 20, `smallest gap ${Math.min(...gaps).toFixed(1)} ms for ${interval} ms: ${shown}`);
+    assert.ok(Math.min(...gaps) >= interval - 100, `smallest gap ${Math.min(...gaps).toFixed(1)} ms for ${interval} ms: ${shown}`);
     assert.equal(arrivals.length, pages + 1, "each page once, and robots.txt");
   } finally {
     server.close();
