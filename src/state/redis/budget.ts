@@ -19,8 +19,8 @@ const EXHAUSTED_MS = 1000;
  *
  * So the crawl never admits more than maxPages: what is admitted was allotted first. A process that dies between
  * GRANT and FUND leaves the grant unsettled, and another applies it later (FUND is applied once). One that dies
- * between FUND and SETTLE loses what FUND handed back: the crawl may then end that many pages short of maxPages (at
- * most the requests one page found).
+ * between FUND and SETTLE loses what FUND handed back: pages granted for held-back requests that had become seen
+ * meanwhile (a redirect's target), usually none; the crawl may then end that many pages short of maxPages.
  *
  * @example
  * ```ts
