@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RobotsFetch } from "../fetch/robots.ts";
-import type { CrawlRequest } from "../records.ts";
+import { type CrawlRequest, nextUrl } from "../records.ts";
+import { hostOf } from "../url.ts";
 import { checkSameCrawl } from "./crawl_definition.ts";
 import type { CommitResult, CrawlCounts, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "./crawl_state.ts";
 import { Frontier } from "./frontier.ts";
@@ -47,6 +48,8 @@ export class LocalCrawlState implements CrawlState {
   #maxPages = Infinity;
   readonly #counts: CrawlCounts = { admitted: 0, done: 0, errors: 0, queued: 0, leased: 0 };
   #tokens = 0;
+  /** Each host's render decision, handed out with its leases. */
+  readonly #renders = new Map<string, boolean>();
 
   constructor(options: LocalCrawlStateOptions = {}) {
     this.#memoryLimit = positiveInteger("frontierMemory", options.frontierMemory ?? DEFAULTS.frontierMemory);
@@ -107,6 +110,7 @@ export class LocalCrawlState implements CrawlState {
     frontier.done(lease);
     let found: readonly CrawlRequest[] | undefined;
     if ("record" in outcome) {
+      if (outcome.render !== undefined) this.#renders.set(outcome.render.host, outcome.render.render);
       counts.done++;
       if (outcome.record.error !== "") counts.errors++;
       found = outcome.found;
@@ -155,7 +159,16 @@ export class LocalCrawlState implements CrawlState {
     if (max <= 0) return [];
     const requests = this.#frontier!.take(max, now);
     const leases: Lease[] = [];
-    for (const request of requests) leases.push({ ...request, token: String(++this.#tokens) });
+    const renders = this.#renders;
+    for (const request of requests) {
+      const lease: Lease = { ...request, token: String(++this.#tokens) };
+      // A crawl that decides nothing pays nothing here, not even the host's name.
+      const render = renders.size === 0 ? undefined : renders.get(hostOf(nextUrl(request)));
+      // A request that comes back (a retry, a redirect's next hop, a release) may carry its last lease's decision.
+      if (render !== undefined) lease.render = render;
+      else if ("render" in lease) delete lease.render;
+      leases.push(lease);
+    }
     this.#counts.leased += leases.length;
     return leases;
   }
