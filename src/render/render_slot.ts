@@ -224,6 +224,13 @@ export class RenderSlot {
       const handled = await this.#navigate(route, url, job);
       if (handled) return;
     }
+    if (isIcon(request)) {
+      // The tab's icon is no part of the page's DOM, and Chromium asks for it after the load event, when a crawl may
+      // already have let the page go: answered here, it never reaches the site, paced or not.
+      this.#count(job, url);
+      job.tally.aborted++;
+      return void (await route.fulfill({ status: 404, body: "" }).catch(() => {}));
+    }
     if (await this.#allowed(job, url, request.resourceType())) await route.continue().catch(() => {});
     else await abort(route);
   }
@@ -357,6 +364,14 @@ async function snapshot(page: Page): Promise<string> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Whether a request is Chromium's own for the tab's icon (a page's `<link rel="icon">`, or `/favicon.ico`): of type
+ * "other", as no element of the page loads it, and asking for an image.
+ */
+function isIcon(request: Request): boolean {
+  return request.resourceType() === "other" && (request.headers().accept ?? "").startsWith("image/");
 }
 
 function abort(route: Route): Promise<void> {

@@ -1,7 +1,7 @@
 // Pages for the render tests, each doing one thing a browser must cope with: a single-page app built from JSON by its
 // script, and the same content written out in HTML; a page built after a timer; a page that never stops loading; a
 // page that crashes its tab; a page of images, fonts and media; a page whose script asks its own host and another one;
-// a page that opens WebSockets to the addresses in its query string.
+// a page that opens WebSockets to the addresses in its query string; pages that name their icons, and one that does not.
 // Every request is logged with its User-Agent, so a test can tell the browser's requests from the crawl's.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DocumentResponse } from "../../src/render/render_records.ts";
@@ -142,6 +142,11 @@ export async function startRenderSite(other = "http://127.0.0.1:9"): Promise<Ren
       '<!DOCTYPE html><title>Sockets</title><script>for (const to of new URLSearchParams(location.search).getAll("to")) ' +
         "new WebSocket(to).onerror = () => {};</script>",
     ),
+    "/icons": html(
+      '<!DOCTYPE html><title>Icons</title><link rel="icon" href="/icons/site.ico"><link rel="apple-touch-icon" href="/icons/touch.png">' +
+        "<h1>A page with icons</h1>",
+    ),
+    "/no-icon": html("<!DOCTYPE html><title>No icon</title><h1>A page that names no icon</h1>"),
     "/api/own.json": json({ said: "own host answered" }),
     "/api/other.json": json({ said: "other host answered" }),
   };

@@ -128,3 +128,21 @@ async function upgradeServer(): Promise<{ origin: string; upgrades: string[]; cl
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+test("a page's icons are answered in the browser: neither the site nor onRequest sees a favicon request", async () => {
+  const open = new BrowserPool({ pages: 1, block: [], timeout: 15_000 }, { onRequest: (url, type, { page }) => (asked.push({ url, type, page }), "continue") });
+  try {
+    for (const path of ["/icons", "/no-icon"]) {
+      const result = await open.render({ url: site.url(path), fetch: fetchDocument });
+      assert.equal(result.errorCode, "", result.error);
+      assert.match(result.html, /<h1>A page/);
+    }
+    // Chromium asks for a page's icon after its load event: time for a late one to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const fromBrowser = site.pathsFrom(BROWSER);
+    assert.deepEqual(fromBrowser.filter((path) => /ico|touch/.test(path)), []);
+    assert.deepEqual(asked.filter((request) => /ico|touch/.test(request.url)), []);
+  } finally {
+    await open.close();
+  }
+});
