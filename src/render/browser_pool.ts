@@ -4,7 +4,7 @@ import { positiveInteger } from "../validate.ts";
 import { memoryOf } from "./browser_processes.ts";
 import { type LaunchedBrowser, launchBrowser } from "./launch_browser.ts";
 import { loadPlaywright, type Playwright } from "./load_playwright.ts";
-import type { DocumentResponse, OnRequest, RenderRequest, RenderResult } from "./render_records.ts";
+import type { DocumentResponse, OnRequest, OnSent, RenderRequest, RenderResult } from "./render_records.ts";
 import { type RenderConfig, renderConfig, type RenderOptions } from "./render_options.ts";
 import { type Attempt, BrowserGone, documentKey, fetchFailure, RenderSlot, type RequestTally, TabCrashed } from "./render_slot.ts";
 
@@ -16,6 +16,8 @@ export interface BrowserPoolHooks {
    * @default let every request go out
    */
   onRequest?: OnRequest;
+  /** Told when a request `onRequest` let go is on its way. @default nobody */
+  onSent?: OnSent;
   /** Loads playwright-core; for tests of a missing install. @default `loadPlaywright()` */
   load?: () => Promise<Playwright>;
 }
@@ -67,7 +69,7 @@ const MEMORY_CHECK_MS = 5000;
  */
 export class BrowserPool {
   readonly #config: RenderConfig;
-  readonly #onRequest: OnRequest | undefined;
+  readonly #requests: { onRequest?: OnRequest; onSent?: OnSent };
   readonly #load: () => Promise<Playwright>;
   #playwright: Promise<Playwright> | undefined;
   #browser: Promise<LaunchedBrowser> | undefined;
@@ -98,8 +100,14 @@ export class BrowserPool {
   /** Checks the options (a missing browser or a wrong value is a {@linkcode UsageError}); starts nothing yet. */
   constructor(options: RenderOptions = {}, hooks: BrowserPoolHooks = {}) {
     this.#config = renderConfig(options);
-    this.#onRequest = hooks.onRequest;
+    const { onRequest, onSent } = hooks;
+    this.#requests = { ...(onRequest === undefined ? {} : { onRequest }), ...(onSent === undefined ? {} : { onSent }) };
     this.#load = hooks.load ?? (() => loadPlaywright());
+  }
+
+  /** Pages it renders at once: its tabs. */
+  get pages(): number {
+    return this.#config.pages;
   }
 
   /** A copy of the counts so far. */
@@ -299,7 +307,7 @@ export class BrowserPool {
       slot = this.#idle.pop();
     }
     if (slot === undefined) {
-      slot = await RenderSlot.open(launched, this.#config, this.#onRequest);
+      slot = await RenderSlot.open(launched, this.#config, this.#requests);
       this.#stats.contexts++;
     }
     this.#busy.add(slot);

@@ -2,7 +2,7 @@ import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playw
 import { CrawlError } from "../errors.ts";
 import type { LaunchedBrowser } from "./launch_browser.ts";
 import { NetworkIdle } from "./network_idle.ts";
-import type { DocumentResponse, OnRequest, RenderErrorCode, RenderRequest } from "./render_records.ts";
+import type { DocumentResponse, OnRequest, OnSent, RenderErrorCode, RenderRequest } from "./render_records.ts";
 import type { RenderConfig } from "./render_options.ts";
 
 /** The page's tab crashed: the pool opens a fresh one and tries the page once more. */
@@ -73,7 +73,7 @@ const WIRE_HEADERS = new Set(["content-length", "content-encoding", "transfer-en
  * @example
  * ```ts
  * import { RenderSlot } from "./render_slot.ts";
- * const slot = await RenderSlot.open(launched, config, undefined);
+ * const slot = await RenderSlot.open(launched, config, { onRequest });
  * const attempt = await slot.render(url, request, documents, tally);
  * await slot.close();
  * ```
@@ -84,17 +84,19 @@ export class RenderSlot {
   readonly #page: Page;
   readonly #config: RenderConfig;
   readonly #onRequest: OnRequest | undefined;
+  readonly #onSent: OnSent | undefined;
   #job: Job | undefined;
   #broken = false;
   /** Pages rendered in this tab. */
   renders = 0;
 
-  private constructor(launched: LaunchedBrowser, context: BrowserContext, page: Page, config: RenderConfig, onRequest: OnRequest | undefined) {
+  private constructor(launched: LaunchedBrowser, context: BrowserContext, page: Page, config: RenderConfig, hooks: SlotHooks) {
     this.launched = launched;
     this.#context = context;
     this.#page = page;
     this.#config = config;
-    this.#onRequest = onRequest;
+    this.#onRequest = hooks.onRequest;
+    this.#onSent = hooks.onSent;
     page.on("crash", () => {
       this.#broken = true;
       this.#job?.ended.abort(new TabCrashed("the page crashed its tab"));
@@ -107,7 +109,7 @@ export class RenderSlot {
   }
 
   /** Opens a context and its page in `launched`'s browser. Rejects with {@linkcode BrowserGone} if the browser is gone. */
-  static async open(launched: LaunchedBrowser, config: RenderConfig, onRequest: OnRequest | undefined): Promise<RenderSlot> {
+  static async open(launched: LaunchedBrowser, config: RenderConfig, hooks: SlotHooks = {}): Promise<RenderSlot> {
     try {
       const context = await launched.browser.newContext({
         serviceWorkers: "block",
@@ -115,7 +117,7 @@ export class RenderSlot {
         ...(config.userAgent === undefined ? {} : { userAgent: config.userAgent }),
       });
       const page = await context.newPage();
-      const slot = new RenderSlot(launched, context, page, config, onRequest);
+      const slot = new RenderSlot(launched, context, page, config, hooks);
       await context.route("**/*", (route, request) => slot.#route(route, request));
       await context.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
       return slot;
@@ -231,8 +233,9 @@ export class RenderSlot {
       job.tally.aborted++;
       return void (await route.fulfill({ status: 404, body: "" }).catch(() => {}));
     }
-    if (await this.#allowed(job, url, request.resourceType())) await route.continue().catch(() => {});
-    else await abort(route);
+    if (!(await this.#allowed(job, url, request.resourceType()))) return abort(route);
+    const continued = await route.continue().then(() => true, () => false);
+    if (continued) this.#onSent?.(url);
   }
 
   /**
@@ -319,6 +322,12 @@ export class RenderSlot {
       return true; // a dedicated worker's request has no frame; the context holds no other page to own it
     }
   }
+}
+
+/** What a tab tells of its page's requests: see `BrowserPoolHooks`. */
+export interface SlotHooks {
+  onRequest?: OnRequest;
+  onSent?: OnSent;
 }
 
 /** The code and message of a failed `fetch`: its own when it is a `CrawlError`. */

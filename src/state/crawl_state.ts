@@ -183,10 +183,11 @@ export interface CrawlState {
   /** Gives leases back unfinished (a stop): their requests wait to be fetched again, by this process or another. */
   release(leases: readonly Lease[]): Promise<void>;
   /**
-   * Notes that a lease's HTTP request has just left. The host's next start was counted from the hand-out; a request
-   * that left late moves it, so that two requests to a host never leave closer than its interval.
+   * Notes that an HTTP request to the host of `nextUrl(request)` has just left: a lease's, or one `reserve` took a
+   * start for. The host's next start was counted from the hand-out (or the reserved start); a request that left late
+   * moves it, so that two requests to a host never leave closer than its interval.
    */
-  sent(lease: Lease): void;
+  sent(request: CrawlRequest): void;
   /**
    * Takes a start on `host` for a request that no lease covers (the requests a rendered page makes to its own host):
    * resolves with the ms to wait before sending it, and the host's next start moves past it.

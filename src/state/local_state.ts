@@ -137,8 +137,8 @@ export class LocalCrawlState implements CrawlState {
     return Promise.resolve();
   }
 
-  sent(lease: Lease): void {
-    this.#frontier?.sent(lease);
+  sent(request: CrawlRequest): void {
+    this.#frontier?.sent(request);
   }
 
   reserve(host: string): Promise<number> {
