@@ -52,7 +52,7 @@ test("crawl.ts --render always writes a rendered column, true on every page, and
   assert.equal((await run("crawl.ts", [site.startUrl, "--any-host", "--extract", "h1=h1", "--workers", "0", "--out", plain])).code, 0);
   const never = await readCsv(plain);
   assert.equal(never.header.includes("rendered"), false);
-  assert.ok(never.rows.some((row) => row.url.includes("127.0.0.3") && row.h1 === ""));
+  assert.ok(never.rows.some((row) => row.url!.includes("127.0.0.3") && row.h1 === ""));
 });
 
 test("crawl.ts reports a bad render flag in one line with exit code 2, and --resume refuses another --render", async (t) => {
