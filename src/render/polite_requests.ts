@@ -22,13 +22,22 @@ export interface RequestHooks {
   onSent: OnSent;
 }
 
+/** A request let go that the browser has not said it sent gives its host's turn back after this long all the same. */
+const SENT_MS = 5000;
+
 /**
  * The request hooks of a crawl's browser: each request a rendered page makes (a script, its data, a frame) goes out
  * only if robots.txt allows it, and only at its host's turn, as a fetch of the crawl would; when the browser lets it
- * go (a busy one, tens of ms after the turn), the host's next start moves after it. Requests to other hosts than the
- * page's (a CDN's scripts, an API) are held to the same, their robots.txt fetched at their host's turn the first time:
- * refusing them would leave most script-built pages unbuilt, and letting them go unpaced would make a crawl of many
- * pages that share one CDN hammer it. A URL that is not http(s) reaches no host and goes at once.
+ * go (a busy one, tens of ms after the turn), the host's next start moves after it.
+ *
+ * Requests to other hosts than the page's (a CDN's scripts, an API) are held to the same, their robots.txt fetched at
+ * their host's turn the first time: refusing them would leave most script-built pages unbuilt, and letting them go
+ * unpaced would make a crawl of many pages that share one CDN hammer it. A URL that is not http(s) reaches no host and
+ * goes at once.
+ *
+ * A host's requests take their turns one after the other (several tabs may ask at once): each takes its start only
+ * once the one before has left. A start taken ahead for a later one would be counted from when the one before was to
+ * leave, not from when it did.
  *
  * @example
  * ```ts
@@ -42,27 +51,86 @@ export interface RequestHooks {
  * ```
  */
 export function politeRequests(hooks: PoliteRequestsHooks): RequestHooks {
+  const turns = new HostTurns();
   const onRequest: OnRequest = async (url, _type, { signal }) => {
     const normalized = normalizeUrl(url);
     if (normalized === undefined) return "continue";
     const host = hostOf(normalized);
-    const turn = async (): Promise<void> => {
+    const start = async (): Promise<void> => {
       const wait = await hooks.reserve(host);
       if (wait > 0) await sleep(wait, undefined, { signal });
     };
+    let holding = false;
     try {
-      if ((await hooks.robots(normalized, { signal, beforeFetch: turn })) !== undefined) return "abort";
-      await turn();
+      await turns.take(host, signal);
+      holding = true;
+      if ((await hooks.robots(normalized, { signal, beforeFetch: start })) !== undefined) {
+        turns.give(host);
+        return "abort";
+      }
+      await start();
+      turns.hold(host, normalized, SENT_MS); // until the browser says it sent it
       return "continue";
     } catch (error) {
+      if (holding) turns.give(host);
       // The page no longer waits for it (rendered, timed out or crashed): nothing to decide.
       if (signal.aborted) return "abort";
       throw error;
     }
   };
-  const onSent: OnSent = (url) => {
+  const onSent: OnSent = (url, sent) => {
     const normalized = normalizeUrl(url);
-    if (normalized !== undefined) hooks.sent(normalized);
+    if (normalized === undefined) return;
+    if (sent) hooks.sent(normalized);
+    turns.give(hostOf(normalized), normalized);
   };
   return { onRequest, onSent };
+}
+
+/** One turn at a time per host, handed out in the order asked. */
+class HostTurns {
+  readonly #hosts = new Map<string, { waiting: (() => void)[]; holder?: string; timer?: NodeJS.Timeout }>();
+
+  /** Resolves when `host`'s turn is this caller's; rejects when `signal` aborts first. */
+  take(host: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const turn = this.#hosts.get(host);
+    if (turn === undefined) {
+      this.#hosts.set(host, { waiting: [] });
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const wake = (): void => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        turn.waiting.splice(turn.waiting.indexOf(wake), 1);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      turn.waiting.push(wake);
+    });
+  }
+
+  /** Keeps `host`'s turn for the request to `url` until it is given with that URL, or for `ms` at most. */
+  hold(host: string, url: string, ms: number): void {
+    const turn = this.#hosts.get(host);
+    if (turn === undefined) return;
+    turn.holder = url;
+    turn.timer = setTimeout(() => this.give(host, url), ms);
+    turn.timer.unref();
+  }
+
+  /** Gives `host`'s turn to the next caller waiting, if any; with `url`, only if the turn is that request's. */
+  give(host: string, url?: string): void {
+    const turn = this.#hosts.get(host);
+    if (turn === undefined || (url !== undefined && turn.holder !== url)) return;
+    clearTimeout(turn.timer);
+    delete turn.timer;
+    delete turn.holder;
+    const next = turn.waiting.shift();
+    if (next === undefined) this.#hosts.delete(host);
+    else next();
+  }
 }

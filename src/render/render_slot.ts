@@ -1,4 +1,4 @@
-import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playwright-core";
+import type { BrowserContext, CDPSession, Page, Request, Route, WebSocketRoute } from "playwright-core";
 import { CrawlError } from "../errors.ts";
 import type { LaunchedBrowser } from "./launch_browser.ts";
 import { NetworkIdle } from "./network_idle.ts";
@@ -82,6 +82,8 @@ export class RenderSlot {
   readonly launched: LaunchedBrowser;
   readonly #context: BrowserContext;
   readonly #page: Page;
+  /** The tab's own DevTools session: the DOM is serialized through it. */
+  readonly #session: CDPSession;
   readonly #config: RenderConfig;
   readonly #onRequest: OnRequest | undefined;
   readonly #onSent: OnSent | undefined;
@@ -90,10 +92,18 @@ export class RenderSlot {
   /** Pages rendered in this tab. */
   renders = 0;
 
-  private constructor(launched: LaunchedBrowser, context: BrowserContext, page: Page, config: RenderConfig, hooks: SlotHooks) {
+  private constructor(
+    launched: LaunchedBrowser,
+    context: BrowserContext,
+    page: Page,
+    session: CDPSession,
+    config: RenderConfig,
+    hooks: SlotHooks,
+  ) {
     this.launched = launched;
     this.#context = context;
     this.#page = page;
+    this.#session = session;
     this.#config = config;
     this.#onRequest = hooks.onRequest;
     this.#onSent = hooks.onSent;
@@ -117,7 +127,7 @@ export class RenderSlot {
         ...(config.userAgent === undefined ? {} : { userAgent: config.userAgent }),
       });
       const page = await context.newPage();
-      const slot = new RenderSlot(launched, context, page, config, hooks);
+      const slot = new RenderSlot(launched, context, page, await context.newCDPSession(page), config, hooks);
       await context.route("**/*", (route, request) => slot.#route(route, request));
       await context.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
       return slot;
@@ -171,7 +181,7 @@ export class RenderSlot {
       };
       await untilAborted(ready(), ended.signal);
       const readyMs = performance.now() - started;
-      const html = await untilAborted(page.content(), ended.signal);
+      const html = await untilAborted(serialize(this.#session), ended.signal);
       return { finalUrl: page.url(), status: job.status, html, error: "", errorCode: "", loadMs, readyMs };
     } catch (caught) {
       const reason: unknown = ended.signal.aborted ? ended.signal.reason : caught;
@@ -187,7 +197,7 @@ export class RenderSlot {
       this.#broken = true; // whatever state the page is left in, the next one gets a fresh tab
       // Playwright's own timeouts run to the same deadline, and may fire a moment before the attempt's.
       if (reason instanceof RenderTimeout || (reason instanceof Error && reason.name === "TimeoutError")) {
-        const html = await snapshot(page);
+        const html = await snapshot(this.#session);
         const waited = waitFor === undefined ? `the network to settle (${job.idle.inFlight} requests in flight)` : `"${waitFor}"`;
         const error = new CrawlError("ERENDERTIMEOUT", `Rendering timed out after ${timeout} ms waiting for ${waited}`, { url: request.url });
         return { ...failed, finalUrl: html === "" ? "" : page.url(), html, error: error.message, errorCode: error.code };
@@ -235,7 +245,7 @@ export class RenderSlot {
     }
     if (!(await this.#allowed(job, url, request.resourceType()))) return abort(route);
     const continued = await route.continue().then(() => true, () => false);
-    if (continued) this.#onSent?.(url);
+    this.#onSent?.(url, continued);
   }
 
   /**
@@ -273,6 +283,8 @@ export class RenderSlot {
       }
     }
     if (verdict === "continue" && !job.ended.signal.aborted) return true;
+    // Let go by onRequest, but the page ended meanwhile: it never leaves, and whoever waits for it to leave is told.
+    if (verdict === "continue" && this.#onRequest !== undefined) this.#onSent?.(url, false);
     job.tally.aborted++;
     return false;
   }
@@ -363,9 +375,25 @@ async function disconnected(launched: LaunchedBrowser, ms: number): Promise<bool
   return gone;
 }
 
+/**
+ * The page's DOM as HTML, doctype included, serialized by the browser itself: DevTools' `DOM.getOuterHTML` of the
+ * document. Playwright's `page.content()` runs its injected script, which each new document compiles again (about a
+ * fifth of a small page's rendering); and a script of the page's own world could redefine `outerHTML`, but not
+ * `document`, nor the browser's serializer.
+ */
+async function serialize(session: CDPSession): Promise<string> {
+  const { result } = await session.send("Runtime.evaluate", { expression: "document", objectGroup: "rxcrawl" });
+  if (result.objectId === undefined) return "";
+  try {
+    return (await session.send("DOM.getOuterHTML", { objectId: result.objectId })).outerHTML;
+  } finally {
+    session.send("Runtime.releaseObjectGroup", { objectGroup: "rxcrawl" }).catch(() => {});
+  }
+}
+
 /** The DOM of a page that is still loading, if its renderer answers in time; `""` if not. */
-async function snapshot(page: Page): Promise<string> {
-  const content = page.content().catch(() => "");
+async function snapshot(session: CDPSession): Promise<string> {
+  const content = serialize(session).catch(() => "");
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(""), SNAPSHOT_MS)));
   try {

@@ -59,7 +59,7 @@ test("a request that left late moves its host's next start; a URL that is not ht
     assert.equal(await hooks.onRequest(server.url("/a.json"), "fetch", context()), "continue"); // its robots.txt, then it
     await new Promise((resolve) => setTimeout(resolve, 200));
     const sentAt = performance.now();
-    hooks.onSent(server.url("/a.json")); // the browser let it go only now
+    hooks.onSent(server.url("/a.json"), true); // the browser let it go only now
     assert.equal(await hooks.onRequest(server.url("/b.json"), "fetch", context()), "continue");
     assert.ok(performance.now() - sentAt >= 300 - 10, "the next start is an interval after the late one");
     assert.equal(await hooks.onRequest("data:text/plain,hello", "fetch", context()), "continue");
@@ -78,6 +78,28 @@ test("a request whose page has ended while it waited its turn is aborted", async
     const verdict = hooks.onRequest(server.url("/b.json"), "fetch", context(ended.signal));
     setTimeout(() => ended.abort(), 50);
     assert.equal(await verdict, "abort");
+  } finally {
+    await close();
+    await server.close();
+  }
+});
+
+test("a host's requests asked at once take their starts one after the other, each an interval after the one before left", async () => {
+  const server = await startServer({ "/robots.txt": robots });
+  const { hooks, close } = await crawlParts(200);
+  try {
+    assert.equal(await hooks.onRequest(server.url("/first.json"), "fetch", context()), "continue"); // robots.txt, then it
+    let secondAt = 0;
+    const second = Promise.resolve(hooks.onRequest(server.url("/second.json"), "fetch", context())).then((verdict) => ((secondAt = performance.now()), verdict));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the browser is slow to let the first go
+    assert.equal(secondAt, 0, "the second waits for the first to leave");
+    const sentAt = performance.now();
+    hooks.onSent(server.url("/first.json"), true);
+    assert.equal(await second, "continue");
+    assert.ok(secondAt - sentAt >= 200 - 10, `the second went ${(secondAt - sentAt).toFixed(0)} ms after the first left`);
+    // A request let go that never left (its page ended) gives the turn back at once.
+    hooks.onSent(server.url("/second.json"), false);
+    assert.equal(await hooks.onRequest(server.url("/third.json"), "fetch", context()), "continue");
   } finally {
     await close();
     await server.close();
