@@ -407,7 +407,13 @@ export class Fetcher {
           socket = assigned;
           socketStart = assigned.bytesRead;
         });
-        request.once("finish", sent);
+        // "finish" says the request is written to its socket; on a socket still connecting, the bytes wait there until
+        // it connects, which a busy thread may take a while to learn: the request leaves then.
+        request.once("finish", () => {
+          const assigned = socket ?? request.socket;
+          if (assigned?.connecting === true) assigned.once("connect", sent);
+          else sent();
+        });
       });
       const wire = () => (socket === undefined ? 0 : socket.bytesRead - socketStart);
 

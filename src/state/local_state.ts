@@ -137,12 +137,20 @@ export class LocalCrawlState implements CrawlState {
     return Promise.resolve();
   }
 
+  /** A lease's request (it has a token), or one that `reserve` took the start of (it has none). */
   sent(request: CrawlRequest): void {
-    this.#frontier?.sent(request);
+    this.#frontier?.sent(request, undefined, !("token" in request));
   }
 
-  reserve(host: string): Promise<number> {
-    return Promise.resolve(this.#frontier?.reserve(host) ?? 0);
+  /** Waits until no start of the host is open (given, its request not left yet), then takes the next. */
+  async reserve(host: string): Promise<number> {
+    const frontier = this.#frontier;
+    if (frontier === undefined) return 0;
+    for (;;) {
+      await frontier.whenLeft(host);
+      // Another reservation may have taken the start as this one waited.
+      if (!frontier.isOpen(host)) return frontier.reserve(host);
+    }
   }
 
   /** One process fetches each robots.txt once already. */
