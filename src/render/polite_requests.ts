@@ -12,7 +12,10 @@ export interface PoliteRequestsHooks {
   robots(url: string, options: { signal: AbortSignal; beforeFetch: () => Promise<void> }): Promise<RobotsRefusal | undefined>;
   /** Takes a start on `host` and resolves with the ms to wait before it (the crawl state's `reserve`). */
   reserve(host: string): Promise<number>;
-  /** Notes that a request to `url` (normalized) has left: late, it moves its host's next start (the state's `sent`). */
+  /**
+   * Notes that a request to `url` (normalized) that `reserve` took the start of has left, or never will: late, it moves
+   * its host's next start (the state's `sent`).
+   */
   sent(url: string): void;
 }
 
@@ -56,40 +59,49 @@ export function politeRequests(hooks: PoliteRequestsHooks): RequestHooks {
     const normalized = normalizeUrl(url);
     if (normalized === undefined) return "continue";
     const host = hostOf(normalized);
+    // Each start taken is told when its request left (or that it never will: then, as if now), once.
+    let taken = false;
+    const left = (): void => {
+      if (!taken) return;
+      taken = false;
+      hooks.sent(normalized);
+    };
     const start = async (): Promise<void> => {
       const wait = await hooks.reserve(host);
+      taken = true;
       if (wait > 0) await sleep(wait, undefined, { signal });
     };
     let holding = false;
     try {
       await turns.take(host, signal);
       holding = true;
-      if ((await hooks.robots(normalized, { signal, beforeFetch: start })) !== undefined) {
+      const refusal = await hooks.robots(normalized, { signal, beforeFetch: start });
+      left(); // the robots.txt request, when there was one, has been answered
+      if (refusal !== undefined) {
         turns.give(host);
         return "abort";
       }
       await start();
-      turns.hold(host, normalized, SENT_MS); // until the browser says it sent it
+      turns.hold(host, normalized, left, SENT_MS); // until the browser says it sent it
       return "continue";
     } catch (error) {
+      left();
       if (holding) turns.give(host);
       // The page no longer waits for it (rendered, timed out or crashed): nothing to decide.
       if (signal.aborted) return "abort";
       throw error;
     }
   };
-  const onSent: OnSent = (url, sent) => {
+  const onSent: OnSent = (url) => {
     const normalized = normalizeUrl(url);
-    if (normalized === undefined) return;
-    if (sent) hooks.sent(normalized);
-    turns.give(hostOf(normalized), normalized);
+    if (normalized !== undefined) turns.give(hostOf(normalized), normalized);
   };
   return { onRequest, onSent };
 }
 
 /** One turn at a time per host, handed out in the order asked. */
 class HostTurns {
-  readonly #hosts = new Map<string, { waiting: (() => void)[]; holder?: string; timer?: NodeJS.Timeout }>();
+  readonly #hosts = new Map<string, { waiting: (() => void)[]; holder?: { url: string; left: () => void }; timer?: NodeJS.Timeout }>();
 
   /** Resolves when `host`'s turn is this caller's; rejects when `signal` aborts first. */
   take(host: string, signal: AbortSignal): Promise<void> {
@@ -113,11 +125,14 @@ class HostTurns {
     });
   }
 
-  /** Keeps `host`'s turn for the request to `url` until it is given with that URL, or for `ms` at most. */
-  hold(host: string, url: string, ms: number): void {
+  /**
+   * Keeps `host`'s turn for the request to `url` until it is given with that URL, or for `ms` at most; `left` is
+   * called as the turn is given, either way.
+   */
+  hold(host: string, url: string, left: () => void, ms: number): void {
     const turn = this.#hosts.get(host);
-    if (turn === undefined) return;
-    turn.holder = url;
+    if (turn === undefined) return left();
+    turn.holder = { url, left };
     turn.timer = setTimeout(() => this.give(host, url), ms);
     turn.timer.unref();
   }
@@ -125,10 +140,12 @@ class HostTurns {
   /** Gives `host`'s turn to the next caller waiting, if any; with `url`, only if the turn is that request's. */
   give(host: string, url?: string): void {
     const turn = this.#hosts.get(host);
-    if (turn === undefined || (url !== undefined && turn.holder !== url)) return;
+    if (turn === undefined || (url !== undefined && turn.holder?.url !== url)) return;
     clearTimeout(turn.timer);
     delete turn.timer;
+    const holder = turn.holder;
     delete turn.holder;
+    holder?.left();
     const next = turn.waiting.shift();
     if (next === undefined) this.#hosts.delete(host);
     else next();

@@ -10,9 +10,9 @@ import { type Handler, startServer } from "../helpers/server.ts";
 
 const robots: Handler = (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nDisallow: /private\n");
 
-/** A fetcher and a state as a crawl at `intervalMs` between starts has them, and the hooks made of them. */
-async function crawlParts(intervalMs: number) {
-  const fetcher = new Fetcher({});
+/** A fetcher and a state as a crawl at `intervalMs` between starts has them (with robots.txt or not), and the hooks. */
+async function crawlParts(intervalMs: number, robots = true) {
+  const fetcher = new Fetcher({ robots });
   const state = new LocalCrawlState();
   await state.open({
     start: [],
@@ -40,7 +40,11 @@ test("a page's request goes after its origin's robots.txt allows it, and each wa
   try {
     const before = performance.now();
     const verdicts = [];
-    for (const path of ["/api/a.json", "/private/b.json", "/api/c.json"]) verdicts.push(await hooks.onRequest(server.url(path), "fetch", context()));
+    for (const path of ["/api/a.json", "/private/b.json", "/api/c.json"]) {
+      const verdict = await hooks.onRequest(server.url(path), "fetch", context());
+      verdicts.push(verdict);
+      if (verdict === "continue") hooks.onSent(server.url(path), true); // as the browser says once it let it go
+    }
     const elapsed = performance.now() - before;
     assert.deepEqual(verdicts, ["continue", "abort", "continue"]);
     assert.equal(server.hitsOf("/robots.txt"), 1);
@@ -71,9 +75,10 @@ test("a request that left late moves its host's next start; a URL that is not ht
 
 test("a request whose page has ended while it waited its turn is aborted", async () => {
   const server = await startServer({ "/robots.txt": robots });
-  const { hooks, close } = await crawlParts(10_000);
+  const { hooks, close } = await crawlParts(10_000, false);
   try {
     assert.equal(await hooks.onRequest(server.url("/a.json"), "fetch", context()), "continue");
+    hooks.onSent(server.url("/a.json"), true);
     const ended = new AbortController();
     const verdict = hooks.onRequest(server.url("/b.json"), "fetch", context(ended.signal));
     setTimeout(() => ended.abort(), 50);
