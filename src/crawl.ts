@@ -19,6 +19,9 @@ type FieldSpec = NonNullable<CrawlOptions["extract"]>;
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
 const IDLE_MS = { first: 10, max: 50 };
 
+/** Pages waiting for the browser, in concurrencies, beyond which they take fetch slots: bodies kept in memory are bounded. */
+const RENDER_BACKLOG = 4;
+
 /** A fetch step and the lease it was made for. */
 type Fetched = { lease: Lease; step: FetchStep };
 /** What goes to the state: a lease's outcome, with the record to emit when the page is finished. */
@@ -58,6 +61,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
      */
     const held = new Map<string, { lease: Lease; pace?: HostPace }>();
     let started = 0;
+    /**
+     * Of those, pages fetched and in the hands of the browser (waiting for a tab, or for their host's decision). Up to
+     * `RENDER_BACKLOG` concurrencies of them take no fetch slot: a page waiting for the browser keeps its lease, and
+     * its body, but fetching goes on for the pages that need no browser.
+     */
+    let rendering = 0;
     let stopping = options.signal?.aborted ?? false;
     let opened = false;
     let leasing = false;
@@ -117,7 +126,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     };
     const pump = (): void => {
       if (leasing || !opened || stopping || subscriber.closed) return;
-      const room = config.concurrency - started;
+      const room = config.concurrency - started + Math.min(rendering, config.concurrency * RENDER_BACKLOG);
       if (room <= 0) return;
       leasing = true;
       const commitsBefore = committed;
@@ -173,7 +182,6 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         sent: (url) => state.sent({ url, depth: 0 }),
       });
       render = new RenderStage(config.render.mode, config.render.options, { ...requests, onEvent: (event) => stats.renderEvent(event) });
-      render.start().catch(fail);
     }
     // Between fetching and parsing: each page as it came, or as the browser rendered it (see RenderStage).
     const reading: OperatorFunction<PageToRead, FetchedPage> = render?.read() ?? map(({ page }) => page);
@@ -230,16 +238,18 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
               map(({ lease, step }): PageToRead => {
                 const { page, pace } = step as Extract<FetchStep, { page: unknown }>;
                 if (pace !== undefined) held.set(lease.url, { lease, pace });
+                if (render !== undefined) rendering++;
                 return { page, host: hostOf(nextUrl(lease)), known: lease.render };
               }),
               reading,
               parse,
               settling,
-              map(({ record, render }): Ending => {
+              map(({ record, render: decision }): Ending => {
+                if (render !== undefined) rendering--;
                 const { lease, pace } = held.get(record.url)!;
                 const outcome: Outcome = { record, found: found(record) };
                 if (pace !== undefined) outcome.pace = pace;
-                if (render !== undefined) outcome.render = render;
+                if (decision !== undefined) outcome.render = decision;
                 return { lease, outcome, record };
               }),
             ),
@@ -268,10 +278,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         complete,
       });
 
-    const opening = from(
-      state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness }),
-    ).subscribe({
-      next: (crawled) => {
+    // The browser starts before the first request: loading playwright-core and starting Chromium hold this thread for
+    // a while, which a request already handed out would wait through, its host's pace with it. A browser that cannot
+    // start fails the crawl before anything is fetched.
+    const plan = { start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness };
+    const opening = from(Promise.all([state.open(plan), render?.start()])).subscribe({
+      next: ([crawled]) => {
         opened = true;
         stats.admitted += crawled.counts.admitted - crawled.counts.done;
         counts(crawled.counts);
