@@ -6,7 +6,7 @@ import { type LaunchedBrowser, launchBrowser } from "./launch_browser.ts";
 import { loadPlaywright, type Playwright } from "./load_playwright.ts";
 import type { DocumentResponse, OnRequest, OnSent, RenderRequest, RenderResult } from "./render_records.ts";
 import { type RenderConfig, renderConfig, type RenderOptions } from "./render_options.ts";
-import { type Attempt, BrowserGone, documentKey, fetchFailure, RenderSlot, type RequestTally, TabCrashed } from "./render_slot.ts";
+import { type Attempt, BrowserGone, documentKey, fetchFailure, guardContext, RenderSlot, type RequestTally, TabCrashed } from "./render_slot.ts";
 
 /** How a {@linkcode BrowserPool} works with the crawl around it. */
 export interface BrowserPoolHooks {
@@ -26,7 +26,7 @@ export interface BrowserPoolHooks {
 export interface BrowserPoolStats {
   /** Browsers started: the first, and each after a crash or a restart for memory. */
   launches: number;
-  /** Browser contexts (tabs) opened: one per `recycleAfter` pages a tab, more after crashes. */
+  /** Tabs opened: one per `recycleAfter` pages a tab, more after crashes. */
   contexts: number;
   /** Pages rendered, failed ones included. */
   renders: number;
@@ -44,7 +44,7 @@ export interface BrowserPoolStats {
 const MEMORY_CHECK_MS = 5000;
 
 /**
- * Renders pages in headless Chromium: a browser started on first use, a few tabs (browser contexts) rendering at once,
+ * Renders pages in headless Chromium: a browser started on first use, a few tabs rendering at once,
  * each recycled after `recycleAfter` pages, and the whole browser restarted between pages when its memory has grown
  * past `maxBrowserMb`, so that a long crawl stays flat. A page whose tab or browser crashes is tried once more in a
  * fresh one. The browser never fetches a page's document itself: it is given the bytes the crawl fetched, or fetches
@@ -288,6 +288,10 @@ export class BrowserPool {
         throw error;
       });
       const launched = await launchBrowser(this.#config, playwright);
+      await guardContext(launched.context).catch(async (error: unknown) => {
+        await launched.close();
+        throw error;
+      });
       this.#stats.launches++;
       this.#everStarted = true;
       launched.browser.on("disconnected", () => this.#browserGone(launched));

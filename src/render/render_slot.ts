@@ -64,11 +64,11 @@ const LEAVE_MS = 5000;
 const WIRE_HEADERS = new Set(["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"]);
 
 /**
- * One tab of the pool: a browser context of its own (cookies, storage) with one page, reused for page after page until
- * the pool recycles it. Every request of the context goes through one route: the page's own document is fulfilled
- * from the crawl's bytes (or its `fetch`), blocked resource types are aborted, and every other request waits for the
- * pool's `onRequest` before it goes out. Service workers are blocked and WebSockets closed, so that no request escapes
- * the route.
+ * One tab of the pool: a page of the browser's one context, reused for page after page until the pool recycles it.
+ * Every request of the tab goes through its route: the page's own document is fulfilled from the crawl's bytes (or
+ * its `fetch`), blocked resource types are aborted, and every other request waits for the pool's `onRequest` before it
+ * goes out. Service workers are blocked and WebSockets closed; what no tab claims (a popup's requests) is aborted by
+ * the context's own route (see {@linkcode guardContext}), so that no request escapes.
  *
  * @example
  * ```ts
@@ -80,7 +80,6 @@ const WIRE_HEADERS = new Set(["content-length", "content-encoding", "transfer-en
  */
 export class RenderSlot {
   readonly launched: LaunchedBrowser;
-  readonly #context: BrowserContext;
   readonly #page: Page;
   /** The tab's own DevTools session: the DOM is serialized through it. */
   readonly #session: CDPSession;
@@ -92,16 +91,8 @@ export class RenderSlot {
   /** Pages rendered in this tab. */
   renders = 0;
 
-  private constructor(
-    launched: LaunchedBrowser,
-    context: BrowserContext,
-    page: Page,
-    session: CDPSession,
-    config: RenderConfig,
-    hooks: SlotHooks,
-  ) {
+  private constructor(launched: LaunchedBrowser, page: Page, session: CDPSession, config: RenderConfig, hooks: SlotHooks) {
     this.launched = launched;
-    this.#context = context;
     this.#page = page;
     this.#session = session;
     this.#config = config;
@@ -114,22 +105,19 @@ export class RenderSlot {
     page.on("request", (request) => this.#job?.idle.started(request));
     page.on("requestfinished", (request) => this.#job?.idle.ended(request));
     page.on("requestfailed", (request) => this.#job?.idle.ended(request));
-    // A page's popups are closed: only the page itself is rendered.
-    context.on("page", (other) => void (other === page ? undefined : other.close().catch(() => {})));
   }
 
-  /** Opens a context and its page in `launched`'s browser. Rejects with {@linkcode BrowserGone} if the browser is gone. */
+  /**
+   * Opens a tab in `launched`'s context (which {@linkcode guardContext} must have guarded). Rejects with
+   * {@linkcode BrowserGone} if the browser is gone.
+   */
   static async open(launched: LaunchedBrowser, config: RenderConfig, hooks: SlotHooks = {}): Promise<RenderSlot> {
     try {
-      const context = await launched.browser.newContext({
-        serviceWorkers: "block",
-        acceptDownloads: false,
-        ...(config.userAgent === undefined ? {} : { userAgent: config.userAgent }),
-      });
-      const page = await context.newPage();
-      const slot = new RenderSlot(launched, context, page, await context.newCDPSession(page), config, hooks);
-      await context.route("**/*", (route, request) => slot.#route(route, request));
-      await context.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
+      const page = await launched.context.newPage();
+      const slot = new RenderSlot(launched, page, await launched.context.newCDPSession(page), config, hooks);
+      // A page's routes come before its context's: these take every request of the tab, the context's the rest.
+      await page.route("**/*", (route, request) => slot.#route(route, request));
+      await page.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
       return slot;
     } catch (error) {
       if (await disconnected(launched, GONE_MS)) throw new BrowserGone("the browser went away", { cause: error });
@@ -222,10 +210,10 @@ export class RenderSlot {
     await this.#page.goto("about:blank", { timeout: LEAVE_MS }).catch(() => (this.#broken = true));
   }
 
-  /** Closes the tab's context; whatever it was doing ends. */
+  /** Closes the tab; whatever it was doing ends. */
   async close(): Promise<void> {
     this.#broken = true;
-    await this.#context.close().catch(() => {});
+    await this.#page.close().catch(() => {});
   }
 
   async #route(route: Route, request: Request): Promise<void> {
@@ -334,6 +322,24 @@ export class RenderSlot {
       return true; // a dedicated worker's request has no frame; the context holds no other page to own it
     }
   }
+}
+
+/**
+ * Readies a browser's context for the tabs of a pool: a request no tab's route takes (a popup's, say) is aborted, a
+ * WebSocket none takes closed, and a popup closed: only the tabs' pages are rendered.
+ *
+ * @example
+ * ```ts
+ * import { guardContext } from "./render_slot.ts";
+ * await guardContext(launched.context);
+ * ```
+ */
+export async function guardContext(context: BrowserContext): Promise<void> {
+  await context.route("**/*", (route) => abort(route));
+  await context.routeWebSocket(/./, (socket) => socket.close().catch(() => {}));
+  context.on("page", (page) => {
+    void page.opener().then((opener) => (opener === null ? undefined : page.close()), () => {}).catch(() => {});
+  });
 }
 
 /** What a tab tells of its page's requests: see `BrowserPoolHooks`. */

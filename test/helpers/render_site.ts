@@ -2,7 +2,7 @@
 // script, and the same content written out in HTML; a page built after a timer; a page that never stops loading; a
 // page that crashes its tab; a page of images, fonts and media; a page whose script asks its own host and another one;
 // a page that opens WebSockets to the addresses in its query string; pages that name their icons, and one that does not;
-// a page linking to those that go wrong, and one of 64 KB.
+// a page linking to those that go wrong, and one of 64 KB; a page that opens a popup.
 // Every request is logged with its User-Agent, so a test can tell the browser's requests from the crawl's.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DocumentResponse } from "../../src/render/render_records.ts";
@@ -153,6 +153,8 @@ export async function startRenderSite(other = "http://127.0.0.1:9"): Promise<Ren
         '<a href="/spa">an app</a><a href="/crash">a crash</a><a href="/never">a page that never settles</a>' +
         '<a href="/old">a redirect</a><a href="/big">a page too big</a>',
     ),
+    "/popup": html('<!DOCTYPE html><title>Popup</title><h1>Opens another window</h1><script>window.open("/popped")</script>'),
+    "/popped": html('<!DOCTYPE html><title>Popped</title><script src="/popped.js"></script>'),
     "/big": html(`<!DOCTYPE html><title>Big</title><p>${"x".repeat(64 * 1024)}</p>`),
     "/api/own.json": json({ said: "own host answered" }),
     "/api/other.json": json({ said: "other host answered" }),

@@ -150,3 +150,17 @@ test("a page's icons are answered in the browser: neither the site nor onRequest
     await icons.close();
   }
 });
+
+test("a popup a page opens is closed, and none of its requests reaches the site", async () => {
+  const agent = "rxcrawl-popup-test";
+  const popups = new BrowserPool({ pages: 2, timeout: 15_000, userAgent: agent }, { onRequest: () => "continue" });
+  try {
+    const result = await popups.render({ url: site.url("/popup"), fetch: fetchDocument });
+    assert.equal(result.errorCode, "", result.error);
+    assert.match(result.html, /<h1>Opens another window<\/h1>/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(site.pathsFrom(agent), [], "not the popup's document, nor its script");
+  } finally {
+    await popups.close();
+  }
+});
