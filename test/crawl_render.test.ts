@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { lastValueFrom, toArray } from "rxjs";
 import { crawl } from "../src/crawl.ts";
+import { crawlConfig } from "../src/crawl_options.ts";
+import { checkSameCrawl } from "../src/state/crawl_definition.ts";
 import type { RenderMode } from "../src/render/render_stage.ts";
 import { type BroadSite, startBroadSite } from "../src/demo/broad_site.ts";
 import type { PageRecord } from "../src/records.ts";
@@ -108,6 +110,20 @@ test("auto renders only the script-built host's pages (after three comparisons a
     /rendered: 15 pages in the browser \(\d+ read both ways to decide\), 0 failed; 6 rows read from the rendered DOM; browser peak \d/,
   );
   await untilNothingLeft(1); // closed before the crawl completed
+});
+
+test("the render mode is part of the crawl's definition: a crawl continued or joined must render the same way", () => {
+  const definition = (render?: RenderMode) => crawlConfig({ start: broad.startUrl, ...(render === undefined ? {} : { render }) }).definition;
+  assert.equal(definition("auto").render, "auto");
+  assert.equal("render" in definition("never"), false, "a crawl that renders nothing is defined as before rendering existed");
+  assert.deepEqual(definition("never"), definition());
+  assert.throws(() => checkSameCrawl(definition("always"), definition("auto"), "the crawl x"), {
+    name: "UsageError",
+    message: 'Cannot continue the crawl x: render differs (it has "always", got "auto")',
+  });
+  assert.throws(() => checkSameCrawl(definition(), definition("auto"), "the crawl x"), {
+    message: 'Cannot continue the crawl x: render differs (it has none, got "auto")',
+  });
 });
 
 test("crawl() checks its render options before anything is fetched", () => {
