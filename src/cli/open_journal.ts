@@ -82,6 +82,7 @@ const FLAG_TERMS: Record<keyof CrawlDefinition, [name: string, was: string]> = {
   deny: ["--deny", "was"],
   maxDepth: ["--max-depth", "was"],
   sitemap: ["the sitemap option", "was"],
+  render: ["--render", "was"],
   columns: ["the output's columns", "were"],
 };
 
@@ -107,6 +108,8 @@ function shown(part: keyof CrawlDefinition, definition: CrawlDefinition): string
       return definition.maxDepth === null ? "no limit" : String(definition.maxDepth);
     case "sitemap":
       return definition.sitemap ? "on" : "off";
+    case "render":
+      return definition.render ?? "never";
     default:
       return list(definition[part]);
   }

@@ -22,6 +22,8 @@ export interface CrawlDefinition {
   maxDepth: number | null;
   /** Whether the crawl starts from the sites' sitemaps too. */
   sitemap: boolean;
+  /** How pages are read in a browser, `"auto"` or `"always"`; absent when they are not (`"never"`). */
+  render?: "auto" | "always";
   /** The columns of the output, when the caller writes rows (the pipelines do). */
   columns?: string[];
 }
@@ -36,6 +38,7 @@ const LABELS: Record<keyof CrawlDefinition, string> = {
   deny: "deny",
   maxDepth: "maxDepth",
   sitemap: "sitemap",
+  render: "render",
   columns: "the output columns",
 };
 
