@@ -2,7 +2,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
-import { type FileLinkOptions, fileLinkFilter } from "./parse/file_links.ts";
+import { type FileLinkOptions, fileLinkFilter, skipExtensions } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
@@ -166,11 +166,19 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
       deny: deny.map((re) => re.source),
       maxDepth: maxDepth === Infinity ? null : maxDepth,
       sitemap,
+      ...skippedFiles(options),
       ...(render === undefined ? {} : { render: render.mode }),
       ...(options.columns === undefined ? {} : { columns: [...options.columns] }),
     },
     state: given === undefined ? () => new LocalCrawlState(withoutUndefined(local)) : () => given,
   };
+}
+
+/** The definition's part for the links to files: absent for the default list, so that older crawls still match. */
+function skippedFiles(options: FileLinkOptions): Pick<CrawlDefinition, "skipExtensions"> {
+  if (options.keepFiles === true) return { skipExtensions: [] };
+  if (options.skipExtensions === undefined) return {};
+  return { skipExtensions: [...skipExtensions(options.skipExtensions)].sort() };
 }
 
 const RENDER_MODES: readonly RenderMode[] = ["never", "auto", "always"];

@@ -525,6 +525,16 @@ test("crawl.ts --resume refuses a different crawl in one line naming the flag, e
         [site.startUrl, ...args, "--follow", "a[href]", "--resume"],
         `--follow was ${JSON.stringify(DOUBAN_RECOMMENDATIONS)}, now "a[href]"`,
       ],
+      [
+        "files followed",
+        [site.startUrl, ...args, "--keep-files", "--resume"],
+        "the extensions skipped (--skip-ext, --keep-files) were the default list, now none (--keep-files)",
+      ],
+      [
+        "other extensions skipped",
+        [site.startUrl, ...args, "--skip-ext", ".PDF,zip", "--resume"],
+        'the extensions skipped (--skip-ext, --keep-files) were the default list, now "pdf" "zip"',
+      ],
     ];
     const results = await Promise.all(cases.map(([, caseArgs]) => run("crawl.ts", caseArgs)));
     for (const [i, [, , what]] of cases.entries()) {
