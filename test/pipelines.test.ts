@@ -566,7 +566,9 @@ test("every pipeline prints its usage on stdout for --help and exits 0", async (
     assert.ok(result.stdout.startsWith(`usage: ${script}`), result.stdout);
   }
   // The columns crawl.ts documents are the ones it writes.
-  const documented = /^Columns: (.+) \(and lastmod after title with --sitemap\)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
+  const documented = /^Columns: (.+)\n\(and after title: lastmod with --sitemap, rendered with --render auto or always\)\.$/m
+    .exec(results[0]!.stdout)?.[1]
+    ?.split(", ");
   assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
 });
 
