@@ -49,7 +49,12 @@ export const FLAGS = {
   concurrency: { type: "string", arg: "N", help: "requests in flight at once", default: String(DEFAULTS.concurrency) },
   "per-host": { type: "string", arg: "N", help: "requests in flight per host, retries and robots.txt included", default: "no limit beyond --concurrency" },
   rate: { type: "string", arg: "N", help: "requests started per second per host: any two at least 1/N s apart", default: "no limit" },
-  "max-pages": { type: "string", arg: "N", help: "URLs to crawl at most", default: "no limit" },
+  "max-pages": {
+    type: "string",
+    arg: "N",
+    help: "requests to start at most, over the whole crawl (hosts in turn); links beyond are kept for a larger N (--resume, --redis)",
+    default: "no limit",
+  },
   "max-depth": {
     type: "string",
     arg: "N",
