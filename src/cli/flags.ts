@@ -140,7 +140,7 @@ export const FLAGS = {
   shards: {
     type: "string",
     arg: "N",
-    help: "shards a new shared crawl is spread over, by host (the first process sets it)",
+    help: "shards a new shared crawl is spread over, by site (the first process sets it)",
     default: "16 on a Redis Cluster, 1 on one server",
   },
 } as const satisfies Record<string, Flag>;

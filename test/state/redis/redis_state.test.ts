@@ -17,7 +17,7 @@ import type { CrawlPlan, Lease, Outcome } from "../../../src/state/crawl_state.t
 import { RedisCrawlState, type RedisCrawlStateOptions } from "../../../src/state/redis/redis_state.ts";
 import { GRANT_SIZE } from "../../../src/state/redis/budget.ts";
 import { LAYOUT } from "../../../src/state/redis/keys.ts";
-import { keySlot, shardOf, shardTags } from "../../../src/state/redis/shards.ts";
+import { keySlot, shardOf, shardTags, siteOf } from "../../../src/state/redis/shards.ts";
 import { pageRecord } from "../../helpers/page.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
 import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
@@ -274,6 +274,14 @@ test("keySlot() computes Redis's own slots, and a crawl's 16 shards spread over 
   for (const count of perMaster) assert.ok(count >= 5 && count <= 6, `shards per master: ${perMaster.join(", ")}`);
   assert.equal(shardOf("a.test", 1), 0);
   assert.equal(shardOf("a.test", 16), shardOf("a.test", 16));
+});
+
+test("siteOf() is a host's registrable domain, or the host where it has none; the hosts of a site share its shard", () => {
+  const sites = ["www.example.com:8080", "a.b.co.uk", "Shop.Example.COM", "127.0.0.2:8080", "[::1]:80", "localhost", "site1.test"].map(siteOf);
+  assert.deepEqual(sites, ["example.com", "b.co.uk", "example.com", "127.0.0.2", "::1", "localhost", "site1.test"]);
+  assert.equal(shardOf("www.example.com", 16), shardOf("shop.example.com:8443", 16));
+  const shards = new Set(Array.from({ length: 64 }, (_, i) => shardOf(`www.site${i}.com`, 16)));
+  assert.ok(shards.size >= 12, `64 sites over ${shards.size} of 16 shards`);
 });
 
 test("--redis given any node of a cluster finds it; remove() deletes every key of the crawl on every master and no other", options, async () => {
