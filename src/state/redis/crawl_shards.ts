@@ -17,6 +17,9 @@ export interface ShardLimits {
   splitAt: number;
 }
 
+/** Hosts whose shard a process keeps at hand. */
+const HOSTS_KEPT = 100_000;
+
 /** A shard as its last answer described it (see `summary` in shard_lua.ts). */
 export interface ShardSummary {
   counts: CrawlCounts;
@@ -35,6 +38,11 @@ export interface ShardSummary {
   oldestOutboxMs: number;
   /** The starts left under maxPages, on a crawl of one shard; `Infinity` where the shard does not count them. */
   startsLeft: number;
+  /**
+   * The version of the cookies kept in the shard (those of its sites): bumped by every change to any of them, 0 while
+   * it has none. A process that read a site's cookies at this version need not read them again.
+   */
+  cookies: number;
   /** When this answer came (`performance.now()`); 0 before any. */
   heardAt: number;
 }
@@ -58,6 +66,7 @@ export class CrawlShards {
   limits: ShardLimits;
   readonly #connection: RedisConnection;
   readonly #worker: string;
+  readonly #hosts = new Map<string, number>();
 
   constructor(connection: RedisConnection, crawlId: string, count: number, worker: string, limits: ShardLimits) {
     this.#connection = connection;
@@ -70,7 +79,15 @@ export class CrawlShards {
 
   /** The shard of a host. */
   of(host: string): number {
-    return shardOf(host, this.count);
+    if (this.count === 1) return 0;
+    // A host's site takes a lookup in the Public Suffix List (about 2 µs), and every link a page found is routed.
+    let shard = this.#hosts.get(host);
+    if (shard === undefined) {
+      if (this.#hosts.size >= HOSTS_KEPT) this.#hosts.clear();
+      shard = shardOf(host, this.count);
+      this.#hosts.set(host, shard);
+    }
+    return shard;
   }
 
   /**
@@ -93,8 +110,8 @@ export class CrawlShards {
 
   /** Notes a summary of shard `shard`. */
   note(shard: number, raw: readonly number[]): void {
-    const [admitted, done, errors, queued, leased, started, underway, version, readyHosts, readyIn, againHosts, againIn, outbox, oldestOutboxMs, left] =
-      raw.map(Number) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const [admitted, done, errors, queued, leased, started, underway, version, readyHosts, readyIn, againHosts, againIn, outbox, oldestOutboxMs, left, cookies] =
+      raw.map(Number) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
     const heardAt = performance.now();
     this.summaries[shard] = {
       counts: { admitted, done, errors, queued, leased, started },
@@ -107,6 +124,8 @@ export class CrawlShards {
       outbox,
       oldestOutboxMs,
       startsLeft: left < 0 ? Infinity : left,
+      // Answers to calls sent at once may come in any order: a version once seen stays.
+      cookies: Math.max(cookies, this.summaries[shard]?.cookies ?? 0),
       heardAt,
     };
   }
@@ -133,6 +152,7 @@ function emptySummary(): ShardSummary {
     outbox: 0,
     oldestOutboxMs: -1,
     startsLeft: Infinity,
+    cookies: 0,
     heardAt: 0,
   };
 }

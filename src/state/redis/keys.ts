@@ -4,7 +4,8 @@ import { hash64Parts } from "../seen_set.ts";
  * The version of the layout below. A crawl made with another one is refused rather than misread.
  *
  * 1: one queue LIST and a seen set of 2^16 buckets. 2: per-host queues, shards, a seen set that splits its buckets.
- * 3: maxPages counts starts (every link admitted, no held-back list), granted to processes.
+ * 3: maxPages counts starts (every link admitted, no held-back list), granted to processes; shards by site, which hold
+ * their sites' cookies.
  */
 export const LAYOUT = 3;
 
@@ -21,7 +22,8 @@ export const LAYOUT = 3;
  * a step touches depend on the hosts it chooses, inside the script; they share the shard's tag, so one slot):
  *
  * - `counts` HASH: admitted, done, errors, queued, leased, started (requests leased for the first time), underway
- *   (fetches under way waiting, delayed ones included), v (bumped by every change).
+ *   (fetches under way waiting, delayed ones included), cookies (bumped by every change to the shard's cookies), v
+ *   (bumped by every change).
  * - `ready` ZSET host → its next start (ms, the shard's clock): the hosts with requests waiting and room under
  *   perHost; `again` ZSET the same, for the hosts with fetches under way waiting. `h:<host>` HASH: n (waiting), a (of
  *   them, fetches under way), l (leased), next, last (start), pace (its own interval); `h:<host>:d` ZSET of the
@@ -35,6 +37,9 @@ export const LAYOUT = 3;
  *   order, `inbox:<source>` SET of numbers applied out of order.
  * - `log:<worker>` HASH url → record, `acked` HASH worker → records acknowledged: the records committed here.
  * - `robots` HASH origin → its robots.txt response, `robots-lock:<origin>` STRING.
+ * - `cookies:<site>` HASH `[domain, path, name]` as JSON → the cookie as JSON, in clear text as a browser's cookie
+ *   file, and `g[domain, path, name]` → the cookie as the crawl was given it at its start; it expires with its
+ *   longest-lived cookie (see cookie_scripts.ts). `cookie-sites` SET of the sites with cookies.
  */
 export interface CrawlKeys {
   /** Every crawl-wide key starts with this. */

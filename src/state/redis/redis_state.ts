@@ -9,6 +9,7 @@ import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCraw
 import { decodeRequest, encodeRequest } from "../request_line.ts";
 import type { Budget } from "./budget.ts";
 import { connectRedis, type RedisConnection } from "./connection.ts";
+import { RedisCookieStore } from "./cookie_store.ts";
 import { crawlIsOver } from "./crawl_end.ts";
 import type { CrawlShards } from "./crawl_shards.ts";
 import { type CrawlKeys, crawlKeys, seenEntry } from "./keys.ts";
@@ -38,8 +39,9 @@ export interface RedisCrawlStateOptions {
    */
   leaseMs?: number;
   /**
-   * The shards a new crawl is spread over, by host: each shard's keys share a hash tag, so a Redis Cluster spreads
-   * the shards over its masters. Fixed when the crawl is created; a process that joins takes the crawl's.
+   * The shards a new crawl is spread over, by site (a host's registrable domain, see `siteOf`): each shard's keys
+   * share a hash tag, so a Redis Cluster spreads the shards over its masters. Fixed when the crawl is created; a
+   * process that joins takes the crawl's.
    * @default 16 on a Redis Cluster, 1 on one server
    */
   shards?: number;
@@ -74,11 +76,13 @@ interface Held {
  *   back is refused;
  * - a page's record is **committed** in the step that checks its lease and admits its links, and kept (with
  *   `keepRecords`) until its process's output says it is written: see `SharedOutput`;
- * - the crawl is spread over **shards** by host, each one hash tag (a Redis Cluster spreads them over its masters);
+ * - the crawl is spread over **shards** by site, each one hash tag (a Redis Cluster spreads them over its masters);
  *   a page's links to hosts of other shards leave through an outbox in its own shard and are applied to theirs once
  *   each, and the starts `maxPages` allows are shared out by grants (see `budget.ts`);
  * - the **seen set** keeps each URL's 64-bit hash as an integer in buckets that split before they outgrow an intset:
- *   about 9 bytes a URL at any size, exact.
+ *   about 9 bytes a URL at any size, exact;
+ * - the crawl's **cookie jar** is in the shards too, by site (see `RedisCookieStore`), so a cookie one process
+ *   receives is sent by all.
  *
  * @example
  * ```ts
@@ -109,6 +113,7 @@ export class RedisCrawlState implements CrawlState {
   #shards: CrawlShards | undefined;
   #budget: Budget | undefined;
   #outbox: Outbox | undefined;
+  #cookies: RedisCookieStore | undefined;
   readonly #held = new Map<string, Held>();
   #timers: NodeJS.Timeout[] = [];
   #turn = 0;
@@ -309,6 +314,12 @@ export class RedisCrawlState implements CrawlState {
       return `${shards.prefixes[shards.of(hostOf(origin))]}robots`;
     };
     return sharedRobots(this.#connection, robotsKey, this.worker)(fetch);
+  }
+
+  /** The crawl's cookies, in its shards, by site: see {@linkcode RedisCookieStore}. */
+  cookieStore(): RedisCookieStore {
+    this.#cookies ??= new RedisCookieStore(() => this.#open());
+    return this.#cookies;
   }
 
   /**

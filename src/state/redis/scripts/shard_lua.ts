@@ -28,7 +28,7 @@ local COUNTS = P .. 'counts'
 local READY, AGAIN, DELAYED = P .. 'ready', P .. 'again', P .. 'delayed'
 local LEASES, LEASED = P .. 'leases', P .. 'leased'
 local OUTBOX, OUTBOX_AT = P .. 'outbox', P .. 'outbox-at'
-local FIELDS = {'admitted', 'done', 'errors', 'queued', 'leased', 'started', 'underway', 'v'}
+local FIELDS = {'admitted', 'done', 'errors', 'queued', 'leased', 'started', 'underway', 'cookies', 'v'}
 local K = {}
 do
   local stored = redis.call('HMGET', COUNTS, unpack(FIELDS))
@@ -245,7 +245,7 @@ end
 -- What every shard script returns last: the shard's counts and what a process needs to choose where to lease next.
 -- { admitted, done, errors, queued, leased, started, fetches under way waiting, version, hosts ready now, ms until
 -- one is (-1: none waits), the same two for fetches under way alone (what is leased once no start is left), outbox
--- entries, age of the oldest (-1: none), starts left (-1: not counted here) }.
+-- entries, age of the oldest (-1: none), starts left (-1: not counted here), the version of the shard's cookies }.
 local function summary()
   local delayed = dueIn(DELAYED)
   local function soonest(ms) if delayed >= 0 and (ms < 0 or delayed < ms) then return delayed end return ms end
@@ -254,6 +254,6 @@ local function summary()
   if BUDGET == 'local' and startsLeft() < math.huge then left = math.max(0, startsLeft()) end
   return {K.admitted, K.done, K.errors, K.queued, K.leased, K.started, K.underway, K.v,
     redis.call('ZCOUNT', READY, '-inf', TIME), soonest(dueIn(READY)), redis.call('ZCOUNT', AGAIN, '-inf', TIME), soonest(dueIn(AGAIN)),
-    redis.call('ZCARD', OUTBOX_AT), oldest[2] and (TIME - tonumber(oldest[2])) or -1, left}
+    redis.call('ZCARD', OUTBOX_AT), oldest[2] and (TIME - tonumber(oldest[2])) or -1, left, K.cookies}
 end
 `;
