@@ -52,6 +52,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
 
   return new Observable<PageRecord>((subscriber) => {
     const stats = options.stats ?? new CrawlStats();
+    stats.maxPages = config.maxPages;
     const state = config.state();
     const requests = new Subject<Lease>();
     /**
@@ -76,7 +77,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     let wake: { timer: NodeJS.Timeout; at: number } | undefined;
     let graceTimer: NodeJS.Timeout | undefined;
 
-    let admitted = 0; // URLs this crawl admitted, over every process when the state is shared
+    let left = 0; // URLs waiting, over every process when the state is shared: at the end, those maxPages left
     // The browser, when pages are rendered, is closed before the crawl ends: its end leaves no process behind.
     let render: RenderStage | undefined;
     const closeThen = (notify: () => void): void => void (render === undefined ? notify() : render.close().then(notify, notify));
@@ -85,12 +86,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       closeThen(() => subscriber.error(error));
     };
     const complete = (): void => {
-      stats.end(stopping ? "stopped" : admitted >= config.maxPages ? "max-pages" : "done");
+      stats.end(stopping ? "stopped" : left > 0 ? "max-pages" : "done");
       closeThen(() => subscriber.complete());
     };
     const counts = (crawled: CrawlCounts): void => {
       stats.crawl = crawled;
-      admitted = crawled.admitted;
+      left = crawled.queued;
     };
     const emit = (record: PageRecord): void => {
       stats.record(record);

@@ -27,7 +27,12 @@ export interface CrawlOptions extends FetchOptions, PageSpec, FileLinkOptions {
   concurrency?: number;
   /** Worker threads that parse pages; 0 parses on the fetching thread. @default 0 */
   workers?: number;
-  /** The most URLs to crawl; each leaves one record. @default Infinity */
+  /**
+   * The most requests the crawl starts (over every process, when the state is shared): each leaves one record. Every
+   * link in scope is admitted to the frontier, which starts them in its own order (ready hosts in turn, shallower
+   * pages first); those left waiting are kept, by a journal or a shared state, for a run with a larger one.
+   * @default Infinity
+   */
   maxPages?: number;
   /** The most links to follow from a start URL; 0 crawls the start URLs only. @default Infinity */
   maxDepth?: number;

@@ -310,6 +310,41 @@ test("crawl() with maxPages emits exactly that many records and makes that many 
   });
 });
 
+test("crawl() with maxPages starts the hosts in turn, not the first URLs found, and ends at max-pages with the rest counted as left", async () => {
+  const hosts: { a?: TestServer; b?: TestServer } = {};
+  // a's home links to ten pages of its own, then to b's home, which links to ten of b's.
+  const site = (name: "a" | "b"): Handler => (req, res) => {
+    const links = Array.from({ length: 10 }, (_, i) => `/${name}${i + 1}`);
+    if (req.url === "/" && name === "a") links.push(hosts.b!.url("/"));
+    return page(`${name}${req.url}`, req.url === "/" ? links : [])(req, res);
+  };
+  hosts.a = await startServer(site("a"));
+  hosts.b = await startServer(site("b"));
+  try {
+    const stats = new CrawlStats();
+    const records = await collect({ start: hosts.a.url("/"), hosts: "any", maxPages: 9, concurrency: 1, stats });
+    assert.equal(records.length, 9);
+    const [fromA, fromB] = [pageRequests(hosts.a), pageRequests(hosts.b)];
+    assert.equal(fromA + fromB, 9);
+    assert.ok(fromB >= 4, `b's pages are fetched in turn with a's: ${fromA} from a, ${fromB} from b`);
+    assert.equal(stats.finish, "max-pages");
+    assert.equal(stats.summary().left, 22 - 9, "every link found is counted, and those not fetched are left");
+    assert.deepEqual(stats.crawl, { admitted: 22, done: 9, errors: 0, queued: 13, leased: 0, started: 9 });
+  } finally {
+    await hosts.a.close();
+    await hosts.b.close();
+  }
+});
+
+test("crawl() ends done, not max-pages, when maxPages is spent exactly as nothing is left", async () => {
+  await withServer({ "/": page("home", ["/1", "/2"]), "/1": page("one"), "/2": page("two") }, async (server) => {
+    const stats = new CrawlStats();
+    assert.equal((await collect({ start: server.url("/"), maxPages: 3, stats })).length, 3);
+    assert.equal(stats.finish, "done");
+    assert.equal(stats.summary().left, 0);
+  });
+});
+
 test("crawl() stays on the hosts of the start URLs by default", async () => {
   const other = await startServer({ "/b1": page("b1", ["/b2"]), "/b2": page("b2") });
   try {
@@ -833,7 +868,8 @@ test("crawl() can be subscribed twice: each subscription crawls from scratch, ma
     assert.equal(pageRequests(server), 10);
     const twice = [...server.hits].every(([path, count]) => path === ROBOTS || count === 2);
     assert.ok(twice, `requests: ${[...server.hits]}`);
-    assert.deepEqual([stats.admitted, stats.done], [10, 10]); // a shared stats counts both
+    assert.equal(stats.done, 10, "a shared stats counts both");
+    assert.equal(stats.crawl?.started, 5, "the second crawl's own count");
   });
 });
 

@@ -199,6 +199,7 @@ test("crawl.ts honours --max-pages and --max-depth", async () => {
     assertSummaryOnly(limited, 7, 0);
     assert.equal(parseJsonl(limited.stdout).length, 7);
     assert.equal(pageRequests(pagesSite), 7);
+    assert.match(detail(limited, "ended"), /^max-pages, maxPages requests started; \d+ URLs found and left waiting$/);
 
     // Depth 1 is the start page's ten recommendations, and nothing beyond them is fetched.
     assertSummaryOnly(depthOne, 11, 0);
@@ -428,7 +429,7 @@ test(
   },
 );
 
-test("crawl.ts --resume with a larger --max-pages crawls the links found beyond the first run's; the journal goes once nothing is left", async () => {
+test("crawl.ts --resume with a larger --max-pages crawls the links the first run left waiting; the journal goes once nothing is left", async () => {
   const site = await startDemoSite({ pages: 14, bodyKb: 1 });
   try {
     const out = join(TMP, "more-pages.csv");
@@ -436,15 +437,15 @@ test("crawl.ts --resume with a larger --max-pages crawls the links found beyond 
     const pages = () => site.stats.requests - (site.stats.byPath.get("/robots.txt") ?? 0);
     assertSummaryOnly(await run("crawl.ts", [...args, "--max-pages", "3"]), 3, 0);
     assert.equal(pages(), 3);
-    assert.ok(existsSync(`${out}.journal`), "kept: links were found beyond --max-pages");
+    assert.ok(existsSync(`${out}.journal`), "kept: links were left waiting by --max-pages");
 
     const more = await run("crawl.ts", [...args, "--max-pages", "10", "--resume"]);
     assert.equal(more.code, 0, more.stderr);
-    assert.match(more.stderr, /^crawl\.ts: resuming .*: 3 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
-    assert.equal(pages(), 10, "7 more pages");
+    assert.match(more.stderr, /^crawl\.ts: resuming .*: 3 rows kept, \d+ URLs found and not fetched yet\n/);
+    assert.equal(pages(), 10, "7 more pages: --max-pages 10 counts the 3 rows written");
     const rows = (await readCsv(out)).rows;
     assert.equal(new Set(rows.map((row) => row.url)).size, 10);
-    assert.ok(existsSync(`${out}.journal`), "kept: more links beyond --max-pages 10");
+    assert.ok(existsSync(`${out}.journal`), "kept: more links left waiting by --max-pages 10");
 
     const rest = await run("crawl.ts", [...args, "--resume"]);
     assert.equal(rest.code, 0, rest.stderr);
@@ -546,10 +547,10 @@ test("crawl.ts --resume refuses a different crawl in one line naming the flag, e
     assert.equal(site.stats.requests, requests);
     assert.equal(other.stats.requests, 0);
 
-    // The same crawl resumes (with nothing left to do: its five pages are done).
+    // The same crawl resumes (with nothing it may do: its five pages are done, and --max-pages 5 counts them).
     const same = await run("crawl.ts", [site.startUrl, ...args, "--max-pages", "5", "--resume"]);
     assert.equal(same.code, 0, same.stderr);
-    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, 0 URLs to fetch again, \d+ found beyond the last --max-pages\n/);
+    assert.match(same.stderr, /^crawl\.ts: resuming .*: 5 rows kept, \d+ URLs found and not fetched yet\n/);
     assert.equal((await readCsv(out)).rows.length, 5);
   } finally {
     await Promise.all([site.close(), other.close()]);

@@ -128,7 +128,7 @@ test("--max-pages holds for the whole crawl shared by three workers", options, a
   }
 });
 
-test("a shared crawl run again with a larger --max-pages admits the links the first run found beyond its cap", options, async () => {
+test("a shared crawl run again with a larger --max-pages fetches the links the first run left waiting", options, async () => {
   const redis = await startRedis();
   const site = await startDemoSite({ pages: 100, bodyKb: 1, latencyMs: 10 });
   try {

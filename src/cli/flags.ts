@@ -51,7 +51,12 @@ export const FLAGS = {
   concurrency: { type: "string", arg: "N", help: "requests in flight at once", default: String(DEFAULTS.concurrency) },
   "per-host": { type: "string", arg: "N", help: "requests in flight per host, retries and robots.txt included", default: "no limit beyond --concurrency" },
   rate: { type: "string", arg: "N", help: "requests started per second per host: any two at least 1/N s apart", default: "no limit" },
-  "max-pages": { type: "string", arg: "N", help: "URLs to crawl at most", default: "no limit" },
+  "max-pages": {
+    type: "string",
+    arg: "N",
+    help: "requests to start at most, over the whole crawl (hosts in turn); links beyond are kept for a larger N (--resume, --redis)",
+    default: "no limit",
+  },
   "max-depth": {
     type: "string",
     arg: "N",
@@ -161,7 +166,7 @@ export const FLAGS = {
   shards: {
     type: "string",
     arg: "N",
-    help: "shards a new shared crawl is spread over, by host (the first process sets it)",
+    help: "shards a new shared crawl is spread over, by site (the first process sets it)",
     default: "16 on a Redis Cluster, 1 on one server",
   },
 } as const satisfies Record<string, Flag>;

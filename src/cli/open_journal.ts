@@ -48,9 +48,8 @@ export async function openJournal(
     }
   }
   if (resume) {
-    const { rows, pending, beyond } = journal.state;
-    const more = beyond.length === 0 ? "" : `, ${beyond.length} found beyond the last --max-pages`;
-    process.stderr.write(`${programName()}: resuming ${out}: ${rows} rows kept, ${pending.length} URLs to fetch again${more}\n`);
+    const { rows, pending } = journal.state;
+    process.stderr.write(`${programName()}: resuming ${out}: ${rows} rows kept, ${pending.length} URLs found and not fetched yet\n`);
   }
   return journal;
 }

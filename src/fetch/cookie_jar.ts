@@ -18,21 +18,43 @@ export interface StartCookie {
   expires: number | null;
 }
 
+/**
+ * A tough-cookie `Store` that the processes of a shared crawl reach together (see `RedisCookieStore`), so that a
+ * cookie one process receives is sent by all; it keeps its own bounds, and knows the cookies the crawl started with.
+ */
+export interface SharedCookieStore extends Store {
+  /**
+   * Puts the cookies the crawl starts with, once per crawl: a cookie given before as it is given now is not put again
+   * (a process joining with the same cookies undoes nothing the site set since); given otherwise (a new login), it
+   * replaces the one there.
+   */
+  seed(cookies: readonly Cookie[]): Promise<void>;
+  /** Whether `cookie` is one the crawl started with, by any process (a fresh session keeps it). */
+  isGiven(cookie: Cookie): Promise<boolean>;
+}
+
 /** Options of {@linkcode CrawlCookieJar}. */
 export interface CrawlCookieJarOptions {
-  /** Where the cookies are kept. @default a tough-cookie `MemoryCookieStore` */
-  store?: Store;
-  /** Domains whose cookies are kept at once; past that, the least recently used domain's are forgotten. @default 10000 */
+  /**
+   * Where the cookies are kept, when every process of a shared crawl must send those one received. @default a store of
+   * the jar's own, in memory, bounded by `maxDomains`
+   */
+  store?: SharedCookieStore | undefined;
+  /**
+   * Domains whose cookies the jar's own store keeps at once; past that, the least recently used domain's are forgotten.
+   * @default 10000
+   */
   maxDomains?: number;
 }
 
 /**
  * A crawl's cookies, kept as a browser keeps them (RFC 6265: domain, path, expiry and `Secure` honoured), in a
- * tough-cookie jar over any tough-cookie `Store`: one in memory by default; a store all the processes of a shared
- * crawl reach would make it theirs. It is what got's `cookieJar` option takes. The cookies the crawl started with are
- * in it before the first request. Memory stays bounded on a crawl of any number of sites: as a browser purges its
- * oldest cookies past a few thousand, the jar keeps those of the `maxDomains` domains it used last (the cookies the
- * crawl started with always).
+ * tough-cookie jar: over a store of its own in memory by default, or over a {@linkcode SharedCookieStore} that makes it
+ * the jar of every process of a shared crawl. It is what got's `cookieJar` option takes. The cookies the crawl started
+ * with are in it before the first request (see {@linkcode ready}). Its own store's memory stays bounded on a crawl of
+ * any number of sites: as a browser purges its oldest cookies past a few thousand, the jar keeps those of the
+ * `maxDomains` domains it used last (the cookies the crawl started with always); and as it knows every cookie there, a
+ * crawl of sites that set none pays nothing for it.
  *
  * @example
  * ```ts
@@ -43,32 +65,50 @@ export interface CrawlCookieJarOptions {
  */
 export class CrawlCookieJar {
   readonly #jar: CookieJar;
+  readonly #shared: SharedCookieStore | undefined;
+  readonly #start: readonly StartCookie[];
   /** The cookies given at the start, by domain, path and name: a fresh session keeps them. */
   readonly #given = new Set<string>();
   readonly #givenDomains = new Set<string>();
-  /** The domains holding cookies the sites set, the least recently used first. */
+  /** The domains holding cookies the sites set, the least recently used first (in the jar's own store). */
   readonly #domains = new Map<string, true>();
   readonly #maxDomains: number;
-  readonly #ready: Promise<void>;
+  #seeded: Promise<void> | undefined;
 
   constructor(start: readonly StartCookie[] = [], options: CrawlCookieJarOptions = {}) {
-    const jar = new CookieJar(options.store ?? new MemoryCookieStore());
-    this.#jar = jar;
+    this.#shared = options.store;
+    this.#jar = new CookieJar(options.store ?? new MemoryCookieStore());
+    this.#start = start;
     this.#maxDomains = options.maxDomains ?? 10_000;
-    this.#ready = (async () => {
-      for (const cookie of start) {
-        const stored = await jar.setCookie(toughCookie(cookie), urlOf(cookie));
-        if (stored === undefined) continue;
-        this.#given.add(identity(stored));
-        if (stored.domain !== null) this.#givenDomains.add(stored.domain);
-      }
-    })();
+  }
+
+  /**
+   * Puts the cookies the crawl starts with in the jar, once; every other method waits for it. A shared store may be
+   * reachable only once its crawl is open: a crawl calls this then, before its first request.
+   */
+  ready(): Promise<void> {
+    this.#seeded ??= this.#seed();
+    return this.#seeded;
+  }
+
+  async #seed(): Promise<void> {
+    // A jar of their own gives the cookies as a response from their domain would set them, checked and completed.
+    const scratch = new CookieJar();
+    for (const cookie of this.#start) await scratch.setCookie(toughCookie(cookie), urlOf(cookie));
+    const cookies = await scratch.store.getAllCookies();
+    for (const cookie of cookies) {
+      this.#given.add(identity(cookie));
+      if (cookie.domain !== null) this.#givenDomains.add(cookie.domain);
+    }
+    if (this.#shared !== undefined) await this.#shared.seed(cookies);
+    else for (const cookie of cookies) await this.#jar.store.putCookie(cookie);
   }
 
   /** The `Cookie` header for a request to `url` ("" when none). */
   async getCookieString(url: string): Promise<string> {
-    await this.#ready;
-    // A crawl of sites that set no cookie pays nothing for the jar.
+    await this.ready();
+    // The jar's own store holds nothing it was not told of: a crawl of sites that set no cookie pays nothing.
+    if (this.#shared !== undefined) return this.#jar.getCookieString(url);
     if (this.#given.size === 0 && this.#domains.size === 0) return "";
     // The host's cookies, and those of each domain above it, were used: they are the last to be forgotten.
     for (let domain = new URL(url).hostname; domain !== ""; domain = domain.slice(domain.indexOf(".") + 1 || domain.length)) {
@@ -79,10 +119,10 @@ export class CrawlCookieJar {
 
   /** Takes one `Set-Cookie` value of a response from `url`; one a browser would refuse is ignored, as a browser does. */
   async setCookie(raw: string, url: string): Promise<void> {
-    await this.#ready;
+    await this.ready();
     const stored = await this.#jar.setCookie(raw, url, { ignoreError: true });
     const domain = stored?.domain;
-    if (domain === undefined || domain === null || this.#givenDomains.has(domain)) return;
+    if (this.#shared !== undefined || domain === undefined || domain === null || this.#givenDomains.has(domain)) return;
     this.#domains.delete(domain);
     this.#domains.set(domain, true);
     for (const oldest of this.#domains.keys()) {
@@ -97,10 +137,12 @@ export class CrawlCookieJar {
    * send, and keeps those the crawl started with (a login). Resolves with how many were forgotten.
    */
   async freshSession(url: string): Promise<number> {
-    await this.#ready;
+    await this.ready();
     let forgotten = 0;
     for (const cookie of await this.#jar.getCookies(url)) {
-      if (this.#given.has(identity(cookie)) || cookie.domain === null || cookie.path === null) continue;
+      if (cookie.domain === null || cookie.path === null) continue;
+      // Another process of a shared crawl may have been given cookies this one was not.
+      if (this.#given.has(identity(cookie)) || (await this.#shared?.isGiven(cookie)) === true) continue;
       await this.#jar.store.removeCookie(cookie.domain, cookie.path, cookie.key);
       forgotten++;
     }

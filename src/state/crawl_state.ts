@@ -25,7 +25,11 @@ export interface Lease extends CrawlRequest {
 export interface CrawlPlan {
   /** The start requests: admitted when the crawl is new, and checked against the stored ones when it is not. */
   start: readonly CrawlRequest[];
-  /** The most URLs the whole crawl admits. */
+  /**
+   * The most requests the whole crawl starts: a request's first lease counts once (not its retries, its redirects'
+   * hops, nor a lease given back and handed out again). Every link in scope is admitted whatever it is; those that never
+   * start wait for a run with a larger one.
+   */
   maxPages: number;
   /** What defines this crawl; a state that continues a crawl refuses one defined otherwise. */
   definition: CrawlDefinition;
@@ -43,16 +47,21 @@ export interface Politeness {
 
 /** Counts of the whole crawl, over every process that shares it. */
 export interface CrawlCounts {
-  /** URLs admitted so far. */
+  /** URLs admitted so far: every new link in scope. */
   admitted: number;
   /** URLs whose record is committed. */
   done: number;
   /** Of those, records with an error. */
   errors: number;
-  /** URLs waiting to be fetched. */
+  /** URLs waiting to be fetched, the fetches under way that wait for their next step included. */
   queued: number;
   /** URLs handed out and not committed yet. */
   leased: number;
+  /**
+   * Requests started: leased for the first time, which `maxPages` counts (on a resumed local crawl, the rows written
+   * before count as started).
+   */
+  started: number;
 }
 
 /** What {@linkcode CrawlState.open} found. */
@@ -71,15 +80,16 @@ export interface LeaseBatch {
    */
   leases: Lease[];
   /**
-   * Whether the crawl is over: nothing waits and nothing is handed out, to this process or another. With no lease and
-   * not over, either a host is not ready yet (see `readyIn`) or other processes are still fetching: their pages may
-   * bring links.
+   * Whether the crawl is over: nothing is handed out, to this process or another, and nothing waits that may still
+   * be fetched (once `maxPages` requests started, only the fetches under way may: what never started is left waiting,
+   * and `counts.queued` says how much). With no lease and not over, either a host is not ready yet (see `readyIn`) or
+   * other processes are still fetching: their pages may bring links.
    */
   over: boolean;
   /**
    * When fewer leases came than were asked for: the ms until a request waiting in this state may start (its host's
-   * next start, a retry's backoff); `Infinity` when none waits (only what is in flight, here or elsewhere, can bring
-   * more). 0 when the batch is full.
+   * next start, a retry's backoff; once `maxPages` requests started, only a fetch under way counts); `Infinity` when
+   * none waits (only what is in flight, here or elsewhere, can bring more). 0 when the batch is full.
    */
   readyIn: number;
   /** The whole crawl's counts (over every process, when the state is shared). */
@@ -97,7 +107,7 @@ export interface Finished {
   record: PageRecord;
   /**
    * The requests it found: its links at the lease's depth + 1, or a sitemap's URLs at depth 0; already in scope and
-   * within `maxDepth`. New ones are admitted while `maxPages` allows; the rest are kept for a run with a larger one.
+   * within `maxDepth`. New ones are admitted, whatever `maxPages`: it counts starts, not admissions.
    */
   found: readonly CrawlRequest[];
   /** A change to a host's pace that the fetch learned (a `Crawl-delay`, a host that blocks). */
@@ -148,8 +158,8 @@ export interface CommitResult {
 /**
  * Everything a crawl remembers, behind one asynchronous interface, so that a crawl can keep it in memory (the default,
  * `LocalCrawlState`) or share it among processes and machines (`RedisCrawlState`): the frontier of requests to fetch,
- * the set of URLs seen (redirect targets included), admission against `maxPages` (`maxDepth` is the crawl's own
- * check), leases on the requests being fetched, the atomic commit of a finished page with its links and its record,
+ * the set of URLs seen (redirect targets included), the count of requests started against `maxPages` (`maxDepth` is
+ * the crawl's own check), leases on the requests being fetched, the atomic commit of a finished page with its links and its record,
  * and the answer to "is the crawl over?".
  *
  * The frontier decides what starts: requests wait in per-host queues (within a host, a fetch under way first, then
@@ -169,18 +179,24 @@ export interface CommitResult {
 export interface CrawlState {
   /** Starts the crawl from `plan.start`, or continues the one that exists; a different definition is a `UsageError`. */
   open(plan: CrawlPlan): Promise<OpenedCrawl>;
-  /** Hands out up to `max` requests whose hosts may start now, the ready hosts in turn. */
+  /**
+   * Hands out up to `max` requests whose hosts may start now, the ready hosts in turn; a request leased for the first
+   * time takes one of `maxPages`, and once none is left only the fetches under way are handed out.
+   */
   lease(max: number): Promise<LeaseBatch>;
   /** Marks a redirect target as seen; false when it was seen before, so the redirect is not followed. */
   claim(url: string): Promise<boolean>;
   /**
    * Ends a lease in one step: checks that it still holds; for a finished page, stores its record and admits what it
-   * found that is new, while `maxPages` allows; for a fetch that goes on, puts its request back to wait for its next
-   * host and its delay; applies the outcome's `pace` and keeps its `render` decision; then leases up to `next`
-   * requests, for the fetches the lease makes room for, so that a busy crawl needs one call per page.
+   * found that is new; for a fetch that goes on, puts its request back to wait for its next host and its delay;
+   * applies the outcome's `pace` and keeps its `render` decision; then leases up to `next` requests, for the fetches
+   * the lease makes room for, so that a busy crawl needs one call per page.
    */
   commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult>;
-  /** Gives leases back unfinished (a stop): their requests wait to be fetched again, by this process or another. */
+  /**
+   * Gives leases back unfinished (a stop): their requests wait at the front of their hosts to be fetched again, by this
+   * process or another, as fetches under way (started already: `maxPages` does not count them twice).
+   */
   release(leases: readonly Lease[]): Promise<void>;
   /**
    * Notes that an HTTP request to the host of `nextUrl(request)` has just left: a lease's, or one `reserve` took a

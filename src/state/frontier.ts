@@ -70,7 +70,11 @@ interface Delayed {
  * - With an interval, a start given counts as open until its request has left ({@linkcode sent}), or the request is
  *   done without one: meanwhile its host gives no other start, taken or reserved. The next start counts from when the
  *   request left, not from when it was given, however late it leaves (a busy thread, a browser slow to send).
- * - A fetch that goes on later waits in a heap of delays, then goes to the front of its host's line.
+ * - A fetch that goes on later waits in a heap of delays, then goes to the front of its host's line; so does a request
+ *   given back unfinished ({@linkcode putBack}).
+ * - {@linkcode take} may be told how many *starts* are left (a crawl's `maxPages`): a start is the first time a request
+ *   is taken, and a fetch under way is never one. Once none is left, only fetches under way are handed out, from their
+ *   hosts in turn, while the requests that never started wait.
  * - At most `memoryLimit` requests wait in memory, however many hosts: past that, whole runs of the largest lines go to
  *   temporary files (see `RequestQueue`) and come back when their turn nears. A host's record goes once nothing of it
  *   is left to honour: no request waiting or taken, and its interval passed.
@@ -111,9 +115,13 @@ export class Frontier {
   readonly #leaving = new Map<Host, (() => void)[]>();
   /** Lines holding requests in memory: where to look when memory is short. */
   readonly #resident = new Set<RequestQueue>();
+  /** Hosts with fetches under way waiting in `again`: few (at most the requests taken), looked at once no start is left. */
+  readonly #underway = new Set<Host>();
   #order = 0;
   #size = 0;
   #inMemory = 0;
+  #again = 0;
+  #started = 0;
 
   constructor(options: FrontierOptions = {}) {
     this.#perHost = positiveInteger("perHost", options.perHost ?? Infinity, true);
@@ -126,6 +134,16 @@ export class Frontier {
   /** Requests waiting (taken ones are not). */
   get size(): number {
     return this.#size;
+  }
+
+  /** Of the requests waiting, the fetches under way (with `progress`, or given back): those that already started. */
+  get underway(): number {
+    return this.#again + this.#delayed.size;
+  }
+
+  /** Requests taken for the first time so far: the starts, which a crawl's `maxPages` counts. */
+  get started(): number {
+    return this.#started;
   }
 
   /** Requests waiting in memory in the lines (fetches under way, which as many as are taken bound, are not counted). */
@@ -148,8 +166,20 @@ export class Frontier {
     const host = this.#host(hostOf(nextUrl(request)));
     this.#size++;
     host.waiting++;
-    if (request.progress !== undefined) (host.again ??= []).push(request);
+    if (request.progress !== undefined) this.#underwayAt(host, request, false);
     else this.#enqueue(host, request);
+    this.#enter(host);
+  }
+
+  /**
+   * Puts back a request that was taken and given back unfinished (a stop): at the front of its host's line, as a fetch
+   * under way, so that taking it again is not a second start.
+   */
+  putBack(request: CrawlRequest): void {
+    const host = this.#host(hostOf(nextUrl(request)));
+    this.#size++;
+    host.waiting++;
+    this.#underwayAt(host, request, true);
     this.#enter(host);
   }
 
@@ -162,46 +192,55 @@ export class Frontier {
 
   /**
    * Takes up to `max` requests whose hosts may start now, the ready hosts in turn: each gives one request per pass.
-   * Each counts as a start on its host, now, and holds one of its `perHost` places until {@linkcode done}.
+   * Each counts as a start on its host, now, and holds one of its `perHost` places until {@linkcode done}. At most
+   * `starts` of them are taken for the first time; once those are spent, only fetches under way are taken.
    */
-  take(max: number, now = performance.now()): CrawlRequest[] {
+  take(max: number, now = performance.now(), starts = Infinity): CrawlRequest[] {
     this.#wake(now);
     const taken: CrawlRequest[] = [];
     const pass: Host[] = [];
-    while (taken.length < max) {
+    /** Ready hosts passed over: their next request would be a start, and none is left. */
+    const passed: Host[] = [];
+    let left = starts;
+    while (taken.length < max && left > 0) {
       for (let top = this.#ready.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = this.#ready.peek()) {
         pass.push(this.#ready.pop()!);
       }
       if (pass.length === 0) break;
       for (const host of pass) {
-        const request = this.#shift(host);
-        taken.push(request);
-        host.taken++;
-        host.lastStart = now;
-        host.nextStart = now + host.interval;
-        if (host.interval > 0) {
-          this.#unsent.set(request.url, host);
-          this.#opened(host);
-        }
-        this.#enter(host);
+        if (host.again === undefined && left-- <= 0) passed.push(host);
+        else taken.push(this.#takeFrom(host, now));
       }
       pass.length = 0;
+    }
+    for (const host of passed) this.#enter(host);
+    // No start left: the fetches under way alone, from their hosts in turn (the longest waiting first).
+    while (taken.length < max && left <= 0) {
+      const ready = [...this.#underway].filter((host) => host.nextStart <= now && host.taken < this.#perHost && host.open === 0);
+      if (ready.length === 0) break;
+      ready.sort((a, b) => a.nextStart - b.nextStart || a.order - b.order);
+      for (const host of ready.slice(0, max - taken.length)) {
+        if (host.heapIndex >= 0) this.#ready.remove(host.heapIndex);
+        taken.push(this.#takeFrom(host, now));
+      }
     }
     if (this.#inMemory > this.#memoryLimit) this.#spill();
     return taken;
   }
 
   /**
-   * The ms until a waiting request may start: 0 when one may now, `Infinity` when none can until one is done. A host
-   * whose start has not left yet is looked at again every few ms from its next start on: nothing else says when it
-   * leaves.
+   * The ms until a waiting request may be taken: 0 when one may now, `Infinity` when none can until one is done. With
+   * no start left (`starts` 0), only the fetches under way count. A host whose start has not left yet is looked at
+   * again every few ms from its next start on: nothing else says when it leaves.
    */
-  readyIn(now = performance.now()): number {
+  readyIn(now = performance.now(), starts = Infinity): number {
     this.#wake(now);
-    const host = this.#ready.peek();
-    const delayed = this.#delayed.peek();
-    let next = Math.min(host?.nextStart ?? Infinity, delayed?.due ?? Infinity);
-    for (const open of this.#open) if (open.waiting > 0) next = Math.min(next, Math.max(open.nextStart, now + OPEN_LOOK_MS));
+    let next = this.#delayed.peek()?.due ?? Infinity;
+    if (starts > 0) next = Math.min(next, this.#ready.peek()?.nextStart ?? Infinity);
+    else for (const host of this.#underway) if (host.taken < this.#perHost) next = Math.min(next, host.nextStart);
+    for (const open of this.#open) {
+      if (open.waiting > 0 && (starts > 0 || this.#underway.has(open))) next = Math.min(next, Math.max(open.nextStart, now + OPEN_LOOK_MS));
+    }
     return Math.max(0, next - now);
   }
 
@@ -286,6 +325,8 @@ export class Frontier {
     this.#open.clear();
     this.#hosts.clear();
     this.#resident.clear();
+    this.#underway.clear();
+    this.#again = 0;
     this.#cooling = [];
     this.#coolingFirst = 0;
     while (this.#ready.pop() !== undefined);
@@ -302,6 +343,30 @@ export class Frontier {
       this.#hosts.set(name, host);
     }
     return host;
+  }
+
+  /** Takes the next request of a host that may start: a start on it now, and one of its places. */
+  #takeFrom(host: Host, now: number): CrawlRequest {
+    if (host.again === undefined) this.#started++;
+    const request = this.#shift(host);
+    host.taken++;
+    host.lastStart = now;
+    host.nextStart = now + host.interval;
+    if (host.interval > 0) {
+      this.#unsent.set(request.url, host);
+      this.#opened(host);
+    }
+    this.#enter(host);
+    return request;
+  }
+
+  /** Adds a fetch under way to its host's first line: at its back, or at its front (a request given back). */
+  #underwayAt(host: Host, request: CrawlRequest, front: boolean): void {
+    const again = (host.again ??= []);
+    if (front) again.unshift(request);
+    else again.push(request);
+    this.#again++;
+    this.#underway.add(host);
   }
 
   #enqueue(host: Host, request: CrawlRequest): void {
@@ -325,7 +390,11 @@ export class Frontier {
     this.#size--;
     const again = host.again?.shift();
     if (again !== undefined) {
-      if (host.again!.length === 0) host.again = undefined;
+      this.#again--;
+      if (host.again!.length === 0) {
+        host.again = undefined;
+        this.#underway.delete(host);
+      }
       return again;
     }
     const line = host.queues[0]!;

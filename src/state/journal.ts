@@ -12,13 +12,14 @@ import { SeenSet } from "./seen_set.ts";
 export interface JournalState {
   /** Every URL admitted or reached by a redirect before: never admitted again. */
   seen: SeenSet;
-  /** URLs admitted so far, with or without a row: counted against `maxPages`. */
+  /** URLs admitted so far, with or without a row. */
   admitted: number;
-  /** Admitted URLs without a row in the output: fetched again, at their depth. */
+  /**
+   * Admitted URLs without a row in the output, in the order they were admitted: those an interruption left unfinished,
+   * and those `maxPages` left waiting. Fetched on resume, at their depth, as the resumed run's `maxPages` allows.
+   */
   pending: CrawlRequest[];
-  /** URLs found beyond `maxPages` and never admitted, first found first: admitted on resume while a larger one allows. */
-  beyond: CrawlRequest[];
-  /** Rows kept in the output. */
+  /** Rows kept in the output: requests the earlier runs started and finished, which a resumed `maxPages` counts. */
   rows: number;
   /** What defined the crawl that wrote the journal; `undefined` for a journal written before definitions were kept. */
   definition: CrawlDefinition | undefined;
@@ -32,9 +33,9 @@ export interface CrawlJournalOptions {
 
 /**
  * The journal that makes a crawl resumable: a file beside the output (`<output>.journal`) listing every URL the crawl
- * admitted, with its depth, every redirect target it saw, and the URLs it found beyond `maxPages` (so that a resume
- * with a larger one admits them). A URL is written there, with `write(2)`, before the row
- * of the page that found it can reach the output; so whatever kills the process, each row in the output has its
+ * admitted, with its depth (every link in scope: those `maxPages` left waiting too, so that a resume with a larger one
+ * fetches them), and every redirect target it saw. A URL is written there, with `write(2)`, before the row of the page
+ * that found it can reach the output; so whatever kills the process, each row in the output has its
  * links in the journal. On resume, the output's complete rows say which URLs are done, a torn last row or journal
  * line is cut off, and the admitted URLs without a row are fetched again: each URL ends up in the output once.
  *
@@ -74,7 +75,7 @@ export class CrawlJournal {
    */
   static async open(output: string, options: CrawlJournalOptions = {}): Promise<CrawlJournal> {
     const path = journalPath(output);
-    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], beyond: [], rows: 0, definition: undefined });
+    const empty = (): JournalState => ({ seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined });
     if (options.resume !== true || (!existsSync(path) && !existsSync(output))) {
       return new CrawlJournal(output, openFile(path, "w"), empty(), false);
     }
@@ -100,11 +101,6 @@ export class CrawlJournal {
     this.#buffer += `${encodeRequest(request)}\n`;
   }
 
-  /** Notes a request found beyond `maxPages`, for a resume with a larger one; written at the next {@linkcode flush}. */
-  beyond(request: CrawlRequest): void {
-    this.#buffer += `b\t${encodeRequest(request)}\n`;
-  }
-
   /** Notes a URL reached by a redirect, so a resumed crawl does not fetch it again. */
   redirected(url: string): void {
     this.#buffer += `r\t${url}\n`;
@@ -118,7 +114,7 @@ export class CrawlJournal {
   }
 
   /**
-   * Whether the crawl ended with nothing left to fetch: nothing waiting or in flight, nothing found beyond `maxPages`.
+   * Whether the crawl ended with nothing left to fetch: nothing waiting or in flight, nothing left by `maxPages`.
    * Once its output holds every row, the journal is of no more use: {@linkcode discard} it.
    */
   get complete(): boolean {
@@ -168,8 +164,7 @@ function openFile(path: string, flags: "w" | "a"): number {
 /** The journal's state, given the URLs already done; a torn last line is cut off the file. */
 async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
   const end = lastNewline(path);
-  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], beyond: [], rows: 0, definition: undefined };
-  const beyond = new SeenSet();
+  const state: JournalState = { seen: new SeenSet(), admitted: 0, pending: [], rows: 0, definition: undefined };
   if (end > 0) {
     const input = createReadStream(path, { end: end - 1 });
     for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -177,11 +172,9 @@ async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
         state.definition ??= JSON.parse(line.slice(2)) as CrawlDefinition;
       } else if (line.startsWith("r\t")) {
         state.seen.add(line.slice(2));
-      } else if (line.startsWith("b\t")) {
-        const request = decodeRequest(line.slice(2));
-        if (request !== undefined && beyond.add(request.url)) state.beyond.push(request);
       } else {
-        const request = decodeRequest(line);
+        // A "b" line is a link an older version journaled as found beyond maxPages without admitting it: admitted now.
+        const request = decodeRequest(line.startsWith("b\t") ? line.slice(2) : line);
         if (request === undefined || !state.seen.add(request.url)) continue;
         state.admitted++;
         if (!done.has(request.url)) state.pending.push(request);
@@ -189,7 +182,5 @@ async function readJournal(path: string, done: SeenSet): Promise<JournalState> {
     }
   }
   if (statSync(path).size > end) truncateSync(path, end);
-  // A URL found beyond the cap of one run may have been admitted by a later one.
-  state.beyond = state.beyond.filter((request) => !state.seen.has(request.url));
   return state;
 }

@@ -41,12 +41,10 @@ export class LocalCrawlState implements CrawlState {
   readonly #journal: CrawlJournal | undefined;
   #frontier: Frontier | undefined;
   #seen = new SeenSet();
-  /** URLs journaled as found beyond `maxPages` in this run. */
-  readonly #beyond = new SeenSet();
-  /** Found beyond `maxPages` and not admitted, this run's and an earlier run's: the crawl is not complete. */
-  #left = 0;
   #maxPages = Infinity;
-  readonly #counts: CrawlCounts = { admitted: 0, done: 0, errors: 0, queued: 0, leased: 0 };
+  /** Starts counted before this run: the rows an earlier run wrote, each a request it started. */
+  #startedBefore = 0;
+  readonly #counts: CrawlCounts = { admitted: 0, done: 0, errors: 0, queued: 0, leased: 0, started: 0 };
   #tokens = 0;
   /** Each host's render decision, handed out with its leases. */
   readonly #renders = new Map<string, boolean>();
@@ -69,12 +67,10 @@ export class LocalCrawlState implements CrawlState {
       this.#seen = state.seen;
       counts.admitted = state.admitted;
       counts.done = state.rows;
+      // What the earlier runs wrote is what they started, as far as a resume can tell: the requests they started and
+      // did not finish are fetched again, and count again.
+      this.#startedBefore = state.rows;
       for (const request of state.pending) this.#frontier.push(request);
-      // What an earlier run found beyond its maxPages comes in now, as far as this one's allows.
-      for (const request of state.beyond) {
-        if (counts.admitted < this.#maxPages) this.#admit(request);
-        else if (this.#beyond.add(request.url)) this.#left++;
-      }
       continued = true;
     } else {
       journal?.define(plan.definition);
@@ -88,9 +84,11 @@ export class LocalCrawlState implements CrawlState {
     const frontier = this.#frontier!;
     const now = performance.now();
     const leases = this.#take(max, now);
-    const over = frontier.size === 0 && this.#counts.leased === 0;
-    if (over && this.#left === 0) this.#journal?.markComplete();
-    const readyIn = leases.length < max ? frontier.readyIn(now) : 0;
+    // Once maxPages requests started, what never started waits for a run with a larger maxPages: the crawl is over when
+    // the fetches under way are.
+    const over = this.#counts.leased === 0 && (frontier.size === 0 || (this.#startsLeft() <= 0 && frontier.underway === 0));
+    if (over && frontier.size === 0) this.#journal?.markComplete();
+    const readyIn = leases.length < max ? frontier.readyIn(now, this.#startsLeft()) : 0;
     return Promise.resolve({ leases, over, readyIn, counts: this.#snapshot() });
   }
 
@@ -126,13 +124,16 @@ export class LocalCrawlState implements CrawlState {
     return Promise.resolve({ accepted: true, admitted, leases: this.#take(next, performance.now()), counts: this.#snapshot() });
   }
 
-  /** Leases given back wait to be leased again; each stays in the journal without a row, so a resumed crawl fetches it. */
+  /**
+   * Leases given back wait at the front of their hosts, started already; each stays in the journal without a row, so
+   * a resumed crawl fetches it.
+   */
   release(leases: readonly Lease[]): Promise<void> {
     const frontier = this.#frontier!;
     for (const { token: _token, ...request } of leases) {
       this.#counts.leased--;
       frontier.done(request);
-      frontier.push(request);
+      frontier.putBack(request);
     }
     return Promise.resolve();
   }
@@ -165,7 +166,7 @@ export class LocalCrawlState implements CrawlState {
 
   #take(max: number, now: number): Lease[] {
     if (max <= 0) return [];
-    const requests = this.#frontier!.take(max, now);
+    const requests = this.#frontier!.take(max, now, this.#startsLeft());
     const leases: Lease[] = [];
     const renders = this.#renders;
     for (const request of requests) {
@@ -181,25 +182,21 @@ export class LocalCrawlState implements CrawlState {
     return leases;
   }
 
+  /** Requests that may still start under maxPages. */
+  #startsLeft(): number {
+    return this.#maxPages - this.#startedBefore - this.#frontier!.started;
+  }
+
   #admit(request: CrawlRequest): boolean {
-    const counts = this.#counts;
-    if (counts.admitted >= this.#maxPages) {
-      // Kept for a run with a larger maxPages, once each; only a journal outlives this run.
-      if (this.#journal !== undefined && !this.#seen.has(request.url) && this.#beyond.add(request.url)) {
-        this.#journal.beyond(request);
-        this.#left++;
-      }
-      return false;
-    }
     if (!this.#seen.add(request.url)) return false;
-    counts.admitted++;
+    this.#counts.admitted++;
     this.#journal?.admitted(request);
     this.#frontier!.push(request);
     return true;
   }
 
   #snapshot(): CrawlCounts {
-    return { ...this.#counts, queued: this.#frontier?.size ?? 0 };
+    return { ...this.#counts, queued: this.#frontier?.size ?? 0, started: this.#startedBefore + (this.#frontier?.started ?? 0) };
   }
 }
 

@@ -34,7 +34,10 @@ const HOSTS_COUNTED = 10_000;
  * ```
  */
 export class CrawlStats {
-  /** URLs admitted to the crawl (each will leave one record, unless the crawl is stopped first). */
+  /**
+   * URLs admitted to the crawl: each leaves one record, unless the crawl is stopped first or `maxPages` leaves it
+   * waiting.
+   */
   admitted = 0;
   /** URLs whose record was emitted. */
   done = 0;
@@ -44,6 +47,8 @@ export class CrawlStats {
   inFlight = 0;
   /** The whole crawl's counts, as its state gives them (over every process when it is shared); `undefined` before it opens. */
   crawl: CrawlCounts | undefined = undefined;
+  /** The crawl's `maxPages`, against which the progress line shows the requests started; the crawl sets it. */
+  maxPages = Infinity;
   /** Why the crawl ended, once it has: the crawl sets it. */
   finish: FinishReason = "done";
   /** When the crawl started, from `performance.now()`. */
@@ -183,6 +188,7 @@ export class CrawlStats {
       finishedAt: new Date(this.#started.getTime() + elapsedSeconds * 1000).toISOString(),
       elapsedSeconds: Math.round(elapsedSeconds * 1000) / 1000,
       finish: this.finish,
+      left: this.crawl?.queued ?? 0,
       pages: this.done,
       ok: this.done - this.errors,
       files: this.#files,

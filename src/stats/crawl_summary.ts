@@ -6,7 +6,7 @@
 export type FinishReason =
   /** Nothing was left to fetch. */
   | "done"
-  /** `maxPages` URLs were admitted and all of them finished. */
+  /** `maxPages` requests were started and all of them finished, while URLs found were left waiting. */
   | "max-pages"
   /** A signal (Ctrl-C, SIGTERM) or an aborted `signal` option stopped it; what was in flight finished first. */
   | "stopped"
@@ -16,7 +16,7 @@ export type FinishReason =
 /** What each {@linkcode FinishReason} means, in the words of a summary. */
 export const FINISH_REASONS: Readonly<Record<FinishReason, string>> = {
   done: "nothing left to fetch",
-  "max-pages": "maxPages reached",
+  "max-pages": "maxPages requests started",
   stopped: "stopped by a signal",
   failed: "ended early by an error",
 };
@@ -57,6 +57,12 @@ export interface CrawlSummary {
   elapsedSeconds: number;
   /** Why the crawl ended. */
   finish: FinishReason;
+  /**
+   * URLs found (admitted) and not fetched when the crawl ended, over the whole crawl: those `maxPages` left waiting, or
+   * a stop. A journal (`--out`) or a shared state keeps them for a run with a larger `maxPages`. Absent from statistics
+   * written before it was counted: read it as `left ?? 0`.
+   */
+  left?: number;
   /** Records emitted: one per URL attempted. */
   pages: number;
   /** Records without an error, and with one. */

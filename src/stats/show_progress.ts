@@ -62,7 +62,8 @@ export function showProgress<T>(stats: CrawlStats, options: ShowProgressOptions 
 
 /**
  * The live progress line: the whole crawl's counts (over every process when it is shared, earlier runs' rows included
- * when it was resumed), then what this process did when that differs, with its rate.
+ * when it was resumed): URLs done, queued (found and waiting) and in flight, errors, and with a `maxPages` the requests
+ * started of it; then what this process did when that differs, with its rate.
  */
 export function line(stats: CrawlStats): string {
   const rate = `${stats.pagesPerSecond().toFixed(1)} pages/s`;
@@ -70,7 +71,8 @@ export function line(stats: CrawlStats): string {
   if (crawled === undefined) {
     return `${stats.done} done, ${stats.queued} queued, ${stats.inFlight} in flight, ${stats.errors} errors, ${rate}`;
   }
-  const whole = `${crawled.done} done, ${crawled.queued} queued, ${crawled.leased} in flight, ${crawled.errors} errors`;
+  const started = stats.maxPages === Infinity ? "" : `, ${crawled.started} of ${stats.maxPages} started`;
+  const whole = `${crawled.done} done, ${crawled.queued} queued, ${crawled.leased} in flight, ${crawled.errors} errors${started}`;
   return crawled.done === stats.done ? `${whole}, ${rate}` : `${whole}; here: ${stats.done} done, ${rate}`;
 }
 

@@ -2,7 +2,8 @@ import { type CrawlSummary, FINISH_REASONS } from "./crawl_summary.ts";
 import { formatBytes, formatCount } from "./format.ts";
 
 /**
- * The lines of a crawl's summary after its first (the runtime and the counts): why it ended, the pages by status
+ * The lines of a crawl's summary after its first (the runtime and the counts): why it ended (and the URLs found and
+ * left waiting, when there are), the pages by status
  * class, the records without an error as pages and files, the errors by code, requests, retries, redirects and
  * robots.txt refusals, bytes received on the wire and decoded, pages per depth, and peak memory; then, when the crawl
  * rendered pages, what the browser did; and when there were some, the requests through each proxy and the responses
@@ -23,7 +24,8 @@ export function summaryLines(summary: CrawlSummary): string[] {
   const plural = (count: number, word: string) => `${formatCount(count)} ${word}${count === 1 ? "" : "s"}`;
   const files = summary.files ?? 0;
   return [
-    `ended: ${summary.finish}, ${FINISH_REASONS[summary.finish]}`,
+    `ended: ${summary.finish}, ${FINISH_REASONS[summary.finish]}` +
+      ((summary.left ?? 0) > 0 ? `; ${plural(summary.left!, "URL")} found and left waiting` : ""),
     `status: ${list(summary.statusClasses, (name) => (name === "none" ? "no response" : name))}`,
     `ok: ${plural(summary.ok - files, "page")}, ${plural(files, "file")} (not HTML or XML, not downloaded)`,
     `errors: ${list(summary.errorCodes)}`,

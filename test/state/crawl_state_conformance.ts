@@ -112,7 +112,7 @@ export function conformance(target: ConformanceTarget): void {
   test(name("open admits each start request once and counts it queued"), options, withCrawl(async (state) => {
     const opened = await state.open(plan([request("a", 1), request("a", 2), request("a", 1)]));
     assert.equal(opened.continued, false);
-    assert.deepEqual(opened.counts, { admitted: 2, done: 0, errors: 0, queued: 2, leased: 0 });
+    assert.deepEqual(opened.counts, { admitted: 2, done: 0, errors: 0, queued: 2, leased: 0, started: 0 });
   }));
 
   test(name("lease hands out each request once, at most as many as asked, with distinct tokens"), options, withCrawl(async (state) => {
@@ -138,7 +138,7 @@ export function conformance(target: ConformanceTarget): void {
     assert.ok(lease);
     const result = await state.commit(lease, finished(lease), 1);
     assert.deepEqual(result.leases, []);
-    assert.deepEqual(result.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0 });
+    assert.deepEqual(result.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0, started: 1 });
     const batch = await state.lease(4);
     assert.equal(batch.over, true);
   }));
@@ -202,7 +202,7 @@ export function conformance(target: ConformanceTarget): void {
     const result = await state.commit(lease, { again: { ...request("a", 1), progress }, delayMs: 300 }, 1);
     assert.deepEqual(result.leases, [], "not before its delay");
     assert.equal(result.accepted, true);
-    assert.deepEqual(result.counts, { admitted: 1, done: 0, errors: 0, queued: 1, leased: 0 });
+    assert.deepEqual(result.counts, { admitted: 1, done: 0, errors: 0, queued: 1, leased: 0, started: 1 });
     const waiting = await state.lease(1);
     assert.equal(waiting.over, false);
     assert.ok(waiting.readyIn > 0 && waiting.readyIn <= 300, `readyIn ${waiting.readyIn}`);
@@ -214,7 +214,7 @@ export function conformance(target: ConformanceTarget): void {
     assert.equal(hostOf(nextUrl(again)), "b.test");
     assert.notEqual(again.token, lease.token);
     const done = await state.commit(again, finished(again), 0);
-    assert.deepEqual(done.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0 });
+    assert.deepEqual(done.counts, { admitted: 1, done: 1, errors: 0, queued: 0, leased: 0, started: 1 }, "its second step was not a second start");
   }));
 
   test(name("a commit admits the new requests it found once each, and counts pages and errors"), options, withCrawl(async (state) => {
@@ -224,7 +224,7 @@ export function conformance(target: ConformanceTarget): void {
     const found = [request("a", 0, 1), request("a", 1, 1), request("b", 1, 1), request("a", 1, 1)];
     const result = await state.commit(lease, finished(lease, found), 0);
     assert.equal(result.admitted, 2, "the start URL and the repeat are not new");
-    assert.deepEqual(result.counts, { admitted: 3, done: 1, errors: 0, queued: 2, leased: 0 });
+    assert.deepEqual(result.counts, { admitted: 3, done: 1, errors: 0, queued: 2, leased: 0, started: 1 });
     const next = await leaseAll(state, 2);
     assert.deepEqual(new Set(urls(next)), new Set([url("a", 1), url("b", 1)]));
     assert.ok(next.every((l) => l.depth === 1));
@@ -241,27 +241,46 @@ export function conformance(target: ConformanceTarget): void {
     assert.equal(result.counts.leased, 2);
   }));
 
-  test(name("maxPages caps what the whole crawl admits; what it found beyond waits for a larger maxPages"), options, withCrawl(async (state, crawl) => {
-    await state.open(plan([request("a", 0)], { maxPages: 3 }));
-    const [lease] = (await state.lease(1)).leases;
-    assert.ok(lease);
-    const found = [1, 2, 3, 4, 5].map((p) => request("a", p, 1));
-    const result = await state.commit(lease, finished(lease, found), 0);
-    assert.equal(result.admitted, 2);
-    assert.equal(result.counts.admitted, 3);
-    const rest = await leaseAll(state, 2);
-    assert.deepEqual(urls(rest), [url("a", 1), url("a", 2)]);
-    await finishAll(state, rest);
-    assert.equal((await state.lease(5)).over, true);
-    if (!target.shared) await state.close();
-    const more = await crawl.another();
-    const opened = await more.open(plan([request("a", 0)], { maxPages: 5 }));
-    assert.equal(opened.continued, true);
-    assert.equal(opened.counts.admitted, 5, "two more of the five found are admitted now");
-    const leased = urls(await leaseAll(more, 5, 2000));
-    assert.ok(leased.includes(url("a", 3)) && leased.includes(url("a", 4)), `leased ${leased.join(" ")}`);
-    assert.ok(!leased.includes(url("a", 5)));
-  }));
+  test(
+    name("maxPages caps the requests the whole crawl starts: every link is admitted, retries and leases given back are no second start, what never started waits for a larger maxPages"),
+    options,
+    withCrawl(async (state, crawl) => {
+      await state.open(plan([request("a", 0)], { maxPages: 3 }));
+      const [root] = (await state.lease(1)).leases;
+      assert.ok(root);
+      const found = [1, 2, 3, 4, 5].map((p) => request("a", p, 1));
+      const result = await state.commit(root, finished(root, found), 0);
+      assert.equal(result.admitted, 5, "every new link, whatever maxPages");
+      assert.deepEqual(result.counts, { admitted: 6, done: 1, errors: 0, queued: 5, leased: 0, started: 1 });
+      const leased = await leaseAll(state, 5, 300);
+      assert.deepEqual(urls(leased), [url("a", 1), url("a", 2)], "two more starts, first found first");
+      const [retried, released] = leased as [Lease, Lease];
+      const progress = { redirects: [], requests: 1, retries: 1, wireBytes: 100, tries: 1 };
+      await state.commit(retried, { again: { ...request("a", 1, 1), progress }, delayMs: 0 }, 0);
+      await state.release([released]);
+      const again = await leaseAll(state, 2, 2000);
+      assert.deepEqual(new Set(urls(again)), new Set([url("a", 1), url("a", 2)]), "both handed out again with no start left");
+      await finishAll(state, again);
+      const end = await state.lease(5);
+      assert.deepEqual(end.leases, []);
+      assert.equal(end.over, true, "over with three requests never started");
+      assert.equal(end.readyIn, Infinity, "nothing that may still start waits");
+      assert.deepEqual(end.counts, { admitted: 6, done: 3, errors: 0, queued: 3, leased: 0, started: 3 });
+      if (!target.shared) await state.close();
+      const more = await crawl.another();
+      const opened = await more.open(plan([request("a", 0)], { maxPages: 5 }));
+      assert.equal(opened.continued, true);
+      const rest = await leaseAll(more, 5, 1000);
+      const later = urls(rest);
+      assert.ok(later.includes(url("a", 3)) && later.includes(url("a", 4)), `leased ${later.join(" ")}`);
+      assert.ok(!later.includes(url("a", 5)));
+      await finishAll(more, rest);
+      const last = await more.lease(5);
+      assert.equal(last.over, true);
+      assert.equal(last.counts.started, 5);
+      assert.equal(last.counts.queued, 1, "the last link still waits");
+    }),
+  );
 
   test(name("claim marks a URL seen once; an admitted URL is seen already"), options, withCrawl(async (state) => {
     await state.open(plan([request("a", 0)]));

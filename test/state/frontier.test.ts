@@ -254,6 +254,29 @@ test("Frontier.reserve() takes a start outside the lines, which the lines then w
   assert.equal(frontier.reserve("idle.test", 450), 150);
 });
 
+test("Frontier takes at most `starts` requests for the first time, then only fetches under way; a request put back is no second start", () => {
+  const frontier = new Frontier({ intervalMs: 100 });
+  for (const host of ["a", "b", "c"]) for (const page of [1, 2]) frontier.push(request(host, page));
+  const first = frontier.take(6, 0, 2);
+  assert.deepEqual(urls(first), [request("a", 1).url, request("b", 1).url], "two starts, on the first two hosts");
+  assert.equal(frontier.started, 2);
+  const [a1, b1] = first as [CrawlRequest, CrawlRequest];
+  frontier.done(a1, 1);
+  frontier.later({ ...a1, progress }, 0, 1); // a retry
+  frontier.done(b1, 1);
+  frontier.putBack(b1); // given back unfinished
+  assert.equal(frontier.underway, 2);
+  assert.equal(frontier.readyIn(1, 0), 99, "with no start left, only a's and b's fetches under way count: their hosts' next starts");
+  assert.deepEqual(frontier.take(6, 50, 0), [], "not before their hosts' interval");
+  const again = frontier.take(6, 100, 0);
+  assert.deepEqual(urls(again), [request("a", 1).url, request("b", 1).url], "only the fetches under way");
+  assert.equal(frontier.started, 2, "neither is a second start");
+  assert.equal(frontier.size, 4, "c's two and the second pages wait");
+  assert.equal(frontier.readyIn(100, 0), Infinity, "nothing under way waits");
+  assert.deepEqual(urls(frontier.take(1, 200, 1)), [request("c", 1).url], "a larger budget starts the host that waited longest");
+  assert.equal(frontier.started, 3);
+});
+
 test("Frontier drops a host's record once nothing waits or is taken and its interval has passed", () => {
   const frontier = new Frontier({ intervalMs: 100 });
   for (let h = 0; h < 50; h++) frontier.push(request(`h${h}`, 0));

@@ -76,7 +76,7 @@ test("LocalCrawlState marks its journal complete when the crawl ends with nothin
     await state.close();
   }));
 
-test("LocalCrawlState leaves its journal incomplete when links were found beyond maxPages, and journals them once", () =>
+test("LocalCrawlState journals every link found once whatever maxPages, and leaves its journal incomplete when maxPages left some waiting", () =>
   withJournal(async (out, journal) => {
     const state = new LocalCrawlState({ journal });
     await state.open(plan(["http://a.test/"], 1));
@@ -84,12 +84,37 @@ test("LocalCrawlState leaves its journal incomplete when links were found beyond
     const found = [1, 2, 1, 0].map((p) => ({ url: `http://a.test/${p}`, depth: 1 }));
     found[3] = { url: "http://a.test/", depth: 1 }; // the start URL, seen already
     const result = await state.commit(lease!, { record: pageRecord(lease!.url), found }, 0);
-    assert.equal(result.admitted, 0);
-    assert.equal((await state.lease(1)).over, true);
+    assert.equal(result.admitted, 2);
+    const end = await state.lease(1);
+    assert.deepEqual(end.leases, [], "maxPages 1 is spent");
+    assert.equal(end.over, true);
     assert.equal(journal.complete, false);
-    const lines = readFileSync(`${out}.journal`, "utf8").split("\n").filter((line) => line.startsWith("b\t"));
-    assert.deepEqual(lines, ["b\t1\thttp://a.test/1", "b\t1\thttp://a.test/2"]);
+    const lines = readFileSync(`${out}.journal`, "utf8").split("\n").filter((line) => /^\d/.test(line));
+    assert.deepEqual(lines, ["0\thttp://a.test/", "1\thttp://a.test/1", "1\thttp://a.test/2"]);
     await state.close();
+  }));
+
+test("LocalCrawlState resumed with a larger maxPages starts as many more as it allows beyond the rows written, an older journal's links found beyond included", () =>
+  withJournal(async (out, journal) => {
+    // A journal as an older version wrote it, links beyond maxPages on "b" lines, and the one row of its one page.
+    writeFileSync(`${out}.journal`, "0\thttp://a.test/\nb\t1\thttp://a.test/1\nb\t1\thttp://a.test/2\nb\t1\thttp://a.test/3\n");
+    writeFileSync(out, `${JSON.stringify({ url: "http://a.test/" })}\n`);
+    journal.close();
+    const resumed = await CrawlJournal.open(out, { resume: true });
+    try {
+      const state = new LocalCrawlState({ journal: resumed });
+      const opened = await state.open(plan(["http://a.test/"], 3));
+      assert.deepEqual(opened.counts, { admitted: 4, done: 1, errors: 0, queued: 3, leased: 0, started: 1 });
+      const batch = await state.lease(5);
+      assert.deepEqual(batch.leases.map((lease) => lease.url), ["http://a.test/1", "http://a.test/2"], "3 - 1 row: two more starts");
+      for (const lease of batch.leases) await state.commit(lease, { record: pageRecord(lease.url), found: [] }, 0);
+      const end = await state.lease(5);
+      assert.equal(end.over, true);
+      assert.equal(end.counts.queued, 1);
+      await state.close();
+    } finally {
+      resumed.close();
+    }
   }));
 
 test("LocalCrawlState rejects a frontierMemory that is not a positive integer, naming it", () => {

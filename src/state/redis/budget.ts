@@ -1,39 +1,51 @@
 import type { RedisConnection } from "./connection.ts";
-import type { CrawlShards } from "./crawl_shards.ts";
+import type { BudgetMode, CrawlShards } from "./crawl_shards.ts";
 import type { CrawlKeys } from "./keys.ts";
-import { STALE_MS } from "./outbox.ts";
-import { GRANT, SETTLE, UNSETTLED } from "./scripts/crawl_scripts.ts";
+import { GIVE_BACK, GRANT } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
-import type { Script } from "./scripts/script.ts";
-import { FUND } from "./scripts/shard_scripts.ts";
 
-/** How long a process that found no page left to grant believes it, before it asks again (a larger maxPages). */
+/**
+ * The most starts a process holds at once, granted and not made yet: what a process that dies can cost the crawl. A
+ * step takes one start per request it leases for the first time, so a grant lasts a busy process this many pages,
+ * and costs it one call to Redis per that many.
+ */
+export const GRANT_SIZE = 16;
+
+/** How long a process that found no start left to grant believes it, before it asks again (a larger maxPages). */
 const EXHAUSTED_MS = 1000;
 
 /**
- * maxPages shared by the shards of a crawl: no script touches two shards, so none can check the whole crawl's count
- * as it admits. The crawl's keys count the pages *allotted*; a shard admits only pages granted to it, holding new
- * requests back until a grant comes. A grant is three steps: GRANT allots pages to the shard (never more than
- * maxPages minus what is allotted), FUND applies them there once (by the grant's number) and admits held-back
- * requests, handing back what it did not need, and SETTLE forgets the grant and takes back what was handed back.
+ * The starts one process may make: the requests it leases for the first time, which `maxPages` counts.
  *
- * So the crawl never admits more than maxPages: what is admitted was allotted first. A process that dies between
- * GRANT and FUND leaves the grant unsettled, and another applies it later (FUND is applied once). One that dies
- * between FUND and SETTLE loses what FUND handed back: pages granted for held-back requests that had become seen
- * meanwhile (a redirect's target), usually none; the crawl may then end that many pages short of maxPages.
+ * On a crawl of one shard the lease scripts count them against maxPages themselves (the crawl's meta is in the shard's
+ * slot), and without maxPages nothing needs counting; this then only says whether a start may be made. On a crawl of
+ * several shards under a finite maxPages, no script touches two shards, so none can count the whole crawl's starts as
+ * it leases: the crawl's meta counts the starts *granted* to processes instead. A process takes a grant (GRANT: up to
+ * {@linkcode GRANT_SIZE}, never more than maxPages minus those granted), hands each lease or commit step the number it
+ * may make, takes back what the step did not make, and gives back what it still holds when it leaves (GIVE_BACK).
+ *
+ * So the crawl never starts more than maxPages requests: each start was granted first. A process that dies loses the
+ * starts it held and had not made, at most {@linkcode GRANT_SIZE}: the crawl then ends that many short of maxPages (at
+ * most 16 for each process that died holding a grant), with that many requests left waiting for a larger maxPages.
  *
  * @example
  * ```ts
  * import { Budget } from "./budget.ts";
  * const budget = new Budget(connection, crawlKeys("books"), shards);
- * const admitted = await budget.fund(3);
+ * const starts = await budget.take(4);
+ * const [out, time, made] = await shards.step(shard, LEASE, [4, 30_000], starts);
+ * budget.made(starts, Number(made));
  * ```
  */
 export class Budget {
   readonly #connection: RedisConnection;
   readonly #keys: CrawlKeys;
   readonly #shards: CrawlShards;
+  /** Granted and not handed to a step; handed to steps not answered yet. */
+  #held = 0;
+  #out = 0;
   #exhaustedUntil = 0;
+  #granting: Promise<void> | undefined;
 
   constructor(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards) {
     this.#connection = connection;
@@ -41,47 +53,67 @@ export class Budget {
     this.#shards = shards;
   }
 
-  /** Whether shard `shard` holds requests back that a grant could admit. */
-  wants(shard: number): boolean {
-    const summary = this.#shards.summaries[shard]!;
-    return this.#shards.limits.budget === "granted" && summary.heldBack > 0 && performance.now() >= this.#exhaustedUntil;
+  get #mode(): BudgetMode {
+    return this.#shards.limits.budget;
   }
 
-  /** Grants shard `shard` pages for the requests it holds back, while the crawl has any left. Resolves with those admitted. */
-  async fund(shard: number, force = false): Promise<number> {
-    if (force) this.#exhaustedUntil = 0;
-    const k = this.#keys;
-    let admitted = 0;
-    while (this.wants(shard)) {
-      const want = this.#shards.summaries[shard]!.heldBack;
-      const [seq, pages] = (await this.#run(GRANT, [k.meta, k.grants, k.grantsAt, k.grantSeq], [shard, want])) as [number, number];
-      if (pages === 0) {
-        this.#exhaustedUntil = performance.now() + EXHAUSTED_MS;
-        break;
-      }
-      admitted += await this.#apply(shard, seq, pages);
+  /**
+   * The starts a step that leases up to `want` requests may make (0 where the scripts count alone). Tops the grant up
+   * first when it is short and the crawl may have some left. Tell {@linkcode made} what the step's answer says.
+   */
+  async take(want: number): Promise<number> {
+    if (this.#mode !== "granted" || want <= 0) return 0;
+    if (this.#held < want && this.#held + this.#out < GRANT_SIZE && performance.now() >= this.#exhaustedUntil) {
+      // Steps asking at once share one grant.
+      await (this.#granting ??= this.#grant().finally(() => (this.#granting = undefined)));
     }
-    return admitted;
+    const starts = Math.min(want, this.#held);
+    this.#held -= starts;
+    this.#out += starts;
+    return starts;
   }
 
-  /** Applies and settles the grants older than `STALE_MS`, left by a process that died amid one. */
-  async settleStale(): Promise<void> {
-    const k = this.#keys;
-    const flat = (await this.#run(UNSETTLED, [k.grants, k.grantsAt], [STALE_MS])) as string[];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [shard, seq] = flat[i]!.split(":").map(Number) as [number, number];
-      await this.#apply(shard, seq, Number(flat[i + 1]));
+  /** Notes a step's answer: of the `starts` it was given, it made `made`; the rest are held again. */
+  made(starts: number, made: number): void {
+    if (this.#mode !== "granted") return;
+    this.#out -= starts;
+    this.#held += starts - made;
+  }
+
+  /** Whether this process may still start a request, as far as it knows: a step may then be given starts. */
+  mayStart(): boolean {
+    switch (this.#mode) {
+      case "none":
+        return true;
+      case "local":
+        return this.#shards.summaries[0]!.startsLeft > 0;
+      case "granted":
+        return this.#held + this.#out > 0 || performance.now() >= this.#exhaustedUntil;
     }
   }
 
-  async #apply(shard: number, seq: number, pages: number): Promise<number> {
-    const k = this.#keys;
-    const [, admitted, unused] = (await this.#shards.step(shard, FUND, [seq, pages])) as [number, number, number];
-    await this.#run(SETTLE, [k.meta, k.grants, k.grantsAt], [`${shard}:${seq}`, unused]);
-    return Number(admitted);
+  /**
+   * Whether this process may still start a request, given the crawl's maxPages and the starts granted as just read:
+   * it holds some, or some are left to grant.
+   */
+  mayStartGiven(maxPages: string, granted: number): boolean {
+    if (this.#mode !== "granted") return this.mayStart();
+    return this.#held + this.#out > 0 || maxPages === "inf" || Number(maxPages) - granted > 0;
   }
 
-  #run(script: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return runScript(this.#connection, script, keys, args);
+  /** Gives back the starts held and not handed to a step, for the other processes: this one makes no more. */
+  async giveBack(): Promise<void> {
+    const held = this.#held;
+    if (held === 0) return;
+    this.#held = 0;
+    this.#exhaustedUntil = Infinity;
+    await runScript(this.#connection, GIVE_BACK, [this.#keys.meta], [held]);
+  }
+
+  async #grant(): Promise<void> {
+    const want = GRANT_SIZE - this.#held - this.#out;
+    const granted = Number(await runScript(this.#connection, GRANT, [this.#keys.meta], [want]));
+    if (granted === 0) this.#exhaustedUntil = performance.now() + EXHAUSTED_MS;
+    this.#held += granted;
   }
 }

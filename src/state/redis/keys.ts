@@ -4,37 +4,42 @@ import { hash64Parts } from "../seen_set.ts";
  * The version of the layout below. A crawl made with another one is refused rather than misread.
  *
  * 1: one queue LIST and a seen set of 2^16 buckets. 2: per-host queues, shards, a seen set that splits its buckets.
+ * 3: maxPages counts starts (every link admitted, no held-back list), granted to processes; shards by site, which hold
+ * their sites' cookies.
  */
-export const LAYOUT = 2;
+export const LAYOUT = 3;
 
 /**
  * The crawl-wide keys of crawl `id`, tagged `{id}`: what defines the crawl and who works on it.
  *
- * - `meta` HASH: definition, layout, shards, maxPages, perHost, intervalMs, state (opening | open), allotted (the
- *   pages granted to shards so far, when several shards share a finite maxPages), v (bumped by every change).
+ * - `meta` HASH: definition, layout, shards, maxPages, perHost, intervalMs, state (opening | open), granted (the
+ *   starts granted to processes so far, net of those given back, when several shards share a finite maxPages), v
+ *   (bumped by every change).
  * - `worker-count` STRING, `workers` HASH (worker → what it told about itself, JSON), `status` HASH (worker →
  *   running | done | taking <worker>).
- * - `grants` HASH (shard:seq → pages) and `grants-at` ZSET (shard:seq → when): pages granted to a shard and not yet
- *   settled; `grant-seq` HASH (shard → the last grant's number).
  *
  * Each shard has its own keys under {@linkcode shardPrefix}, all built by the Lua scripts from that prefix (the keys
  * a step touches depend on the hosts it chooses, inside the script; they share the shard's tag, so one slot):
  *
- * - `counts` HASH: admitted, done, errors, queued, leased, budget (pages granted and not used), v (bumped by every
- *   change).
+ * - `counts` HASH: admitted, done, errors, queued, leased, started (requests leased for the first time), underway
+ *   (fetches under way waiting, delayed ones included), cookies (bumped by every change to the shard's cookies), v
+ *   (bumped by every change).
  * - `ready` ZSET host → its next start (ms, the shard's clock): the hosts with requests waiting and room under
- *   perHost. `h:<host>` HASH: n (waiting), l (leased), next, last (start), pace (its own interval);
- *   `h:<host>:d` ZSET of the depths waiting, `h:<host>:q:<depth>` LIST of request lines (depth -1: fetches under way).
+ *   perHost; `again` ZSET the same, for the hosts with fetches under way waiting. `h:<host>` HASH: n (waiting), a (of
+ *   them, fetches under way), l (leased), next, last (start), pace (its own interval); `h:<host>:d` ZSET of the
+ *   depths waiting, `h:<host>:q:<depth>` LIST of request lines (depth -1: fetches under way).
  * - `delayed` ZSET "host line" → not before: fetches that go on after a delay.
  * - `leases` ZSET token → deadline, `leased` HASH token → "worker host line", `held:<worker>` SET of its tokens,
  *   `token` STRING.
  * - `s:<level>:<prefix>` SET of integers, `splits` bitmap, `seen` HASH: the seen set (see `seen_lua.ts`).
- * - `held-back` LIST and `held-back-set` HASH: new requests found beyond maxPages, for a run with a larger one.
  * - `outbox` HASH id → payload, `outbox-at` ZSET id → when, `out-seq` HASH target → last number: what this shard's
  *   commits found for other shards, until it is applied there; `inbox` HASH source → the last number applied in
  *   order, `inbox:<source>` SET of numbers applied out of order.
  * - `log:<worker>` HASH url → record, `acked` HASH worker → records acknowledged: the records committed here.
  * - `robots` HASH origin → its robots.txt response, `robots-lock:<origin>` STRING.
+ * - `cookies:<site>` HASH `[domain, path, name]` as JSON → the cookie as JSON, in clear text as a browser's cookie
+ *   file, and `g[domain, path, name]` → the cookie as the crawl was given it at its start; it expires with its
+ *   longest-lived cookie (see cookie_scripts.ts). `cookie-sites` SET of the sites with cookies.
  */
 export interface CrawlKeys {
   /** Every crawl-wide key starts with this. */
@@ -43,9 +48,6 @@ export interface CrawlKeys {
   workerCount: string;
   workers: string;
   status: string;
-  grants: string;
-  grantsAt: string;
-  grantSeq: string;
 }
 
 /**
@@ -65,9 +67,6 @@ export function crawlKeys(id: string): CrawlKeys {
     workerCount: `${prefix}worker-count`,
     workers: `${prefix}workers`,
     status: `${prefix}status`,
-    grants: `${prefix}grants`,
-    grantsAt: `${prefix}grants-at`,
-    grantSeq: `${prefix}grant-seq`,
   };
 }
 

@@ -25,7 +25,7 @@ export interface OpenedShards {
 /**
  * Creates crawl `crawlId`, or finds it and checks that `plan` defines the same crawl; see OPEN. A new crawl gets
  * `wanted` shards (16 on a Redis Cluster, 1 on one server, by default): on one server, one shard is the cheapest (one
- * script a page, no outbox, maxPages checked in the same script: see `make bench SCENARIOS=shards`); on a cluster,
+ * script a page, no outbox, maxPages counted in the same script: see `make bench SCENARIOS=shards`); on a cluster,
  * the shards spread the crawl over its masters. A crawl of one shard is created with its start requests in one step; a
  * crawl of several is created "opening", its start requests are placed in their shards (again by any process that
  * joins while it is, from the crawl's definition), then it is open.
@@ -78,27 +78,23 @@ export async function openCrawl(
     // A process that joins a crawl still opening (its first process may have died placing them) places the start
     // URLs the crawl was defined with: placing them twice is harmless.
     const start = plan.start.length > 0 ? plan.start : (JSON.parse(definition!) as CrawlDefinition).start.map((url) => ({ url, depth: 0 }));
-    await openShards(connection, crawlId, opened, budget, { ...plan, start }, created === 1 || state === "opening");
+    await openShards(connection, crawlId, opened, start, created === 1 || state === "opening");
   }
   return { shards: opened, budget, outbox: new Outbox(opened), continued: created === 0 };
 }
 
-/** Places the start requests of a crawl of several shards, if it is opening, and admits what maxPages now allows. */
-async function openShards(connection: RedisConnection, crawlId: string, shards: CrawlShards, budget: Budget, plan: CrawlPlan, opening: boolean): Promise<void> {
-  if (opening && plan.start.length > 0) {
+/** Places the start requests of a crawl of several shards, if it is opening, and hears from every shard. */
+async function openShards(connection: RedisConnection, crawlId: string, shards: CrawlShards, start: readonly CrawlRequest[], opening: boolean): Promise<void> {
+  if (opening && start.length > 0) {
     const byShard = new Map<number, string[]>();
-    for (const request of plan.start) {
+    for (const request of start) {
       const shard = shards.of(hostOf(request.url));
       byShard.set(shard, [...(byShard.get(shard) ?? []), ...admission(request)]);
     }
     await Promise.all([...byShard].map(([shard, args]) => shards.step(shard, ADMIT, args)));
-    await Promise.all([...byShard.keys()].map((shard) => budget.fund(shard, true)));
     await runScript(connection, MARK_OPEN, [crawlKeys(crawlId).meta], []);
   }
   await Promise.all(Array.from({ length: shards.count }, (_, shard) => shards.step(shard, STATUS, [])));
-  if (plan.maxPages !== Infinity) {
-    for (let shard = 0; shard < shards.count; shard++) await budget.fund(shard, true);
-  }
 }
 
 /** A request as the scripts admit it: top, low, host, depth, line. */

@@ -9,12 +9,13 @@ import type { CommitResult, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCraw
 import { decodeRequest, encodeRequest } from "../request_line.ts";
 import type { Budget } from "./budget.ts";
 import { connectRedis, type RedisConnection } from "./connection.ts";
+import { RedisCookieStore } from "./cookie_store.ts";
 import { crawlIsOver } from "./crawl_end.ts";
 import type { CrawlShards } from "./crawl_shards.ts";
 import { type CrawlKeys, crawlKeys, seenEntry } from "./keys.ts";
 import { leaseQuotas, readyIn, staleShards } from "./lease_plan.ts";
 import { openCrawl } from "./open_crawl.ts";
-import { type Outbox, pairs, routeFound, STALE_MS } from "./outbox.ts";
+import { type Outbox, pairs, routeFound } from "./outbox.ts";
 import { removeCrawl } from "./remove_crawl.ts";
 import { CRAWL_STATUS, REGISTER } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
@@ -38,8 +39,9 @@ export interface RedisCrawlStateOptions {
    */
   leaseMs?: number;
   /**
-   * The shards a new crawl is spread over, by host: each shard's keys share a hash tag, so a Redis Cluster spreads
-   * the shards over its masters. Fixed when the crawl is created; a process that joins takes the crawl's.
+   * The shards a new crawl is spread over, by site (a host's registrable domain, see `siteOf`): each shard's keys
+   * share a hash tag, so a Redis Cluster spreads the shards over its masters. Fixed when the crawl is created; a
+   * process that joins takes the crawl's.
    * @default 16 on a Redis Cluster, 1 on one server
    */
   shards?: number;
@@ -74,11 +76,13 @@ interface Held {
  *   back is refused;
  * - a page's record is **committed** in the step that checks its lease and admits its links, and kept (with
  *   `keepRecords`) until its process's output says it is written: see `SharedOutput`;
- * - the crawl is spread over **shards** by host, each one hash tag (a Redis Cluster spreads them over its masters);
+ * - the crawl is spread over **shards** by site, each one hash tag (a Redis Cluster spreads them over its masters);
  *   a page's links to hosts of other shards leave through an outbox in its own shard and are applied to theirs once
- *   each, and `maxPages` is shared out by grants (see `budget.ts`);
+ *   each, and the starts `maxPages` allows are shared out by grants (see `budget.ts`);
  * - the **seen set** keeps each URL's 64-bit hash as an integer in buckets that split before they outgrow an intset:
- *   about 9 bytes a URL at any size, exact.
+ *   about 9 bytes a URL at any size, exact;
+ * - the crawl's **cookie jar** is in the shards too, by site (see `RedisCookieStore`), so a cookie one process
+ *   receives is sent by all.
  *
  * @example
  * ```ts
@@ -109,6 +113,7 @@ export class RedisCrawlState implements CrawlState {
   #shards: CrawlShards | undefined;
   #budget: Budget | undefined;
   #outbox: Outbox | undefined;
+  #cookies: RedisCookieStore | undefined;
   readonly #held = new Map<string, Held>();
   #timers: NodeJS.Timeout[] = [];
   #turn = 0;
@@ -185,7 +190,8 @@ export class RedisCrawlState implements CrawlState {
     const shards = this.#open();
     const leases = shards.count === 1 ? await this.#leaseFrom(0, max) : await this.#leaseAcross(max);
     const over = leases.length === 0 && (await crawlIsOver(this.#connection, this.#keys, shards, this.#outbox!, this.#budget!));
-    return { leases, over, readyIn: leases.length >= max ? 0 : readyIn(shards.summaries), counts: shards.counts() };
+    const waitFor = leases.length >= max ? 0 : readyIn(shards.summaries, this.#budget!.mayStart());
+    return { leases, over, readyIn: waitFor, counts: shards.counts() };
   }
 
   /**
@@ -199,10 +205,11 @@ export class RedisCrawlState implements CrawlState {
       const got = await Promise.all(quotas.map((quota, shard) => (quota > 0 ? this.#leaseFrom(shard, quota) : [])));
       return { got, leases: got.flat() };
     };
-    const first = leaseQuotas(shards.summaries, max, performance.now(), this.#turn++ % shards.count);
+    const mayStart = this.#budget!.mayStart();
+    const first = leaseQuotas(shards.summaries, max, performance.now(), this.#turn++ % shards.count, mayStart);
     const { got, leases } = await ask(first);
     if (leases.length >= max) return leases;
-    const more = new Set(staleShards(shards.summaries, performance.now()));
+    const more = new Set(staleShards(shards.summaries, performance.now(), mayStart));
     first.forEach((quota, shard) => quota > 0 && got[shard]!.length === quota && more.add(shard));
     if (more.size === 0) return leases;
     const second = shards.summaries.map(() => 0);
@@ -212,8 +219,10 @@ export class RedisCrawlState implements CrawlState {
   }
 
   async #leaseFrom(shard: number, max: number): Promise<Lease[]> {
+    const starts = await this.#budget!.take(max);
     const asked = performance.now();
-    const [out, time] = (await this.#open().step(shard, LEASE, [max, this.#leaseMs])) as [(string | number)[], number];
+    const [out, time, made] = (await this.#open().step(shard, LEASE, [max, this.#leaseMs], starts)) as [(string | number)[], number, number];
+    this.#budget!.made(starts, Number(made));
     return this.#take(shard, out, Number(time), asked);
   }
 
@@ -233,6 +242,7 @@ export class RedisCrawlState implements CrawlState {
     const pace = outcome.pace;
     const paceHere = pace !== undefined && shards.of(pace.host) === shard;
     const ending = finished ? this.#finishedArgs(outcome.record) : continuedArgs(shards.of.bind(shards), shard, outcome.again, outcome.delayMs);
+    const starts = await this.#budget!.take(next);
     const asked = performance.now();
     const reply = await shards.step(shard, COMMIT, [
       lease.token,
@@ -246,15 +256,13 @@ export class RedisCrawlState implements CrawlState {
       ...local,
       outgoing.size,
       ...[...outgoing].flatMap(([target, lines]) => [target, lines.join("\n")]),
-    ]);
+    ], starts);
+    this.#budget!.made(starts, reply[0] === 1 ? Number(reply[5]) : 0);
     if (pace !== undefined && !paceHere) await shards.run(shards.of(pace.host), PACE, [pace.host, Math.ceil(pace.intervalMs)]);
     if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [], counts: shards.counts() };
     const [, admittedHere, entries, out, time] = reply as [number, number, string[], (string | number)[], number];
     const leases = this.#take(shard, out, Number(time), asked);
-    let admitted = Number(admittedHere) + (await this.#outbox!.deliver(shard, pairs(entries)));
-    for (const touched of [shard, ...outgoing.keys()]) {
-      if (this.#budget!.wants(touched)) admitted += await this.#budget!.fund(touched);
-    }
+    const admitted = Number(admittedHere) + (await this.#outbox!.deliver(shard, pairs(entries)));
     // The page's shard may have no host ready: the slots it frees are filled from the others.
     if (shards.count > 1 && leases.length < next) leases.push(...(await this.#leaseAcross(next - leases.length)));
     if (finished && this.#keepRecords) this.records.committed(outcome.record.url, shard);
@@ -308,14 +316,22 @@ export class RedisCrawlState implements CrawlState {
     return sharedRobots(this.#connection, robotsKey, this.worker)(fetch);
   }
 
+  /** The crawl's cookies, in its shards, by site: see {@linkcode RedisCookieStore}. */
+  cookieStore(): RedisCookieStore {
+    this.#cookies ??= new RedisCookieStore(() => this.#open());
+    return this.#cookies;
+  }
+
   /**
-   * Stops the heartbeat, and forgets the outbox entries delivered; the connection stays open for the output's last
-   * acknowledgements until {@linkcode disconnect}.
+   * Stops the heartbeat, forgets the outbox entries delivered, and gives back the starts granted and not made; the
+   * connection stays open for the output's last acknowledgements until {@linkcode disconnect}.
    */
   async close(): Promise<void> {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    await this.#outbox?.flush().catch(() => {}); // a lost connection leaves them for another process to deliver again
+    // A lost connection leaves the entries for another process to deliver again, and the starts lost.
+    await this.#outbox?.flush().catch(() => {});
+    await this.#budget?.giveBack().catch(() => {});
   }
 
   /**
@@ -372,10 +388,9 @@ export class RedisCrawlState implements CrawlState {
     const byShard = new Map<number, string[]>();
     for (const [token, { shard }] of this.#held) byShard.set(shard, [...(byShard.get(shard) ?? []), token]);
     const beats = [...byShard].map(([shard, tokens]) => shards.run(shard, HEARTBEAT, [this.#leaseMs, ...tokens]));
-    const status = runScript(this.#connection, CRAWL_STATUS, [this.#keys.meta, this.#keys.grantsAt], []).then(async (reply) => {
-      const [, , , oldestGrant, , perHost, intervalMs] = reply as [number, string, number, number, string, string, string];
+    const status = runScript(this.#connection, CRAWL_STATUS, [this.#keys.meta], []).then((reply) => {
+      const [, , , , perHost, intervalMs] = reply as [number, string, string, number, string, string];
       shards.limits = { ...shards.limits, perHost: perHost === "inf" ? Infinity : Number(perHost), intervalMs: Number(intervalMs) };
-      if (Number(oldestGrant) > STALE_MS) await this.#budget!.settleStale();
     });
     Promise.all([...beats, status]).catch(() => {}); // a lost connection is reported by the next lease or commit
   }

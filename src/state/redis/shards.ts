@@ -1,3 +1,4 @@
+import { getPublicSuffix } from "tough-cookie";
 import { hash64Parts } from "../seen_set.ts";
 
 /** The slots of a Redis Cluster: a key's slot is the CRC16 of its hash tag, modulo this. */
@@ -29,16 +30,40 @@ export function shardTags(id: string, count: number): string[] {
 }
 
 /**
- * The shard of a host: every request waits, is paced and is seen in the shard of its next URL's host.
+ * The shard of a host: every request waits, is paced and is seen in the shard of its next URL's host, and that is the
+ * shard of the host's site (see {@linkcode siteOf}), so that the hosts of a site share a shard with the site's cookies
+ * and a lease can answer with their version.
  *
  * @example
  * ```ts
  * import { shardOf } from "./shards.ts";
- * shardOf("example.com", 16); // a number from 0 to 15, the same in every process
+ * shardOf("www.example.com", 16); // a number from 0 to 15, the same in every process, and the same as example.com's
  * ```
  */
 export function shardOf(host: string, count: number): number {
-  return count === 1 ? 0 : hash64Parts(host)[0] % count;
+  return count === 1 ? 0 : hash64Parts(siteOf(host))[0] % count;
+}
+
+const SUFFIX_OPTIONS = { allowSpecialUseDomain: true, ignoreError: true };
+
+/**
+ * The site of a host (or of a cookie's domain): what its cookies may be shared over, by RFC 6265. That is its
+ * registrable domain, the public suffix and one label more (`www.example.com` → `example.com`, `a.b.co.uk` →
+ * `b.co.uk`, by the Public Suffix List that tough-cookie uses); for an IP address, or a name without one
+ * (`localhost`), the name itself. The port is not part of it: cookies ignore ports.
+ *
+ * @example
+ * ```ts
+ * import { siteOf } from "./shards.ts";
+ * siteOf("www.example.com:8080"); // "example.com"
+ * siteOf("127.0.0.2:8080"); // "127.0.0.2"
+ * ```
+ */
+export function siteOf(host: string): string {
+  // `[::1]:8080` and `::1` (a cookie's domain) are one host; so are `example.com:8080` and `example.com`.
+  const bracketed = /^\[(.*)\](?::\d+)?$/.exec(host);
+  const name = (bracketed !== null ? bracketed[1]! : host.replace(/^([^:]*):\d+$/, "$1")).toLowerCase();
+  return getPublicSuffix(name, SUFFIX_OPTIONS) ?? name;
 }
 
 /**

@@ -15,7 +15,9 @@ import type { CrawlRequest } from "../../../src/records.ts";
 import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
 import type { CrawlPlan, Lease, Outcome } from "../../../src/state/crawl_state.ts";
 import { RedisCrawlState, type RedisCrawlStateOptions } from "../../../src/state/redis/redis_state.ts";
-import { keySlot, shardOf, shardTags } from "../../../src/state/redis/shards.ts";
+import { GRANT_SIZE } from "../../../src/state/redis/budget.ts";
+import { LAYOUT } from "../../../src/state/redis/keys.ts";
+import { keySlot, shardOf, shardTags, siteOf } from "../../../src/state/redis/shards.ts";
 import { pageRecord } from "../../helpers/page.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
 import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
@@ -97,7 +99,7 @@ test("a commit with a lease taken back after its deadline is refused, and nothin
       const current = await b!.commit(fresh!, finished(fresh!, [request("http://a.test/next", 1)]), 0);
       assert.equal(current.accepted, true);
       assert.equal(current.admitted, 1);
-      assert.deepEqual(current.counts, { admitted: 2, done: 1, errors: 0, queued: 1, leased: 0 });
+      assert.deepEqual(current.counts, { admitted: 2, done: 1, errors: 0, queued: 1, leased: 0, started: 1 }, "the lease taken back was no second start");
       assert.equal(redis.cli("HLEN", `rxcrawl:{${id}}:log:${a!.worker}`).trim(), "0", "no record of the refused commit");
       assert.equal(redis.cli("HLEN", `rxcrawl:{${id}}:log:${b!.worker}`).trim(), "1");
     },
@@ -193,7 +195,7 @@ process.kill(process.pid, "SIGKILL");
       }
       assert.equal(over, true);
       assert.deepEqual(seen.sort(), Array.from({ length: 30 }, (_, i) => `http://h${i}.test/`).sort(), "every link of the dead worker's page, once");
-      assert.deepEqual((await state.lease(1)).counts, { admitted: 31, done: 31, errors: 0, queued: 0, leased: 0 });
+      assert.deepEqual((await state.lease(1)).counts, { admitted: 31, done: 31, errors: 0, queued: 0, leased: 0, started: 31 });
     } finally {
       await state.disconnect();
       await RedisCrawlState.remove(cluster.url, crawlId);
@@ -274,6 +276,14 @@ test("keySlot() computes Redis's own slots, and a crawl's 16 shards spread over 
   assert.equal(shardOf("a.test", 16), shardOf("a.test", 16));
 });
 
+test("siteOf() is a host's registrable domain, or the host where it has none; the hosts of a site share its shard", () => {
+  const sites = ["www.example.com:8080", "a.b.co.uk", "Shop.Example.COM", "127.0.0.2:8080", "[::1]:80", "localhost", "site1.test"].map(siteOf);
+  assert.deepEqual(sites, ["example.com", "b.co.uk", "example.com", "127.0.0.2", "::1", "localhost", "site1.test"]);
+  assert.equal(shardOf("www.example.com", 16), shardOf("shop.example.com:8443", 16));
+  const shards = new Set(Array.from({ length: 64 }, (_, i) => shardOf(`www.site${i}.com`, 16)));
+  assert.ok(shards.size >= 12, `64 sites over ${shards.size} of 16 shards`);
+});
+
 test("--redis given any node of a cluster finds it; remove() deletes every key of the crawl on every master and no other", options, async () => {
   const other = `t${++crawls}`;
   await withStates(cluster.nodes[2]!.url, 1, async ([a], id) => {
@@ -334,24 +344,37 @@ test("a crawl defined otherwise, a crawl without start requests and a server tha
   });
 });
 
-test("a crawl over several shards counts --max-pages over all of them, and refuses one set later if it had none", options, () =>
+/** Leases and commits with `state` until the crawl is over for it; each page links to `links(lease, round)`. */
+async function crawlWith(state: RedisCrawlState, links: (lease: Lease, round: number) => CrawlRequest[] = () => []): Promise<string[]> {
+  const committed: string[] = [];
+  for (let round = 0; round < 400; round++) {
+    const batch = await state.lease(4);
+    for (const lease of batch.leases) {
+      if ((await state.commit(lease, finished(lease, links(lease, round)), 0)).accepted) committed.push(lease.url);
+    }
+    if (batch.over) return committed;
+    if (batch.leases.length === 0) await sleep(Math.min(Number.isFinite(batch.readyIn) ? batch.readyIn + 1 : 25, 50));
+  }
+  const { counts } = await state.lease(0);
+  throw new Error(`the crawl did not end: ${JSON.stringify(counts)} after ${committed.length} commits`);
+}
+
+test("two processes on a crawl over several shards start --max-pages requests over all of them and admit every link; a crawl without one refuses one later", options, () =>
   withStates(cluster.url, 2, async ([a, b], id) => {
     const start = Array.from({ length: 10 }, (_, i) => request(`http://h${i}.test/`));
     await a!.open(plan(start, { maxPages: 25 }));
-    let admitted = 0;
-    for (let round = 0; round < 20; round++) {
-      const batch = await a!.lease(10);
-      for (const lease of batch.leases) {
-        const links = Array.from({ length: 5 }, (_, i) => request(`http://h${(i + round) % 12}.test/${lease.url.length}-${round}-${i}`, 1));
-        admitted += (await a!.commit(lease, finished(lease, links), 0)).admitted;
-      }
-      if (batch.over) break;
-    }
-    const end = await a!.lease(1);
-    assert.equal(end.over, true);
-    assert.equal(end.counts.admitted, 25);
-    assert.equal(end.counts.done, 25);
-    assert.equal(admitted, 15);
+    await b!.open(plan([], { maxPages: 25 }));
+    // Five new links a page, over twelve hosts.
+    const links = (lease: Lease, round: number) =>
+      Array.from({ length: 5 }, (_, i) => request(`http://h${(i + round) % 12}.test/${lease.url.replace(/\W/g, "_")}-${i}`, 1));
+    const committed = (await Promise.all([crawlWith(a!, links), crawlWith(b!, links)])).flat();
+    assert.equal(committed.length, 25);
+    assert.equal(new Set(committed).size, 25);
+    const { counts } = await a!.lease(1);
+    assert.equal(counts.started, 25);
+    assert.equal(counts.done, 25);
+    assert.equal(counts.admitted, 10 + 25 * 5, "every link admitted");
+    assert.equal(counts.queued, counts.admitted - 25, "what never started waits");
     await b!.close();
     const unlimited = `${id}-free`;
     const c = await RedisCrawlState.connect({ url: cluster.url, crawlId: unlimited });
@@ -370,6 +393,48 @@ test("a crawl over several shards counts --max-pages over all of them, and refus
   }),
 );
 
+test("a process that dies holding a grant of starts costs the crawl exactly the starts it had not made: never more than maxPages, at most GRANT_SIZE short", options, async () => {
+  const crawlId = `t${++crawls}`;
+  const dir = mkdtempSync(join(tmpdir(), "rxcrawl-grant-"));
+  const start = Array.from({ length: 30 }, (_, i) => request(`http://h${i}.test/`));
+  const maxPages = 40;
+  // A process that opens the crawl, leases five requests (its first grant is GRANT_SIZE starts, of which it makes
+  // five), and is killed holding the rest and the five leases.
+  const script = join(dir, "dies.mts");
+  const source = JSON.stringify(fileURLToPath(new URL("../../../src/state/redis/redis_state.ts", import.meta.url)));
+  writeFileSync(
+    script,
+    `import { RedisCrawlState } from ${source};
+const state = await RedisCrawlState.connect({ url: ${JSON.stringify(cluster.url)}, crawlId: ${JSON.stringify(crawlId)}, leaseMs: 300 });
+await state.open({ ...${JSON.stringify(plan(start, { maxPages }))}, politeness: { perHost: Infinity, intervalMs: 0 } });
+const { leases } = await state.lease(5);
+process.stdout.write(String(leases.length));
+process.kill(process.pid, "SIGKILL");
+`,
+  );
+  try {
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let leased = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (leased += chunk));
+    const [, signal] = (await once(child, "exit")) as [number | null, string | null];
+    assert.equal(signal, "SIGKILL");
+    assert.equal(leased, "5");
+    const state = await RedisCrawlState.connect({ url: cluster.url, crawlId });
+    try {
+      await state.open(plan([], { maxPages }));
+      const committed = await crawlWith(state);
+      const lost = GRANT_SIZE - 5;
+      assert.equal(committed.length, maxPages - lost, "the five the dead process started are fetched again, not counted again");
+      assert.deepEqual((await state.lease(1)).counts, { admitted: 30, done: maxPages - lost, errors: 0, queued: 30 - (maxPages - lost), leased: 0, started: maxPages - lost });
+    } finally {
+      await state.disconnect();
+      await RedisCrawlState.remove(cluster.url, crawlId);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a process joining a crawl of several shards whose first process died while placing its start URLs places them", options, async () => {
   const crawlId = `t${++crawls}`;
   const { connectRedis } = await import("../../../src/state/redis/connection.ts");
@@ -382,7 +447,7 @@ test("a process joining a crawl of several shards whose first process died while
     // The first step of a first process, alone: the crawl made, "opening", its start URLs not placed yet.
     const crawlTag = new CrawlShards(connection, crawlId, 1, "w0", { perHost: Infinity, intervalMs: 0, budget: "local", splitAt: 512 });
     const definition = JSON.stringify({ ...DEFINITION, start: start.map((r) => r.url) });
-    await crawlTag.run(0, OPEN, [definition, 2, 16, "inf", "inf", 0, 512, start.length]);
+    await crawlTag.run(0, OPEN, [definition, LAYOUT, 16, "inf", "inf", 0, 512, start.length]);
     const opened = await joiner.open(plan([]));
     assert.equal(opened.continued, true);
     assert.deepEqual(opened.counts.admitted, 2);

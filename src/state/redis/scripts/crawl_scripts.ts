@@ -1,18 +1,16 @@
-// The scripts on the crawl-wide keys (see CrawlKeys in keys.ts), each atomic: the crawl's state and limits, the pages
-// granted to shards under a shared maxPages, and the registry of workers.
+// The scripts on the crawl-wide keys (see CrawlKeys in keys.ts), each atomic: the crawl's state and limits, the starts
+// granted to processes under a shared maxPages, and the registry of workers.
 import { script } from "./script.ts";
 
 /**
- * The crawl as it is, for the end-of-crawl check and the limits every process keeps. KEYS: meta, grants-at. Returns
- * { version, state, grants not settled, age of the oldest (-1: none), maxPages, perHost, intervalMs }.
+ * The crawl as it is, for the end-of-crawl check and the limits every process keeps. KEYS: meta. Returns { version,
+ * state, maxPages, starts granted, perHost, intervalMs }.
  */
 export const CRAWL_STATUS = script(
   "crawl-status",
   `
-local m = redis.call('HMGET', KEYS[1], 'v', 'state', 'maxPages', 'perHost', 'intervalMs')
-local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-return {tonumber(m[1] or 0), m[2] or '', redis.call('ZCARD', KEYS[2]), oldest[2] and (now() - tonumber(oldest[2])) or -1,
-  m[3] or 'inf', m[4] or 'inf', m[5] or '0'}
+local m = redis.call('HMGET', KEYS[1], 'v', 'state', 'maxPages', 'granted', 'perHost', 'intervalMs')
+return {tonumber(m[1] or 0), m[2] or '', m[3] or 'inf', tonumber(m[4] or 0), m[5] or 'inf', m[6] or '0'}
 `,
 );
 
@@ -26,51 +24,28 @@ return redis.call('HINCRBY', KEYS[1], 'v', 1)
 );
 
 /**
- * Grants shard ARGV[1] up to ARGV[2] pages of the crawl's maxPages: as many as are left. KEYS: meta, grants,
- * grants-at, grant-seq. Returns { the grant's number for the shard, pages granted } ({0, 0} when none is left).
+ * Grants a process up to ARGV[1] starts of the crawl's maxPages: as many as are left. KEYS: meta. Returns the starts
+ * granted (0 when none is left).
  */
 export const GRANT = script(
   "grant",
   `
-local m = redis.call('HMGET', KEYS[1], 'maxPages', 'allotted')
-if not m[1] or m[1] == 'inf' then return {0, 0} end
-local pages = math.min(tonumber(ARGV[2]), tonumber(m[1]) - tonumber(m[2] or 0))
-if pages <= 0 then return {0, 0} end
-local seq = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-local id = ARGV[1] .. ':' .. seq
-redis.call('HINCRBY', KEYS[1], 'allotted', pages)
-redis.call('HSET', KEYS[2], id, pages)
-redis.call('ZADD', KEYS[3], now(), id)
+local m = redis.call('HMGET', KEYS[1], 'maxPages', 'granted')
+if not m[1] or m[1] == 'inf' then return 0 end
+local starts = math.min(tonumber(ARGV[1]), tonumber(m[1]) - tonumber(m[2] or 0))
+if starts <= 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'granted', starts)
 redis.call('HINCRBY', KEYS[1], 'v', 1)
-return {seq, pages}
+return starts
 `,
 );
 
-/**
- * Settles grant ARGV[1] ("shard:seq"), applied to its shard, which hands ARGV[2] pages back. KEYS: meta, grants,
- * grants-at.
- */
-export const SETTLE = script(
-  "settle",
+/** Takes back ARGV[1] starts a process was granted and did not make. KEYS: meta. */
+export const GIVE_BACK = script(
+  "give-back",
   `
-if redis.call('HDEL', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'allotted', 0 - tonumber(ARGV[2]))
-redis.call('HINCRBY', KEYS[1], 'v', 1)
-return 1
-`,
-);
-
-/** The grants older than ARGV[1] ms, at most 100. KEYS: grants, grants-at. Returns { id, pages, ... }. */
-export const UNSETTLED = script(
-  "unsettled",
-  `
-local out = {}
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now() - tonumber(ARGV[1]), 'LIMIT', 0, 100)) do
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('HGET', KEYS[1], id) or '0'
-end
-return out
+redis.call('HINCRBY', KEYS[1], 'granted', 0 - tonumber(ARGV[1]))
+return redis.call('HINCRBY', KEYS[1], 'v', 1)
 `,
 );
 

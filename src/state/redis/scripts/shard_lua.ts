@@ -2,7 +2,12 @@
 // starts with it, and takes the same first ARGV (see SHARD_ARGS); its own arguments follow. The keys are built from
 // the shard's prefix (their layout is in keys.ts): they share the shard's hash tag, so they live in one slot.
 
-/** The ARGV every shard script takes first, in order; a script's own arguments start at ARGV[SHARD_ARGS.length + 1]. */
+/**
+ * The ARGV every shard script takes first, in order; a script's own arguments start at ARGV[SHARD_ARGS.length + 1].
+ * `budget` says how the step counts the requests it starts against maxPages: `none` (no maxPages), `local` (the crawl
+ * has one shard, whose slot holds its meta: maxPages is read there), or the number of starts the step may make (several
+ * shards share maxPages through grants: see budget.ts).
+ */
 export const SHARD_ARGS = ["prefix", "perHost", "intervalMs", "budget", "worker", "shard", "splitAt"] as const;
 
 /**
@@ -20,11 +25,10 @@ local SHARD = ARGV[6]
 local SPLIT_AT = tonumber(ARGV[7])
 local TIME = now()
 local COUNTS = P .. 'counts'
-local READY, DELAYED = P .. 'ready', P .. 'delayed'
+local READY, AGAIN, DELAYED = P .. 'ready', P .. 'again', P .. 'delayed'
 local LEASES, LEASED = P .. 'leases', P .. 'leased'
 local OUTBOX, OUTBOX_AT = P .. 'outbox', P .. 'outbox-at'
-local HELD, HELD_SET = P .. 'held-back', P .. 'held-back-set'
-local FIELDS = {'admitted', 'done', 'errors', 'queued', 'leased', 'budget', 'v'}
+local FIELDS = {'admitted', 'done', 'errors', 'queued', 'leased', 'started', 'underway', 'cookies', 'v'}
 local K = {}
 do
   local stored = redis.call('HMGET', COUNTS, unpack(FIELDS))
@@ -46,7 +50,12 @@ end
 /**
  * Per-host queues. A host's requests wait in one LIST per depth (depth -1 for fetches under way, first), shallower
  * first, first come first within a depth. A host is in READY, scored with its next start, while it has requests
- * waiting and fewer leases than PER_HOST; it leaves when either fails and comes back with `touch`.
+ * waiting and fewer leases than PER_HOST; it is in AGAIN as well while fetches under way wait in it (its `a`). Both
+ * change with `touch`.
+ *
+ * A request leased for the first time is a start, which maxPages counts (`K.started`); a fetch under way (a retry, a
+ * redirect's next hop, a lease given back) is not. Once the step has no start left, only the hosts of AGAIN are leased
+ * from, and the requests that never started wait for a larger maxPages.
  */
 export const FRONTIER = `
 local function hostKey(host) return P .. 'h:' .. host end
@@ -56,33 +65,56 @@ local function intervalOf(host)
   return math.max(INTERVAL, tonumber(redis.call('HGET', hostKey(host), 'pace') or 0))
 end
 
+-- The starts this step may still make (see SHARD_ARGS).
+local SPENT = 0
+local maxPages = nil
+local function startsLeft()
+  if BUDGET == 'none' then return math.huge end
+  if BUDGET == 'local' then
+    if not maxPages then
+      local stored = redis.call('HGET', P .. 'meta', 'maxPages')
+      maxPages = (not stored or stored == 'inf') and math.huge or tonumber(stored)
+    end
+    return maxPages - K.started
+  end
+  return tonumber(BUDGET) - SPENT
+end
+
 local function push(host, depth, line, front)
   local hk = hostKey(host)
   local list = hk .. ':q:' .. depth
   if front then redis.call('LPUSH', list, line) else redis.call('RPUSH', list, line) end
   redis.call('ZADD', hk .. ':d', depth, depth)
   redis.call('HINCRBY', hk, 'n', 1)
+  if depth == -1 then redis.call('HINCRBY', hk, 'a', 1) end
   changed = true
 end
 
-local function pop(host)
+-- The depth of a host's next request ('-1': a fetch under way), or nil when none waits.
+local function nextDepth(host)
+  return redis.call('ZRANGE', hostKey(host) .. ':d', 0, 0)[1]
+end
+
+local function pop(host, depth)
   local hk = hostKey(host)
-  local depth = redis.call('ZRANGE', hk .. ':d', 0, 0)[1]
-  if not depth then return nil end
   local list = hk .. ':q:' .. depth
   local line = redis.call('LPOP', list)
   if redis.call('LLEN', list) == 0 then redis.call('ZREM', hk .. ':d', depth) end
-  if line then redis.call('HINCRBY', hk, 'n', -1) end
+  if line then
+    redis.call('HINCRBY', hk, 'n', -1)
+    if depth == '-1' then redis.call('HINCRBY', hk, 'a', -1) end
+  end
   return line
 end
 
--- Puts the host in READY or takes it out, after its queue or its leases changed. An idle host's record (its next
--- start, for politeness) expires a minute after that start, unless it has a pace of its own to remember.
+-- Puts the host in READY and AGAIN or takes it out, after its queue or its leases changed. An idle host's record (its
+-- next start, for politeness) expires a minute after that start, unless it has a pace of its own to remember.
 local function touch(host)
   local hk = hostKey(host)
-  local h = redis.call('HMGET', hk, 'n', 'l', 'next', 'pace')
-  local n, l, nextStart = tonumber(h[1] or 0), tonumber(h[2] or 0), tonumber(h[3] or 0)
+  local h = redis.call('HMGET', hk, 'n', 'l', 'next', 'pace', 'a')
+  local n, l, nextStart, a = tonumber(h[1] or 0), tonumber(h[2] or 0), tonumber(h[3] or 0), tonumber(h[5] or 0)
   if n > 0 and l < PER_HOST then redis.call('ZADD', READY, nextStart, host) else redis.call('ZREM', READY, host) end
+  if a > 0 and l < PER_HOST then redis.call('ZADD', AGAIN, nextStart, host) elseif h[5] then redis.call('ZREM', AGAIN, host) end
   if n == 0 and l == 0 and not h[4] then
     redis.call('PEXPIRE', hk, math.max(nextStart - TIME, 0) + 60000)
   else
@@ -90,13 +122,16 @@ local function touch(host)
   end
 end
 
--- Leases the next request of a ready host to WORKER for ms, and moves the host's next start one interval on.
--- Appends token, line and the host's interval to out.
+-- Leases the next request of a ready host to WORKER for ms, and moves the host's next start one interval on; not when
+-- it would be a start and none is left. Appends token, line and the host's interval to out.
 local function leaseOne(host, ms, out)
-  local line = pop(host)
   local hk = hostKey(host)
+  local depth = nextDepth(host)
+  local underway = depth == '-1'
+  if depth and not underway and startsLeft() <= 0 then return false end
+  local line = depth and pop(host, depth)
   if not line then
-    redis.call('HSET', hk, 'n', 0)
+    redis.call('HSET', hk, 'n', 0, 'a', 0)
     touch(host)
     return false
   end
@@ -110,6 +145,12 @@ local function leaseOne(host, ms, out)
   touch(host)
   K.queued = K.queued - 1
   K.leased = K.leased + 1
+  if underway then
+    K.underway = K.underway - 1
+  else
+    K.started = K.started + 1
+    SPENT = SPENT + 1
+  end
   changed = true
   out[#out + 1] = token
   out[#out + 1] = line
@@ -117,16 +158,19 @@ local function leaseOne(host, ms, out)
   return true
 end
 
--- Up to max leases from the hosts ready now, in turn: the hosts that waited longest first, one each, before any
--- gets a second.
+-- Up to max leases from the hosts ready now (of READY while a start is left, then of AGAIN), in turn: the hosts that
+-- waited longest first, one each, before any gets a second.
 local function leaseMany(max, ms)
   local out = {}
   local count = 0
-  while count < max do
-    local hosts = redis.call('ZRANGEBYSCORE', READY, '-inf', TIME, 'LIMIT', 0, max - count)
-    if #hosts == 0 then break end
-    for _, host in ipairs(hosts) do
-      if leaseOne(host, ms, out) then count = count + 1 end
+  for _, hostsOf in ipairs({READY, AGAIN}) do
+    while count < max and (hostsOf == AGAIN or startsLeft() > 0) do
+      local hosts = redis.call('ZRANGEBYSCORE', hostsOf, '-inf', TIME, 'LIMIT', 0, max - count)
+      local before = count
+      for _, host in ipairs(hosts) do
+        if count < max and leaseOne(host, ms, out) then count = count + 1 end
+      end
+      if count == before then break end
     end
   end
   return out
@@ -146,12 +190,14 @@ local function endLease(token)
   return host, line
 end
 
--- A lease that ends without its page (given back, expired, its holder dead): its request goes to the front of its host.
+-- A lease that ends without its page (given back, expired, its holder dead): its request goes to the front of its
+-- host, started already.
 local function giveBack(token)
   local host, line = endLease(token)
   if not host then return end
   push(host, -1, line, true)
   K.queued = K.queued + 1
+  K.underway = K.underway + 1
   touch(host)
 end
 
@@ -165,6 +211,7 @@ local function waitAgain(host, line, delay)
     touch(host)
   end
   K.queued = K.queued + 1
+  K.underway = K.underway + 1
 end
 
 -- Takes back the leases past their deadline, and puts the delayed fetches whose time came in their hosts' queues.
@@ -189,20 +236,24 @@ local function setPace(host, ms)
   touch(host)
 end
 
+-- The ms until the first member of a sorted set of times is due, or -1 when it is empty.
+local function dueIn(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return first[2] and math.max(0, tonumber(first[2]) - TIME) or -1
+end
+
 -- What every shard script returns last: the shard's counts and what a process needs to choose where to lease next.
--- { admitted, done, errors, queued, leased, version, hosts ready now, ms until one is (-1: none waits), outbox
--- entries, age of the oldest (-1: none), requests held back, budget }.
+-- { admitted, done, errors, queued, leased, started, fetches under way waiting, version, hosts ready now, ms until
+-- one is (-1: none waits), the same two for fetches under way alone (what is leased once no start is left), outbox
+-- entries, age of the oldest (-1: none), starts left (-1: not counted here), the version of the shard's cookies }.
 local function summary()
-  local readyIn = -1
-  local first = redis.call('ZRANGE', READY, 0, 0, 'WITHSCORES')
-  if first[2] then readyIn = math.max(0, tonumber(first[2]) - TIME) end
-  local delayed = redis.call('ZRANGE', DELAYED, 0, 0, 'WITHSCORES')
-  if delayed[2] then
-    local wait = math.max(0, tonumber(delayed[2]) - TIME)
-    if readyIn < 0 or wait < readyIn then readyIn = wait end
-  end
+  local delayed = dueIn(DELAYED)
+  local function soonest(ms) if delayed >= 0 and (ms < 0 or delayed < ms) then return delayed end return ms end
   local oldest = redis.call('ZRANGE', OUTBOX_AT, 0, 0, 'WITHSCORES')
-  return {K.admitted, K.done, K.errors, K.queued, K.leased, K.v, redis.call('ZCOUNT', READY, '-inf', TIME), readyIn,
-    redis.call('ZCARD', OUTBOX_AT), oldest[2] and (TIME - tonumber(oldest[2])) or -1, redis.call('LLEN', HELD), K.budget}
+  local left = -1
+  if BUDGET == 'local' and startsLeft() < math.huge then left = math.max(0, startsLeft()) end
+  return {K.admitted, K.done, K.errors, K.queued, K.leased, K.started, K.underway, K.v,
+    redis.call('ZCOUNT', READY, '-inf', TIME), soonest(dueIn(READY)), redis.call('ZCOUNT', AGAIN, '-inf', TIME), soonest(dueIn(AGAIN)),
+    redis.call('ZCARD', OUTBOX_AT), oldest[2] and (TIME - tonumber(oldest[2])) or -1, left, K.cookies}
 end
 `;

@@ -16,8 +16,8 @@ function shardScript(name: string, body: string): Script {
  * then the number of start requests and each as top, low, host, depth, line (admitted here when the crawl has one
  * shard; with several, each shard admits its own, see ADMIT). A crawl found keeps its definition; a finite maxPages
  * (unless the crawl has several shards and none), perHost or a positive intervalMs replaces the stored one for the
- * whole crawl, and with one shard a larger maxPages admits requests held back. Returns { 1 created | 0 found | -1 no crawl and no start request, definition, layout,
- * shards, maxPages, perHost, intervalMs, split size, state, summary }.
+ * whole crawl: a larger maxPages lets the requests left waiting start. Returns { 1 created | 0 found | -1 no crawl and
+ * no start request, definition, layout, shards, maxPages, perHost, intervalMs, split size, state, summary }.
  */
 export const OPEN = shardScript(
   "open",
@@ -29,20 +29,19 @@ local function answer(created)
   return {created, s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], summary()}
 end
 if redis.call('HEXISTS', META, 'definition') == 1 then
-  -- Shards that admit without a budget cannot be given one: a crawl of several shards keeps an unlimited maxPages.
+  -- Processes that start requests without grants cannot be given a maxPages: a crawl of several shards keeps none.
   local stored = redis.call('HMGET', META, 'shards', 'maxPages')
   if ARGV[11] ~= 'inf' and (stored[1] == '1' or stored[2] ~= 'inf') then redis.call('HSET', META, 'maxPages', ARGV[11]) end
   if ARGV[12] ~= 'inf' then redis.call('HSET', META, 'perHost', ARGV[12]) end
   if tonumber(ARGV[13]) > 0 then redis.call('HSET', META, 'intervalMs', ARGV[13]) end
   redis.call('HINCRBY', META, 'v', 1)
-  if BUDGET == 'local' and redis.call('HGET', META, 'layout') == ARGV[9] then promote() end
   return answer(0)
 end
 local starts = tonumber(ARGV[15])
 if starts == 0 then return {-1} end
 local shards = tonumber(ARGV[10])
 redis.call('HSET', META, 'definition', ARGV[8], 'layout', ARGV[9], 'shards', shards, 'maxPages', ARGV[11],
-  'perHost', ARGV[12], 'intervalMs', ARGV[13], 'splitAt', ARGV[14], 'allotted', 0, 'v', 0, 'created', TIME,
+  'perHost', ARGV[12], 'intervalMs', ARGV[13], 'splitAt', ARGV[14], 'granted', 0, 'v', 0, 'created', TIME,
   'state', shards == 1 and 'open' or 'opening')
 if shards == 1 then
   for i = 0, starts - 1 do
@@ -74,7 +73,7 @@ return {admitted, summary()}
 
 /**
  * Takes back expired leases, then leases up to ARGV[8] requests for ARGV[9] ms to the worker, from the hosts ready
- * now, in turn. Returns { { token, line, interval, ... }, the shard's time, summary }.
+ * now, in turn. Returns { { token, line, interval, ... }, the shard's time, starts made, summary }.
  */
 export const LEASE = shardScript(
   "lease",
@@ -82,7 +81,7 @@ export const LEASE = shardScript(
 housekeep()
 local out = leaseMany(tonumber(ARGV[8]), tonumber(ARGV[9]))
 save()
-return {out, TIME, summary()}
+return {out, TIME, SPENT, summary()}
 `,
 );
 
@@ -94,7 +93,7 @@ return {out, TIME, summary()}
  * the outbox entries); then the number of requests found for this shard, each as top, low, host, depth, line; then
  * the number of outbox entries, each as target shard and payload (see APPLY). The finished page's record goes to the
  * worker's log; the outbox entries are stored with their numbers, for the worker to deliver. Returns { 1, requests
- * admitted here, { id, payload, ... }, { token, line, interval, ... }, the shard's time, summary }.
+ * admitted here, { id, payload, ... }, { token, line, interval, ... }, the shard's time, starts made, summary }.
  */
 export const COMMIT = shardScript(
   "commit",
@@ -141,7 +140,7 @@ for _ = 1, outgoing do
 end
 local out = leaseMany(tonumber(ARGV[9]), tonumber(ARGV[10]))
 save()
-return {1, admitted, entries, out, TIME, summary()}
+return {1, admitted, entries, out, TIME, SPENT, summary()}
 `,
 );
 
@@ -167,28 +166,6 @@ end
 changed = true
 save()
 return {1, admitted, summary()}
-`,
-);
-
-/**
- * Funds this shard with ARGV[9] pages of the crawl's grant number ARGV[8], once, and admits held-back requests with
- * them. What is left when none is held back any more is handed back. Returns { 1 applied | 0 applied before, requests
- * admitted, pages handed back, summary }.
- */
-export const FUND = shardScript(
-  "fund",
-  `
-if not fresh('g', tonumber(ARGV[8])) then return {0, 0, 0, summary()} end
-K.budget = K.budget + tonumber(ARGV[9])
-local admitted = promote()
-local unused = 0
-if redis.call('LLEN', HELD) == 0 then
-  unused = K.budget
-  K.budget = 0
-end
-changed = true
-save()
-return {1, admitted, unused, summary()}
 `,
 );
 
@@ -219,8 +196,18 @@ return {out, summary()}
 `,
 );
 
-/** The shard as it is. Returns { summary }. */
-export const STATUS = shardScript("status", `return {summary()}`);
+/**
+ * The shard as it is, once the leases past their deadline are taken back and the delayed fetches due are queued: a
+ * process that asks after a shard whose only leases were a dead process's finds them waiting. Returns { summary }.
+ */
+export const STATUS = shardScript(
+  "status",
+  `
+housekeep()
+save()
+return {summary()}
+`,
+);
 
 /** Gives leases back: their requests go to the front of their hosts. ARGV: tokens. Returns { summary }. */
 export const RELEASE = shardScript(
