@@ -254,8 +254,11 @@ test("a worker joining with a different --follow is refused with a usage error; 
 
 test("three crawl.ts workers on a three-master Redis Cluster crawl five sites, every page once, each robots.txt once, all exit 0", options, async () => {
   const cluster = await startCluster();
-  // Five hosts (one port each), so that the crawl spreads over shards, and those over the masters.
-  const sites = await Promise.all(Array.from({ length: 5 }, () => startDemoSite({ pages: 80, bodyKb: 2, latencyMs: 40 })));
+  // Five sites, each at an address of its own (a crawl's shards are by site: the ports of one address are one site), so
+  // that the crawl spreads over shards, and those over the masters.
+  const sites = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => startDemoSite({ pages: 80, bodyKb: 2, latencyMs: 40, host: `127.0.0.${i + 2}` })),
+  );
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
     const results = await Promise.all(workers(3, sites.map((site) => site.startUrl), flags).map((worker) => worker.exit));
