@@ -159,6 +159,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
       shareRobots: state.shareRobots.bind(state),
+      cookieStore: state.cookieStore(),
       onEvent: (event) => stats.fetchEvent(event),
     });
 
@@ -248,9 +249,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         complete,
       });
 
-    const opening = from(
-      state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness }),
-    ).subscribe({
+    const open = async () => {
+      const crawled = await state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness });
+      // The cookies the crawl starts with go in before any lease: in a shared jar, before another process fetches.
+      await fetcher.ready();
+      return crawled;
+    };
+    const opening = from(open()).subscribe({
       next: (crawled) => {
         opened = true;
         stats.admitted += crawled.counts.admitted - crawled.counts.done;
