@@ -36,8 +36,10 @@ demo: node_modules/.package-lock.json
 typecheck: node_modules/.package-lock.json
 	$(NODE_BIN)/tsc --noEmit -p .
 
+# Most tests wait on sockets, timers and child processes, not the CPU: files run three at a time.
+TEST_CONCURRENCY ?= 3
 unit: node_modules/.package-lock.json
-	node --import tsx --test --test-reporter=spec $$(find test -name "*.test.ts" | sort)
+	node --import tsx --test --test-concurrency=$(TEST_CONCURRENCY) --test-reporter=spec $$(find test -name "*.test.ts" | sort)
 
 test: typecheck unit
 

@@ -7,10 +7,10 @@
 // images, media and fonts blocked by their URL (Crawlee blocks by URL pattern, rxcrawl by resource type), and a page
 // read once its network is idle (Playwright's networkidle: 500 ms with no request, as rxcrawl waits) or once
 // --wait-for matches. Crawlee's other defaults stay (fingerprints, its browser pool's tabs per browser).
-// Prints {"crawler","pages","repeats","errors","fields","browserPages","httpPages","seconds"} as one JSON line: distinct
-// pages handled, pages handled more than once, requests that failed for good, extracted fields with a value summed
-// over the pages, pages handled in the browser and over plain HTTP (the adaptive crawler's own counts; every page is in
-// the browser for the other), and the crawl's own time. Plain JavaScript on plain node: Crawlee lives in
+// Prints {"crawler","pages","repeats","errors","fields","titled","browserPages","httpPages","seconds"} as one JSON line:
+// distinct pages handled, pages handled more than once, requests that failed for good, extracted fields with a value
+// summed over the pages, pages with a title, pages handled in the browser and over plain HTTP (the adaptive crawler's
+// own counts; every page is in the browser for the other), and the crawl's own time. Plain JavaScript on plain node: Crawlee lives in
 // bench/node_modules only, outside the type-checked project.
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -24,6 +24,7 @@ const HELP = `usage: crawlee_render.mjs <start-url> --crawler playwright|adaptiv
   --max-pages N         pages handled at most (default: 1000)
   --concurrency N       pages in hand at once, held fixed (default: 4)
   --follow <css>        links to enqueue (default: "a[href]")
+  --any-host            enqueue links to any host (strategy "all"), not only the start URL's hostname
   --extract name=css    a field to extract, its text; repeatable
   --wait-for <css>      read a page once this matches, instead of once its network is idle
   --timeout <ms>        time a page's navigation may take (default: 30000)
@@ -69,6 +70,7 @@ try {
       "max-pages": { type: "string", default: "1000" },
       concurrency: { type: "string", default: "4" },
       follow: { type: "string", default: "a[href]" },
+      "any-host": { type: "boolean", default: false },
       extract: { type: "string", multiple: true, default: [] },
       "wait-for": { type: "string" },
       timeout: { type: "string", default: "30000" },
@@ -99,6 +101,7 @@ const fields = values.extract.map((spec) => {
 });
 const waitFor = values["wait-for"];
 const adaptive = values.crawler === "adaptive";
+const strategy = values["any-host"] ? { strategy: "all" } : {};
 
 log.setLevel(log.LEVELS.WARNING);
 /**
@@ -107,12 +110,15 @@ log.setLevel(log.LEVELS.WARNING);
  */
 const handled = new Map();
 const fieldsOf = new Map();
+/** The URLs whose page had a title in some reading. */
+const titled = new Set();
 
 /** Records a page and its fields with a value; returns the fields, which the adaptive crawler compares between readings. */
 function extracted(request, $) {
   const ids = handled.get(request.url) ?? new Set();
   handled.set(request.url, ids.add(request.id));
   const item = { url: request.url };
+  if ($("title").first().text().trim() !== "") titled.add(request.url);
   let found = 0;
   for (const [name, css] of fields) {
     const text = $(css).first().text().trim();
@@ -163,7 +169,7 @@ const crawler = adaptive
           // fails a page that has none.
           const base = request.loadedUrl ?? request.url;
           const urls = $(values.follow).map((_, element) => $(element).attr("href")).get();
-          await enqueueLinks({ urls: urls.flatMap((href) => URL.canParse(href, base) ? [new URL(href, base).href] : []) });
+          await enqueueLinks({ urls: urls.flatMap((href) => URL.canParse(href, base) ? [new URL(href, base).href] : []), ...strategy });
         },
       },
       config,
@@ -174,7 +180,7 @@ const crawler = adaptive
         async requestHandler({ request, page, parseWithCheerio, enqueueLinks }) {
           if (waitFor !== undefined) await page.waitForSelector(waitFor);
           extracted(request, await parseWithCheerio());
-          await enqueueLinks({ selector: values.follow });
+          await enqueueLinks({ selector: values.follow, ...strategy });
         },
       },
       config,
@@ -192,6 +198,7 @@ const result = {
   repeats,
   errors: stats.requestsFailed,
   fields: found,
+  titled: titled.size,
   browserPages: adaptive ? (state.browserRequestHandlerRuns ?? 0) : stats.requestsFinished,
   httpPages: adaptive ? (state.httpOnlyRequestHandlerRuns ?? 0) : 0,
   seconds: stats.crawlerRuntimeMillis / 1000,

@@ -13,6 +13,8 @@ export interface MeasureOptions {
   pollInterval?: number;
   /** Milliseconds between two looks for the children's own child processes (a browser, a helper). @default 1000 */
   treeInterval?: number;
+  /** Told every read, of the memory of all the processes' trees together (read as `peakRssMb` is), in kB. @default nobody */
+  onSample?: (sample: { seconds: number; kb: number }) => void;
 }
 
 /** A process to start: `file args`. */
@@ -110,6 +112,7 @@ export function measureGroup(commands: readonly Command[], options: MeasureOptio
     let totalKb = 0;
     for (const tree of trees) totalKb += tree.running ? tree.read() : 0;
     groupPeakKb = Math.max(groupPeakKb, totalKb);
+    options.onSample?.({ seconds: (performance.now() - started) / 1000, kb: totalKb });
   };
   const poller = setInterval(poll, options.pollInterval ?? 50);
   const killer = setTimeout(() => {

@@ -253,3 +253,81 @@ export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]
   return `${lines.join("\n")}\n`;
 }
 
+
+/**
+ * The runs of a render scenario as a markdown table: pages and fields found, pages loaded in a browser, speed against
+ * the crawl that renders every page, memory of the whole process tree (browser included), and the targets' verdicts.
+ */
+export function renderMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]): string {
+  const mine = runs.filter((run) => run.scenario === scenario.name);
+  const { site } = scenario;
+  const by = (runner: string) => mine.find((run) => run.runner === runner);
+  const always = by("rxcrawl-always");
+  const lines = [
+    "| runner | pages | with a title | fields | in a browser | wall s | pages/s | × rxcrawl always | peak RSS MB (tree) | CPU s | " +
+      `gaps < ${(1000 / scenario.rate).toFixed(0)} ms (hosts) | check |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...mine.map((run) => {
+      const cells = [
+        run.label,
+        String(run.pages),
+        String(run.titled ?? "–"),
+        String(run.fields ?? "–"),
+        String(run.rendered ?? 0),
+        run.wallSeconds.toFixed(1),
+        run.pagesPerSecond.toFixed(1),
+        always === undefined || always.pagesPerSecond === 0 ? "–" : (run.pagesPerSecond / always.pagesPerSecond).toFixed(2),
+        run.peakRssMb.toFixed(0),
+        run.cpuSeconds.toFixed(1),
+        `${run.site.gaps.below} of ${run.site.gaps.gaps} (${run.site.gaps.hostsBelow})`,
+        run.check,
+      ];
+      return `| ${cells.join(" | ")} |`;
+    }),
+    "",
+    `- ${scenario.name}: ${site.hosts} hosts × ${site.pagesPerHost} pages × ${site.bodyKb} KB, ${site.latencyMs} ms per response; ` +
+      `${Math.round(site.scriptHosts * site.hosts)} of the hosts serve shells whose script builds the page from JSON; ` +
+      `rxcrawl at --concurrency ${scenario.concurrency} --rate ${scenario.rate} with ${scenario.render?.tabs ?? 4} tabs, Crawlee at ` +
+      `concurrency ${scenario.render?.tabs ?? 4} (its pages in the browser at once), both extracting ${scenario.render?.extract.join(" ") ?? "nothing"}` +
+      `${scenario.obeyRobots ? "" : ", robots.txt not read"}; ${scenario.about}.`,
+    "- Pages: distinct URLs handled without an error; fields: extracted values found, summed over them; in a browser: pages " +
+      "loaded in Chromium by the crawler's own count (rxcrawl's `--stats`, Crawlee's handler runs in the browser). Peak RSS is " +
+      "the process and its descendants, the browser's processes counted by their proportional set sizes.",
+    ...targetLines(by),
+    "- Crawlee's sameDomainDelaySecs is not set: it never delays a host that is an IP address, so its gaps are not held to any pace.",
+    ...disturbed(mine),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/** The render targets (issue 15), each with what this run measured. */
+function targetLines(by: (runner: string) => BroadRun | undefined): string[] {
+  const [auto, always, never, playwright, adaptive] = ["rxcrawl-auto", "rxcrawl-always", "rxcrawl", "crawlee-playwright", "crawlee-adaptive"].map(by);
+  const lines: string[] = [];
+  const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+  if (auto !== undefined && always !== undefined) {
+    const ratio = always.pagesPerSecond > 0 ? auto.pagesPerSecond / always.pagesPerSecond : 0;
+    const same = auto.pages >= always.pages && (auto.fields ?? 0) >= (always.fields ?? 0);
+    lines.push(
+      `- auto against always: ${auto.pages} pages and ${auto.fields} fields against ${always.pages} and ${always.fields}, ` +
+        `at ${ratio.toFixed(1)}× the pages/s (target: all of them, at ≥ 5×): ${verdict(same && ratio >= 5)}.` +
+        (never === undefined ? "" : ` Without a browser: ${never.pages} pages, ${never.fields} fields.`),
+    );
+  }
+  if (always !== undefined && playwright !== undefined) {
+    const ratio = playwright.pagesPerSecond > 0 ? always.pagesPerSecond / playwright.pagesPerSecond : 0;
+    lines.push(
+      `- always against PlaywrightCrawler: ${ratio.toFixed(2)}× the pages/s, ${always.peakRssMb.toFixed(0)} MB against ` +
+        `${playwright.peakRssMb.toFixed(0)} MB (target: ≥ 1.5× at no more memory): ` +
+        `${verdict(ratio >= 1.5 && always.peakRssMb <= playwright.peakRssMb)}.`,
+    );
+  }
+  if (auto !== undefined && adaptive !== undefined) {
+    const ratio = adaptive.pagesPerSecond > 0 ? auto.pagesPerSecond / adaptive.pagesPerSecond : 0;
+    lines.push(
+      `- auto against AdaptivePlaywrightCrawler: ${ratio.toFixed(2)}× the pages/s, ${auto.pages} pages against ${adaptive.pages} ` +
+        `(target: ahead, with no fewer pages): ${verdict(ratio > 1 && auto.pages >= adaptive.pages)}.`,
+    );
+  }
+  return lines;
+}

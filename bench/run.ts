@@ -10,13 +10,15 @@ import { UsageError } from "../src/errors.ts";
 import { integerFlag, parseCli, runPipeline } from "../src/cli/mod.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
 import { machineBusySeconds, measure, processCpuSeconds } from "./measure.ts";
-import { addRatios, broadMarkdown, check, describeMachine, header, markdown, type RunResult } from "./report.ts";
+import { addRatios, broadMarkdown, check, describeMachine, header, markdown, renderMarkdown, type RunResult } from "./report.ts";
+import { type RenderSoakRun, renderSoakMarkdown, runRenderSoak } from "./render_soak.ts";
 import { BROAD_RUNNERS, ROOT, RUNNERS } from "./runners.ts";
 import { type BroadRun, politenessBound, runBroad } from "./broad.ts";
 import { crawlBound } from "./bound.ts";
 import {
   type BroadScenario,
   CLUSTER_WORKERS,
+  type RenderSoakScenario,
   DEFAULT_SCENARIOS,
   RUNNER_NAMES,
   type RunnerName,
@@ -51,12 +53,20 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                                    (only when named)
                          broad-10k 10000 hosts x 100 pages x 2 KB, 50 ms per response, 1 request/s per
                                    host, concurrency 256: a million pages (only when named; long)
+                         render    20 hosts x 50 pages x 4 KB, 50 ms per response, 1 host in 10 built by
+                                   script: rxcrawl --render never, auto and always against Crawlee's
+                                   PlaywrightCrawler and AdaptivePlaywrightCrawler (only when named; needs
+                                   chromium)
+                         render-soak  10,000 pages rendered by crawl.ts --render always, its memory
+                                   sampled (only when named; needs chromium; long)
   --refs <names>       runners, comma-separated, instead of each scenario's own list:
                          rxcrawl (default workers), rxcrawl-w0, rxcrawl-w1, rxcrawl-w2 (--workers N),
                          rxcrawl-redis (one worker on a crawl shared through Redis),
                          rxcrawl-parquet (rows to a Parquet file instead of CSV),
                          crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling);
-                         on broad and broad-10k: rxcrawl, rxcrawl-redis, crawlee, got
+                         on broad and broad-10k: rxcrawl, rxcrawl-redis, crawlee, got;
+                         on render: rxcrawl, rxcrawl-auto, rxcrawl-always (--render auto, always),
+                         crawlee-playwright, crawlee-adaptive
   --pages N            crawl N pages instead of each scenario's number (broad scenarios: N pages per
                        host), for a quick try
   --hosts N            broad scenarios: N hosts instead of the scenario's number
@@ -81,20 +91,20 @@ await runPipeline(async () => {
   const timeout = (integerFlag(values, "timeout") ?? 1800) * 1000;
   const scenarios = names((values.scenario as string[] | undefined) ?? [...DEFAULT_SCENARIOS], Object.keys(SCENARIOS), "--scenario")
     .map((name) => SCENARIOS[name]!)
-    .map((scenario): Scenario | BroadScenario =>
-      scenario.kind === "broad"
-        ? { ...scenario, site: { ...scenario.site, pagesPerHost: pages ?? scenario.site.pagesPerHost, hosts: hosts ?? scenario.site.hosts } }
-        : pages === undefined
-          ? scenario
-          : { ...scenario, pages },
-    );
+    .map((scenario): Scenario | BroadScenario | RenderSoakScenario => {
+      if (isBroad(scenario)) {
+        return { ...scenario, site: { ...scenario.site, pagesPerHost: pages ?? scenario.site.pagesPerHost, hosts: hosts ?? scenario.site.hosts } };
+      }
+      if (scenario.kind === "render-soak") return pages === undefined ? scenario : { ...scenario, pages };
+      return pages === undefined ? scenario : { ...scenario, pages };
+    });
   const refs = values.refs === undefined ? undefined : (names([String(values.refs)], RUNNER_NAMES, "--refs") as RunnerName[]);
   for (const scenario of scenarios) {
-    const unknown = scenario.kind === "broad" ? refs?.filter((name) => BROAD_RUNNERS[name] === undefined) ?? [] : [];
+    if (scenario.kind === "cluster" || scenario.kind === "seen" || scenario.kind === "render-soak") continue;
+    const known = isBroad(scenario) ? BROAD_RUNNERS : RUNNERS;
+    const unknown = refs?.filter((name) => known[name] === undefined) ?? [];
     if (unknown.length > 0) {
-      throw new UsageError(
-        `Expected --refs to name runners of ${scenario.name} (${Object.keys(BROAD_RUNNERS).join(", ")}), got ${unknown.join(", ")}`,
-      );
+      throw new UsageError(`Expected --refs to name runners of ${scenario.name} (${Object.keys(known).join(", ")}), got ${unknown.join(", ")}`);
     }
   }
 
@@ -105,8 +115,10 @@ await runPipeline(async () => {
   const seen: SeenRun[] = [];
   const shards: ShardsRun[] = [];
   const broad: BroadRun[] = [];
+  const soaks: RenderSoakRun[] = [];
   for (const scenario of scenarios) {
-    if (scenario.kind === "broad") broad.push(...(await runBroad(scenario, refs ?? scenario.runners, timeout, log)));
+    if (isBroad(scenario)) broad.push(...(await runBroad(scenario, refs ?? scenario.runners, timeout, log)));
+    else if (scenario.kind === "render-soak") soaks.push(await runRenderSoak(scenario, timeout, log));
     else if (scenario.kind === "cluster") cluster.push(...(await runCluster(scenario, CLUSTER_WORKERS, timeout, log)));
     else if (scenario.kind === "seen") seen.push(...(await runSeen(scenario.pages, log)));
     else if (scenario.kind === "shards") shards.push(...(await runShards(scenario.pages, [1, 2, 4, 16], log)));
@@ -120,6 +132,10 @@ await runPipeline(async () => {
     crawls.length > 0 ? markdown(machine, withBounds, runs, started) : `${header(machine, started)}\n`,
     ...scenarios.flatMap((scenario) => (scenario.kind === "cluster" ? [clusterMarkdown(scenario, cluster)] : [])),
     ...scenarios.flatMap((scenario) => (scenario.kind === "broad" ? [broadMarkdown(scenario, broad)] : [])),
+    ...scenarios.flatMap((scenario) => (scenario.kind === "render" ? [renderMarkdown(scenario, broad)] : [])),
+    ...scenarios.flatMap((scenario) =>
+      scenario.kind === "render-soak" ? soaks.filter((run) => run.scenario === scenario.name).map((run) => renderSoakMarkdown(scenario, run)) : [],
+    ),
     ...(seen.length > 0 ? [seenMarkdown(seen)] : []),
     ...(shards.length > 0 ? [shardsMarkdown(shards)] : []),
   ];
@@ -127,8 +143,15 @@ await runPipeline(async () => {
   process.stdout.write(`\n${report}`);
   const dir = join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const broadScenarios = scenarios.flatMap((scenario) => (scenario.kind === "broad" ? [{ ...scenario, politenessBound: politenessBound(scenario) }] : []));
-  const json = `${JSON.stringify({ startedAt: started.toISOString(), machine, scenarios: [...withBounds, ...broadScenarios], runs, cluster, seen, shards, broad }, null, 2)}\n`;
+  const broadScenarios = scenarios.flatMap((scenario) =>
+    isBroad(scenario) ? [{ ...scenario, politenessBound: politenessBound(scenario) }] : [],
+  );
+  const soakScenarios = scenarios.filter((scenario) => scenario.kind === "render-soak");
+  const json = `${JSON.stringify(
+    { startedAt: started.toISOString(), machine, scenarios: [...withBounds, ...broadScenarios, ...soakScenarios], runs, cluster, seen, shards, broad, soaks },
+    null,
+    2,
+  )}\n`;
   const file = join(dir, `${started.toISOString().replace(/[:.]/g, "-")}.json`);
   writeFileSync(file, json);
   writeFileSync(join(dir, "latest.json"), json);
@@ -139,7 +162,7 @@ await runPipeline(async () => {
 async function runScenario(scenario: Scenario, runners: readonly RunnerName[], timeout: number): Promise<RunResult[]> {
   const site = await startSiteProcess(scenario);
   const tmp = mkdtempSync(join(tmpdir(), "rxcrawl-bench-"));
-  const redis = runners.some((name) => RUNNERS[name].redis === true) ? await startRedis() : undefined;
+  const redis = runners.some((name) => RUNNERS[name]?.redis === true) ? await startRedis() : undefined;
   try {
     // The site renders and gzips a page on its first request; fetching all once first keeps that cost out of the runs.
     if (scenario.warmUp) {
@@ -150,7 +173,7 @@ async function runScenario(scenario: Scenario, runners: readonly RunnerName[], t
 
     const results: RunResult[] = [];
     for (const name of runners) {
-      const runner = RUNNERS[name];
+      const runner = RUNNERS[name]!;
       const context = { scenario, origin: site.origin, tmp, ...(redis === undefined ? {} : { redis: redis.url }) };
       log(`${scenario.name}: ${runner.label} ...`);
       const before = { machine: machineBusySeconds(), site: processCpuSeconds(site.pid) ?? 0, self: process.cpuUsage() };
@@ -200,6 +223,11 @@ async function runScenario(scenario: Scenario, runners: readonly RunnerName[], t
     await redis?.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Whether a scenario crawls the broad site: a broad one, or a render one. */
+function isBroad(scenario: Scenario | BroadScenario | RenderSoakScenario): scenario is BroadScenario {
+  return scenario.kind === "broad" || scenario.kind === "render";
 }
 
 /** Splits comma-separated names and checks each against `known`; a wrong one is a usage error naming it. */

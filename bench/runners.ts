@@ -26,6 +26,10 @@ export interface Count {
   ownCpuSeconds?: number;
   /** Distinct pages with a title, where the runner tells (the broad runners): what a crawl that cannot read a page misses. */
   titled?: number;
+  /** Extracted fields with a value, summed over the distinct pages, where the runner extracts some (the render runners). */
+  fields?: number;
+  /** Pages loaded in a browser (rendered), where the runner renders: its own count. */
+  rendered?: number;
 }
 
 /** Where and what a runner crawls. */
@@ -53,8 +57,8 @@ export interface Runner {
   redis?: boolean;
 }
 
-/** The runners, by name. */
-export const RUNNERS: Readonly<Record<RunnerName, Runner>> = {
+/** The runners of the demo-site scenarios, by name. */
+export const RUNNERS: Readonly<Partial<Record<RunnerName, Runner>>> = {
   got: {
     name: "got",
     label: "got (fetch ceiling)",
@@ -130,7 +134,7 @@ function rxcrawl(name: RunnerName, workers: number | undefined, { redis = false,
     async count({ tmp }, run) {
       const file = redis ? join(tmp, `${name}.w1.csv`) : out(tmp);
       try {
-        const { titled: _, ...count } = await countCsv(file);
+        const { titled: _, fields: __, ...count } = await countCsv([file]);
         const ownSeconds = /Code runtime: ([\d.]+) s/.exec(run.stderrTail)?.[1];
         return ownSeconds === undefined ? count : { ...count, ownSeconds: Number(ownSeconds) };
       } catch {
@@ -144,14 +148,16 @@ function rxcrawl(name: RunnerName, workers: number | undefined, { redis = false,
 
 /**
  * Rows of crawl.ts outputs (CSV or Parquet; several from the processes of one shared crawl): distinct URLs whose row
- * has status 200 and no error, second rows, error rows, and distinct URLs whose row has a title.
+ * has status 200 and no error, second rows, error rows, distinct URLs whose row has a title, and the values of the
+ * `fields` columns those rows have.
  */
-async function countCsv(...files: string[]): Promise<Count & { titled: number }> {
+async function countCsv(files: readonly string[], fields: readonly string[] = []): Promise<Count & { titled: number; fields: number }> {
   const urls = new Set<string>();
   let rows = 0;
   let pages = 0;
   let errors = 0;
   let titled = 0;
+  let values = 0;
   for (const file of files) {
     for await (const row of readRows(file)) {
       rows++;
@@ -162,22 +168,25 @@ async function countCsv(...files: string[]): Promise<Count & { titled: number }>
       else if (first) {
         pages++;
         if ((row.title ?? "") !== "") titled++;
+        for (const name of fields) if ((row[name] ?? "") !== "") values++;
       }
     }
   }
-  return { pages, repeats: rows - urls.size, errors, titled };
+  return { pages, repeats: rows - urls.size, errors, titled, fields: values };
 }
 
 /** The one JSON line a reference runner prints: {"pages","repeats"?,"errors","seconds"?}. */
 function jsonCount(run: Measured): Count {
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   try {
-    const { pages, repeats, errors, seconds, cpuSeconds, titled } = JSON.parse(line) as Record<string, number | undefined>;
+    const { pages, repeats, errors, seconds, cpuSeconds, titled, fields, browserPages } = JSON.parse(line) as Record<string, number | undefined>;
     return {
       pages: pages ?? 0,
       repeats: repeats ?? 0,
       errors: errors ?? 0,
       ...(titled === undefined ? {} : { titled }),
+      ...(fields === undefined ? {} : { fields }),
+      ...(browserPages === undefined ? {} : { rendered: browserPages }),
       ...(seconds === undefined ? {} : { ownSeconds: seconds }),
       ...(cpuSeconds === undefined ? {} : { ownCpuSeconds: cpuSeconds }),
     };
@@ -234,6 +243,10 @@ export const BROAD_RUNNERS: Readonly<Partial<Record<RunnerName, BroadRunner>>> =
   },
   rxcrawl: rxcrawlBroad("rxcrawl"),
   "rxcrawl-redis": rxcrawlBroad("rxcrawl-redis", { redis: true }),
+  "rxcrawl-auto": rxcrawlBroad("rxcrawl-auto", { flags: ["--render", "auto"] }),
+  "rxcrawl-always": rxcrawlBroad("rxcrawl-always", { flags: ["--render", "always"] }),
+  "crawlee-playwright": crawleeRender("crawlee-playwright", "playwright"),
+  "crawlee-adaptive": crawleeRender("crawlee-adaptive", "adaptive"),
   crawlee: {
     name: "crawlee",
     label: "Crawlee CheerioCrawler",
@@ -281,17 +294,51 @@ export function rxcrawlBroad(name: RunnerName, { redis = false, workers = 1, fla
         ...(scenario.maxPages === undefined ? [] : ["--max-pages", String(scenario.maxPages)]),
         ...["--out", join(tmp, `${name}.csv`)],
         ...(redis ? ["--redis", url!, "--crawl-id", name] : []),
+        // A render scenario: the fields every runner extracts, and the statistics that count the browser's pages.
+        ...(scenario.render?.extract.flatMap((field) => ["--extract", field]) ?? []),
+        ...(scenario.render === undefined ? [] : ["--stats", join(tmp, `${name}.stats.json`)]),
         ...flags,
       ]),
-    async count({ tmp }) {
+    async count({ scenario, tmp }) {
       const files = readdirSync(tmp)
         .filter((file) => file.startsWith(`${name}.`) && file.endsWith(".csv"))
         .map((file) => join(tmp, file));
+      const stats = join(tmp, `${name}.stats.json`);
       try {
-        return await countCsv(...files);
+        const fields = scenario.render?.extract.map((field) => field.slice(0, field.indexOf("="))) ?? [];
+        const count: Count = await countCsv(files, fields);
+        if (scenario.render === undefined) delete count.fields;
+        else count.rendered = (JSON.parse(readFileSync(stats, "utf8")) as { render?: { pages: number } }).render?.pages ?? 0;
+        return count;
+      } catch (error) {
+        if (files.length > 0) throw error;
+        return { pages: 0, repeats: 0, errors: 0 }; // no file: the exit code tells why
       } finally {
-        await Promise.all(files.map((file) => rm(file, { force: true })));
+        await Promise.all([...files, stats].map((file) => rm(file, { force: true })));
       }
     },
+  };
+}
+
+/**
+ * Crawlee's PlaywrightCrawler or AdaptivePlaywrightCrawler (`crawlee_render.mjs`) on the broad site of a render
+ * scenario: from page 0 of host 0, following links to any host, with as many pages in the browser at once as rxcrawl
+ * has tabs, extracting the same fields.
+ */
+function crawleeRender(name: RunnerName, crawler: "playwright" | "adaptive"): BroadRunner {
+  return {
+    name,
+    label: crawler === "playwright" ? "Crawlee PlaywrightCrawler" : "Crawlee AdaptivePlaywrightCrawler",
+    processes: ({ scenario, startUrl }) => [
+      [
+        "bench/crawlee_render.mjs",
+        startUrl,
+        ...["--crawler", crawler, "--any-host"],
+        ...["--max-pages", String(scenario.maxPages ?? scenario.site.hosts * scenario.site.pagesPerHost)],
+        ...["--concurrency", String(scenario.render?.tabs ?? 4)],
+        ...(scenario.render?.extract.flatMap((field) => ["--extract", field]) ?? []),
+      ],
+    ],
+    count: async (_, run) => jsonCount(run.processes[0]!),
   };
 }

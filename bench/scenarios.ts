@@ -10,7 +10,11 @@ export const RUNNER_NAMES = [
   "rxcrawl-w2",
   "rxcrawl-redis",
   "rxcrawl-parquet",
+  "rxcrawl-auto",
+  "rxcrawl-always",
   "crawlee",
+  "crawlee-playwright",
+  "crawlee-adaptive",
 ] as const;
 export type RunnerName = (typeof RUNNER_NAMES)[number];
 
@@ -44,7 +48,8 @@ export interface Scenario extends SiteSettings {
 /** A crawl over the broad site: many hosts, each to be visited at a polite pace, from page 0 of host 0. */
 export interface BroadScenario {
   name: string;
-  kind: "broad";
+  /** "render" for a site of plain and script-built hosts, crawled with and without a browser (see `render`). */
+  kind: "broad" | "render";
   site: BroadSiteSettings;
   /** Requests in flight at once, for every runner (per process, where a runner has several). */
   concurrency: number;
@@ -61,13 +66,35 @@ export interface BroadScenario {
   runners: readonly RunnerName[];
   /** What the scenario stresses, and why its settings, for the report. */
   about: string;
+  /** How pages are read in a browser, for the runners that render. */
+  render?: RenderSettings;
+}
+
+/** The browser side of a render scenario: the same for rxcrawl and Crawlee. */
+export interface RenderSettings {
+  /** Fields every runner extracts (`name=css`): what a crawl that cannot read a page misses. */
+  extract: readonly string[];
+  /** Pages in a browser at once: rxcrawl's tabs (its default), Crawlee's concurrency. */
+  tabs: number;
+}
+
+/** A long rendered crawl whose memory is sampled as it goes: does it stay flat? */
+export interface RenderSoakScenario {
+  name: string;
+  kind: "render-soak";
+  site: BroadSiteSettings;
+  /** Pages to render (`--max-pages`). */
+  pages: number;
+  /** Requests in flight at once (fetching). */
+  concurrency: number;
+  about: string;
 }
 
 /**
  * The scenarios of `make bench`. Each demo-site scenario is crawled from /subject/0/ and reaches every page exactly
  * once; the same seed everywhere, so that every run of a scenario crawls the same link graph.
  */
-export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
+export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario | RenderSoakScenario>> = {
   cpu: {
     name: "cpu",
     about: "parsing-bound: large pages, no latency; inline parsing against 1 and 2 worker threads",
@@ -188,11 +215,32 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario>> = {
     obeyRobots: false,
     runners: ["got", "rxcrawl"],
   },
+  render: {
+    name: "render",
+    kind: "render",
+    about:
+      "pages built by script: 1 host in 10 serves shells that a script fills from JSON, the others plain HTML; " +
+      "each host at 20 requests/s, so that for a crawl that renders every page the browser, not the pace, is the limit",
+    site: { hosts: 20, pagesPerHost: 50, ownLinks: 8, otherLinks: 2, bodyKb: 4, latencyMs: 50, seed: 1, robots: "allow", scriptHosts: 0.1 },
+    concurrency: 16,
+    rate: 20,
+    obeyRobots: false,
+    runners: ["rxcrawl", "rxcrawl-auto", "rxcrawl-always", "crawlee-playwright", "crawlee-adaptive"],
+    render: { extract: ["h1=h1"], tabs: 4 },
+  },
+  "render-soak": {
+    name: "render-soak",
+    kind: "render-soak",
+    about: "10,000 pages rendered in one crawl, the memory of crawl.ts and its browser sampled every 2 s",
+    site: { hosts: 100, pagesPerHost: 100, ownLinks: 8, otherLinks: 2, bodyKb: 4, latencyMs: 0, seed: 1, robots: "allow", scriptHosts: 0.1 },
+    pages: 10_000,
+    concurrency: 16,
+  },
 };
 
 /**
- * Scenarios run when none is named: million, cluster, seen, broad and broad-10k take far longer, need Redis, or
- * measure another thing than the single-site crawl, and run when asked.
+ * Scenarios run when none is named: million, cluster, seen, broad, broad-10k, render and render-soak take far longer,
+ * need Redis or a browser, or measure another thing than the single-site crawl, and run when asked.
  */
 export const DEFAULT_SCENARIOS = ["cpu", "latency", "big"] as const;
 

@@ -10,7 +10,17 @@
 // one; --stats and --report write the crawl's statistics and an HTML report of them.
 import { lastValueFrom } from "rxjs";
 import { crawl, type CrawlOptions, PAGE_TYPES, pageColumns, pageRow } from "../src/mod.ts";
-import { commandSpec, defaultWorkers, openCrawlJob, parseCli, programName, runPipeline, SESSION_FLAGS, SHARED_FLAGS } from "../src/cli/mod.ts";
+import {
+  commandSpec,
+  defaultWorkers,
+  openCrawlJob,
+  parseCli,
+  programName,
+  RENDER_FLAGS,
+  runPipeline,
+  SESSION_FLAGS,
+  SHARED_FLAGS,
+} from "../src/cli/mod.ts";
 
 const COMMAND = commandSpec({
   usage: "<start-url>... [options]",
@@ -40,18 +50,24 @@ const COMMAND = commandSpec({
     "skip-ext",
     "keep-files",
     "workers",
+    ...RENDER_FLAGS,
     ...SESSION_FLAGS,
     ...SHARED_FLAGS,
   ],
   positionals: true,
-  footer: `Columns: ${pageColumns(["<fields>"]).join(", ")} (and lastmod after title with --sitemap).
+  footer: `Columns: ${pageColumns(["<fields>"]).join(", ")}
+(and after title: lastmod with --sitemap, rendered with --render auto or always).
 Example: ${programName()} https://example.com/ --max-depth 2 --extract h1=h1 --out data/out/example.csv`,
 });
 
 await runPipeline(async () => {
   const { values, positionals } = parseCli(COMMAND);
-  // The fields and the lastmod column follow the crawl's options, which a process joining a shared crawl takes from it.
-  const shape = (options: CrawlOptions) => ({ fields: Object.keys(options.extract ?? {}), rows: { lastmod: options.sitemap === true } });
+  // The fields and the lastmod and rendered columns follow the crawl's options, which a process joining a shared crawl
+  // takes from it.
+  const shape = (options: CrawlOptions) => ({
+    fields: Object.keys(options.extract ?? {}),
+    rows: { lastmod: options.sitemap === true, rendered: options.render === "auto" || options.render === "always" },
+  });
   const job = await openCrawlJob(values, {
     start: positionals,
     defaults: { workers: defaultWorkers() },

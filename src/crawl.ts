@@ -1,11 +1,13 @@
-import { catchError, connect, EMPTY, filter, finalize, from, map, merge, mergeMap, Observable, Subject } from "rxjs";
+import { catchError, connect, EMPTY, filter, finalize, from, map, merge, mergeMap, Observable, type OperatorFunction, Subject } from "rxjs";
 import { crawlConfig, type CrawlOptions } from "./crawl_options.ts";
 import { CrawlError, type CrawlErrorCode } from "./errors.ts";
 import { Fetcher, type FetchStep } from "./fetch/fetcher.ts";
 import { abortable } from "./internal.ts";
 import { parseHtml } from "./parse/parse_html.ts";
-import { type CrawlRequest, type FieldsOf, nextUrl, type PageRecord } from "./records.ts";
-import { originOf } from "./url.ts";
+import { type CrawlRequest, type FetchedPage, type FieldsOf, nextUrl, type PageRecord } from "./records.ts";
+import { politeRequests } from "./render/polite_requests.ts";
+import { type PageToRead, RenderStage, type Settled } from "./render/render_stage.ts";
+import { hostOf, originOf } from "./url.ts";
 import type { CrawlCounts, HostPace, Lease, Outcome } from "./state/crawl_state.ts";
 import { CrawlStats } from "./stats/crawl_stats.ts";
 
@@ -16,6 +18,9 @@ type FieldSpec = NonNullable<CrawlOptions["extract"]>;
 
 /** How long a process with nothing to fetch waits before asking a shared state again, at first and at most. */
 const IDLE_MS = { first: 10, max: 50 };
+
+/** Pages waiting for the browser, in concurrencies, beyond which they take fetch slots: bodies kept in memory are bounded. */
+const RENDER_BACKLOG = 4;
 
 /** A fetch step and the lease it was made for. */
 type Fetched = { lease: Lease; step: FetchStep };
@@ -57,6 +62,12 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
      */
     const held = new Map<string, { lease: Lease; pace?: HostPace }>();
     let started = 0;
+    /**
+     * Of those, pages fetched and in the hands of the browser (waiting for a tab, or for their host's decision). Up to
+     * `RENDER_BACKLOG` concurrencies of them take no fetch slot: a page waiting for the browser keeps its lease, and
+     * its body, but fetching goes on for the pages that need no browser.
+     */
+    let rendering = 0;
     let stopping = options.signal?.aborted ?? false;
     let opened = false;
     let leasing = false;
@@ -67,13 +78,16 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     let graceTimer: NodeJS.Timeout | undefined;
 
     let left = 0; // URLs waiting, over every process when the state is shared: at the end, those maxPages left
+    // The browser, when pages are rendered, is closed before the crawl ends: its end leaves no process behind.
+    let render: RenderStage | undefined;
+    const closeThen = (notify: () => void): void => void (render === undefined ? notify() : render.close().then(notify, notify));
     const fail = (error: unknown): void => {
       stats.end("failed");
-      subscriber.error(error);
+      closeThen(() => subscriber.error(error));
     };
     const complete = (): void => {
       stats.end(stopping ? "stopped" : left > 0 ? "max-pages" : "done");
-      subscriber.complete();
+      closeThen(() => subscriber.complete());
     };
     const counts = (crawled: CrawlCounts): void => {
       stats.crawl = crawled;
@@ -113,7 +127,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     };
     const pump = (): void => {
       if (leasing || !opened || stopping || subscriber.closed) return;
-      const room = config.concurrency - started;
+      const room = config.concurrency - started + Math.min(rendering, config.concurrency * RENDER_BACKLOG);
       if (room <= 0) return;
       leasing = true;
       const commitsBefore = committed;
@@ -162,6 +176,18 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       cookieStore: state.cookieStore(),
       onEvent: (event) => stats.fetchEvent(event),
     });
+    if (config.render !== undefined) {
+      // A rendered page's own requests are the crawl's too: robots.txt and their host's pace apply.
+      const requests = politeRequests({
+        robots: (url, options) => fetcher.robotsRefusal(url, options),
+        reserve: (host) => state.reserve(host),
+        sent: (url) => state.sent({ url, depth: 0 }),
+      });
+      render = new RenderStage(config.render.mode, config.render.options, { ...requests, onEvent: (event) => stats.renderEvent(event) });
+    }
+    // Between fetching and parsing: each page as it came, or as the browser rendered it (see RenderStage).
+    const reading: OperatorFunction<PageToRead, FetchedPage> = render?.read() ?? map(({ page }) => page);
+    const settling: OperatorFunction<PageRecord, Settled> = render?.settle() ?? map((record) => ({ record }));
 
     const onStop = (): void => {
       stopping = true;
@@ -211,16 +237,21 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
             ),
             fetched.pipe(
               filter(({ step }) => "page" in step),
-              map(({ lease, step }) => {
+              map(({ lease, step }): PageToRead => {
                 const { page, pace } = step as Extract<FetchStep, { page: unknown }>;
                 if (pace !== undefined) held.set(lease.url, { lease, pace });
-                return page;
+                if (render !== undefined) rendering++;
+                return { page, host: hostOf(nextUrl(lease)), known: lease.render };
               }),
+              reading,
               parse,
-              map((record): Ending => {
+              settling,
+              map(({ record, render: decision }): Ending => {
+                if (render !== undefined) rendering--;
                 const { lease, pace } = held.get(record.url)!;
                 const outcome: Outcome = { record, found: found(record) };
                 if (pace !== undefined) outcome.pace = pace;
+                if (decision !== undefined) outcome.render = decision;
                 return { lease, outcome, record };
               }),
             ),
@@ -249,14 +280,18 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         complete,
       });
 
+    // The browser starts before the first request: loading playwright-core and starting Chromium hold this thread for
+    // a while, which a request already handed out would wait through, its host's pace with it. A browser that cannot
+    // start fails the crawl before anything is fetched.
+    const plan = { start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness };
     const open = async () => {
-      const crawled = await state.open({ start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness });
+      const crawled = await state.open(plan);
       // The cookies the crawl starts with go in before any lease: in a shared jar, before another process fetches.
       await fetcher.ready();
       return crawled;
     };
-    const opening = from(open()).subscribe({
-      next: (crawled) => {
+    const opening = from(Promise.all([open(), render?.start()])).subscribe({
+      next: ([crawled]) => {
         opened = true;
         stats.admitted += crawled.counts.admitted - crawled.counts.done;
         counts(crawled.counts);
@@ -274,6 +309,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
       options.signal?.removeEventListener("abort", onStop);
       subscription.unsubscribe();
       fetcher.close();
+      void render?.close().catch(() => {}); // after an unsubscription: the renders aborted, nobody waits for it
       const unfinished = [...held.values()].map(({ lease }) => lease);
       held.clear();
       // Nobody listens any more: what goes wrong while letting go cannot be reported.

@@ -2,10 +2,12 @@ import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
-import { type FileLinkOptions, fileLinkFilter } from "./parse/file_links.ts";
+import { type FileLinkOptions, fileLinkFilter, skipExtensions } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
 import type { PageSpec } from "./parse/parse_page.ts";
 import type { CrawlRequest } from "./records.ts";
+import { renderConfig } from "./render/render_options.ts";
+import type { RenderingOptions, RenderMode } from "./render/render_stage.ts";
 import type { CrawlDefinition } from "./state/crawl_definition.ts";
 import type { CrawlState, Politeness } from "./state/crawl_state.ts";
 import type { CrawlJournal } from "./state/journal.ts";
@@ -71,6 +73,20 @@ export interface CrawlOptions extends FetchOptions, PageSpec, FileLinkOptions {
    * malformed. @default false
    */
   sitemap?: boolean;
+  /**
+   * How pages are read: over HTTP alone (`"never"`: the browser is never loaded); every HTML page rendered from its
+   * fetched bytes in headless Chromium too (`"always"`); or each host's pages as rendering proves needed (`"auto"`: a
+   * host's first pages are read both ways, and rendered from then on only if the browser found more: links, `extract`
+   * fields, text). Rendering needs playwright-core and the system's Chromium. Part of the crawl's definition: a
+   * process joining a shared crawl renders as it does. @default "never"
+   */
+  render?: RenderMode;
+  /**
+   * The browser's options when `render` is `"auto"` or `"always"`: the executable, tabs, blocked resource types,
+   * `waitFor` (see `RenderOptions`; its `timeout` is the crawl's unless given), and how `auto` decides (see
+   * `RenderDeciderOptions`). @default the browser on PATH, 4 tabs, images, media and fonts blocked
+   */
+  rendering?: RenderingOptions;
 }
 
 /** {@linkcode CrawlOptions} checked once, defaults filled in, and cut into what each part of the crawl needs. */
@@ -91,6 +107,8 @@ export interface CrawlConfig {
   /** What the frontier holds each host to: `perHost`, and `rate` as the least interval between two starts. */
   politeness: Politeness;
   parse: ParseHtmlOptions;
+  /** How pages are rendered, when they are: the mode and the browser's options, checked; undefined for `"never"`. */
+  render: { mode: "auto" | "always"; options: RenderingOptions } | undefined;
   definition: CrawlDefinition;
   /** The state of one subscription. */
   state: () => CrawlState;
@@ -126,6 +144,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
     (allow.length === 0 || allow.some((re) => re.test(url))) &&
     !deny.some((re) => re.test(url));
   const origins = sitemap ? new Set(start.map((request) => originOf(request.url))) : new Set<string>();
+  const render = renderSettings(options, fetch);
   return {
     start: [...start, ...sitemapRequests(start, origins).filter((request) => inScope(request.url))],
     sitemapOrigins: origins,
@@ -142,6 +161,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
       ...(options.follow === undefined ? {} : { follow: options.follow }),
       ...(options.extract === undefined ? {} : { extract: options.extract }),
     },
+    render,
     definition: {
       start: start.map((request) => request.url),
       follow: describe(options.follow ?? DEFAULTS.follow, (selector) => ({ selector })),
@@ -151,10 +171,40 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
       deny: deny.map((re) => re.source),
       maxDepth: maxDepth === Infinity ? null : maxDepth,
       sitemap,
+      ...skippedFiles(options),
+      ...(render === undefined ? {} : { render: render.mode }),
       ...(options.columns === undefined ? {} : { columns: [...options.columns] }),
     },
     state: given === undefined ? () => new LocalCrawlState(withoutUndefined(local)) : () => given,
   };
+}
+
+/** The definition's part for the links to files: absent for the default list, so that older crawls still match. */
+function skippedFiles(options: FileLinkOptions): Pick<CrawlDefinition, "skipExtensions"> {
+  if (options.keepFiles === true) return { skipExtensions: [] };
+  if (options.skipExtensions === undefined) return {};
+  return { skipExtensions: [...skipExtensions(options.skipExtensions)].sort() };
+}
+
+const RENDER_MODES: readonly RenderMode[] = ["never", "auto", "always"];
+
+/**
+ * The mode and the browser's options, checked now (a missing browser is a `UsageError` before anything is fetched):
+ * the page's timeout is the crawl's, and the page's own requests say the crawl's User-Agent, unless given.
+ */
+function renderSettings(options: CrawlOptions, fetch: FetchConfig): CrawlConfig["render"] {
+  const mode = options.render ?? "never";
+  if (!RENDER_MODES.includes(mode)) {
+    throw new UsageError(`Expected render to be ${RENDER_MODES.map((name) => `"${name}"`).join(", ")}, got ${JSON.stringify(mode)}`);
+  }
+  if (mode === "never") {
+    if (options.rendering !== undefined) throw new UsageError('Expected rendering options only with render "auto" or "always"');
+    return undefined;
+  }
+  const rendering: RenderingOptions = { timeout: fetch.timeout, userAgent: fetch.userAgent, ...options.rendering };
+  const { firstPages: _f, sampleEvery: _s, ...browser } = rendering;
+  renderConfig(browser);
+  return { mode, options: rendering };
 }
 
 function startRequests(start: string | readonly string[], shared: boolean, sitemap: boolean): CrawlRequest[] {

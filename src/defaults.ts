@@ -76,9 +76,9 @@ export const DEFAULTS = {
     // source and data files
     "css", "csv", "js", "json", "py", "rb", "sh", "txt",
   ],
-  /** Pages a browser renders at once, each in a browser context of its own. */
+  /** Pages a browser renders at once, each in a tab of its own. */
   renderPages: 4,
-  /** Pages a browser context renders before a fresh one takes its place. */
+  /** Pages a tab renders before a fresh one takes its place. */
   renderRecycleAfter: 50,
   /** The browser's memory, in MB over all its processes (shared pages once), past which it is restarted between pages. */
   renderMaxBrowserMb: 1536,

@@ -33,6 +33,10 @@ export { parseHtml, type ParseHtmlOptions } from "./parse/parse_html.ts";
 export type { PageSpec } from "./parse/parse_page.ts";
 export { pageTitle, selectAttr, selectText } from "./parse/select.ts";
 
+export type { RenderDeciderOptions } from "./render/render_decider.ts";
+export type { RenderOptions, ResourceType } from "./render/render_options.ts";
+export type { RenderingOptions, RenderMode } from "./render/render_stage.ts";
+
 export type { CrawlDefinition } from "./state/crawl_definition.ts";
 export type {
   CommitResult,
@@ -42,6 +46,7 @@ export type {
   CrawlState,
   Finished,
   HostPace,
+  HostRender,
   Lease,
   LeaseBatch,
   OpenedCrawl,
@@ -71,7 +76,7 @@ export type { SinkTarget } from "./sinks/sink.ts";
 export { writeRows, type WriteRowsOptions } from "./sinks/write_rows.ts";
 
 export { CrawlStats } from "./stats/crawl_stats.ts";
-export type { CrawlSummary, FinishReason, Histogram } from "./stats/crawl_summary.ts";
+export type { CrawlSummary, FinishReason, Histogram, RenderSummary } from "./stats/crawl_summary.ts";
 export { showProgress, type ShowProgressOptions } from "./stats/show_progress.ts";
 
 export { renderReport, type RenderReportOptions } from "./report/render_report.ts";

@@ -91,6 +91,11 @@ export interface FetchedPage {
   lastmod?: string;
   /** When the fetch finished, ISO 8601. */
   fetchedAt: string;
+  /**
+   * Whether the body is the DOM a browser rendered from the fetched bytes (true) or those bytes (false). Set only by a
+   * crawl that renders (`render: "auto"` or `"always"`).
+   */
+  rendered?: boolean;
 }
 
 /** A value a field extractor may produce; all of them survive CSV and JSON. */

@@ -526,6 +526,16 @@ test("crawl.ts --resume refuses a different crawl in one line naming the flag, e
         [site.startUrl, ...args, "--follow", "a[href]", "--resume"],
         `--follow was ${JSON.stringify(DOUBAN_RECOMMENDATIONS)}, now "a[href]"`,
       ],
+      [
+        "files followed",
+        [site.startUrl, ...args, "--keep-files", "--resume"],
+        "the extensions skipped (--skip-ext, --keep-files) were the default list, now none (--keep-files)",
+      ],
+      [
+        "other extensions skipped",
+        [site.startUrl, ...args, "--skip-ext", ".PDF,zip", "--resume"],
+        'the extensions skipped (--skip-ext, --keep-files) were the default list, now "pdf" "zip"',
+      ],
     ];
     const results = await Promise.all(cases.map(([, caseArgs]) => run("crawl.ts", caseArgs)));
     for (const [i, [, , what]] of cases.entries()) {
@@ -557,7 +567,9 @@ test("every pipeline prints its usage on stdout for --help and exits 0", async (
     assert.ok(result.stdout.startsWith(`usage: ${script}`), result.stdout);
   }
   // The columns crawl.ts documents are the ones it writes.
-  const documented = /^Columns: (.+) \(and lastmod after title with --sitemap\)\.$/m.exec(results[0]!.stdout)?.[1]?.split(", ");
+  const documented = /^Columns: (.+)\n\(and after title: lastmod with --sitemap, rendered with --render auto or always\)\.$/m
+    .exec(results[0]!.stdout)?.[1]
+    ?.split(", ");
   assert.deepEqual(documented, [...CRAWL_COLUMNS.slice(0, 6), "<fields>", ...CRAWL_COLUMNS.slice(6)]);
 });
 

@@ -74,6 +74,12 @@ test("every code block of README.md runs, in order, against local stand-ins of t
     // What the blocks made is what they say they make.
     const { rows } = await readCsv(join(sandbox.dir, "data", "out", "douban-books.csv"));
     assert.equal(rows.length, 200, "make crawl wrote the demo site's 200 books");
+    const app = await readCsv(join(sandbox.dir, "data", "out", "app.csv"));
+    assert.deepEqual(
+      app.rows.map((row) => [row.rendered, row.price]).sort(),
+      [["true", ""], ["true", "$19.00"], ["true", "$29.00"]],
+      "--render auto read the shop its script builds: every page, and the prices",
+    );
   } finally {
     await sandbox.close();
   }

@@ -4,8 +4,10 @@ import { DEFAULTS } from "../defaults.ts";
 import { UsageError } from "../errors.ts";
 import { BROWSER_USER_AGENT } from "../fetch/fetcher.ts";
 import { checkProxyUrl } from "../fetch/proxy_settings.ts";
-import { parseFieldFlags } from "../parse/extractor.ts";
+import { checkSelector, parseFieldFlags } from "../parse/extractor.ts";
 import { skipExtensions } from "../parse/file_links.ts";
+import { RESOURCE_TYPES, type ResourceType } from "../render/render_options.ts";
+import type { RenderingOptions } from "../render/render_stage.ts";
 import { type CliSpec, headerFlags, integerFlag, listFlag, numberFlag, type Cli } from "./parse_cli.ts";
 import { programName } from "./program.ts";
 
@@ -61,7 +63,12 @@ export const FLAGS = {
     help: "links to follow from a start URL; 0 crawls the start URLs only",
     default: "no limit",
   },
-  timeout: { type: "string", arg: "<ms>", help: "time one request may take, body included", default: String(DEFAULTS.timeout) },
+  timeout: {
+    type: "string",
+    arg: "<ms>",
+    help: "time one request may take, body included (and a rendered page, to settle)",
+    default: String(DEFAULTS.timeout),
+  },
   retries: {
     type: "string",
     arg: "N",
@@ -124,6 +131,25 @@ export const FLAGS = {
   },
   "keep-files": { type: "boolean", help: "follow links to files too (their bodies are still not downloaded)" },
   workers: { type: "string", arg: "N", help: "parser threads; 0 parses on the fetching thread", default: "cores - 1, at least 1" },
+  render: {
+    type: "string",
+    arg: "<mode>",
+    help: 'read pages in headless Chromium too: "always" every page, "auto" the hosts whose pages need it, "never"',
+    default: "never",
+  },
+  browser: { type: "string", arg: "<path>", help: "the Chromium to render with", default: "chromium, chromium-browser or google-chrome on PATH" },
+  "render-block": {
+    type: "string",
+    multiple: true,
+    arg: "<types>",
+    help: 'resource types a rendered page may not load, comma-separated, or "none"',
+    default: DEFAULTS.renderBlock.join(","),
+  },
+  "wait-for": {
+    type: "string",
+    arg: "<css>",
+    help: "read a rendered page once this matches, instead of once its network has settled (within --timeout)",
+  },
   redis: {
     type: "string",
     arg: "<url>",
@@ -144,6 +170,9 @@ export const FLAGS = {
     default: "16 on a Redis Cluster, 1 on one server",
   },
 } as const satisfies Record<string, Flag>;
+
+/** The flags of rendering pages in a browser. */
+export const RENDER_FLAGS = ["render", "browser", "render-block", "wait-for"] as const;
 
 /** The name of a shared flag. */
 export type FlagName = keyof typeof FLAGS;
@@ -235,6 +264,8 @@ export function crawlFlags(values: Cli["values"]): Partial<CrawlOptions> {
     keepFiles: values["keep-files"] === true ? true : undefined,
     skipExtensions: listFlag(values, "skip-ext"),
     workers: integerFlag(values, "workers", 0),
+    render: choiceFlag(values, "render", ["never", "auto", "always"]),
+    rendering: renderingFlags(values),
   } as Partial<CrawlOptions>;
   if (options.skipExtensions !== undefined) skipExtensions(options.skipExtensions, "--skip-ext"); // checked in its terms
   if (options.keepFiles === true && options.skipExtensions !== undefined) {
@@ -249,6 +280,35 @@ function choiceFlag<T extends string>(values: Cli["values"], name: string, choic
   const raw = values[name];
   if (raw === undefined || choices.includes(raw as T)) return raw as T | undefined;
   throw new UsageError(`Expected --${name} to be ${choices.map((choice) => `"${choice}"`).join(" or ")}, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * The browser's options that `--browser`, `--render-block` and `--wait-for` set, checked in their terms; they ask for
+ * `--render auto` or `always`.
+ */
+function renderingFlags(values: Cli["values"]): RenderingOptions | undefined {
+  const rendering: RenderingOptions = {};
+  const browser = values.browser as string | undefined;
+  if (browser !== undefined) rendering.browser = browser;
+  const block = listFlag(values, "render-block");
+  if (block !== undefined) {
+    const types = block.length === 1 && block[0] === "none" ? [] : block;
+    for (const type of types) {
+      if (!(RESOURCE_TYPES as readonly string[]).includes(type)) {
+        throw new UsageError(`Expected --render-block to list resource types (${RESOURCE_TYPES.join(", ")}) or "none", got "${type}"`);
+      }
+    }
+    rendering.block = types as ResourceType[];
+  }
+  const waitFor = values["wait-for"] as string | undefined;
+  if (waitFor !== undefined) rendering.waitFor = checkSelector(waitFor, "--wait-for");
+  const given = Object.keys(rendering);
+  if (given.length === 0) return undefined;
+  if (values.render !== "auto" && values.render !== "always") {
+    const flag = { browser: "--browser", block: "--render-block", waitFor: "--wait-for" }[given[0] as "browser" | "block" | "waitFor"];
+    throw new UsageError(`Expected --render auto or --render always with ${flag}: it sets how pages are rendered`);
+  }
+  return rendering;
 }
 
 /** `--block-status 429,403`: statuses, or none at all with `none`. */

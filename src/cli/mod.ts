@@ -13,7 +13,7 @@
  * @module
  */
 export { type CrawlJob, type CrawlJobSpec, openCrawlJob } from "./crawl_job.ts";
-export { commandSpec, type CommandSpec, crawlFlags, defaultWorkers, type Flag, type FlagName, FLAGS, SESSION_FLAGS } from "./flags.ts";
+export { commandSpec, type CommandSpec, crawlFlags, defaultWorkers, type Flag, type FlagName, FLAGS, RENDER_FLAGS, SESSION_FLAGS } from "./flags.ts";
 export { openJournal } from "./open_journal.ts";
 export { type Cli, type CliSpec, headerFlags, integerFlag, numberFlag, parseCli } from "./parse_cli.ts";
 export { programName, setProgramName } from "./program.ts";

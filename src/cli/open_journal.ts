@@ -81,6 +81,8 @@ const FLAG_TERMS: Record<keyof CrawlDefinition, [name: string, was: string]> = {
   deny: ["--deny", "was"],
   maxDepth: ["--max-depth", "was"],
   sitemap: ["the sitemap option", "was"],
+  skipExtensions: ["the extensions skipped (--skip-ext, --keep-files)", "were"],
+  render: ["--render", "was"],
   columns: ["the output's columns", "were"],
 };
 
@@ -106,6 +108,12 @@ function shown(part: keyof CrawlDefinition, definition: CrawlDefinition): string
       return definition.maxDepth === null ? "no limit" : String(definition.maxDepth);
     case "sitemap":
       return definition.sitemap ? "on" : "off";
+    case "skipExtensions": {
+      const skipped = definition.skipExtensions;
+      return skipped === undefined ? "the default list" : skipped.length === 0 ? "none (--keep-files)" : list(skipped);
+    }
+    case "render":
+      return definition.render ?? "never";
     default:
       return list(definition[part]);
   }

@@ -99,5 +99,6 @@ function definitionOptions(definition: CrawlDefinition): Partial<CrawlOptions> {
   if (extract !== null && "fields" in extract) options.extract = extract.fields;
   if (definition.maxDepth !== null) options.maxDepth = definition.maxDepth;
   if (definition.sitemap) options.sitemap = true;
+  if (definition.render !== undefined) options.render = definition.render;
   return options;
 }

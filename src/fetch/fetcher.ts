@@ -98,6 +98,14 @@ export type FetchStep =
       pace?: StepPace;
     };
 
+/** Options of {@linkcode Fetcher.robotsRefusal}. */
+export interface RobotsRefusalOptions {
+  /** Aborts the robots.txt request, if one is made. */
+  signal?: AbortSignal | undefined;
+  /** Awaited before a robots.txt request is made: the host's turn. @default none */
+  beforeFetch?: () => Promise<void>;
+}
+
 /** Options of {@linkcode Fetcher.step}. */
 export interface StepOptions {
   /** Aborts the request on the wire; the step rejects with its reason. */
@@ -226,6 +234,30 @@ export class Fetcher {
    */
   async ready(): Promise<void> {
     await this.#cookies?.ready();
+  }
+
+  /**
+   * Why robots.txt keeps `url` (normalized) closed, for a request the crawl makes outside a step (a rendered page's
+   * own requests), or `undefined` when it may go: its origin's rules, its robots.txt fetched first when they are not
+   * known yet, once `beforeFetch` has resolved (where the caller waits for the host's turn). A robots.txt that cannot be
+   * read now (a failure to retry later) keeps the request out. Always `undefined` when the crawl ignores robots.txt.
+   * Rejects only when `signal` aborts.
+   */
+  async robotsRefusal(url: string, options: RobotsRefusalOptions = {}): Promise<RobotsRefusal | undefined> {
+    const robots = this.#robots;
+    if (robots === undefined) return undefined;
+    let rules = robots.lookup(url);
+    if (rules === undefined) {
+      await options.beforeFetch?.();
+      // Another request of the origin may have started the fetch meanwhile: it is shared.
+      rules = robots.lookup(url) ?? robots.load(url, this.#shareRobots(this.#fetchRobots(NOTHING)), options.signal);
+    }
+    try {
+      return (await rules).refusal(url);
+    } catch (error) {
+      if (error instanceof RetryLater) return { code: "EROBOTS", message: "robots.txt could not be read yet" };
+      throw error;
+    }
   }
 
   /** Closes every kept-alive connection, to the sites and to the proxies; requests still running fail. */
@@ -388,7 +420,13 @@ export class Fetcher {
           socket = assigned;
           socketStart = assigned.bytesRead;
         });
-        request.once("finish", sent);
+        // "finish" says the request is written to its socket; on a socket still connecting, the bytes wait there until
+        // it connects, which a busy thread may take a while to learn: the request leaves then.
+        request.once("finish", () => {
+          const assigned = socket ?? request.socket;
+          if (assigned?.connecting === true) assigned.once("connect", sent);
+          else sent();
+        });
       });
       const wire = () => (socket === undefined ? 0 : socket.bytesRead - socketStart);
 

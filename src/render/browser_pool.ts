@@ -4,9 +4,9 @@ import { positiveInteger } from "../validate.ts";
 import { memoryOf } from "./browser_processes.ts";
 import { type LaunchedBrowser, launchBrowser } from "./launch_browser.ts";
 import { loadPlaywright, type Playwright } from "./load_playwright.ts";
-import type { DocumentResponse, OnRequest, RenderRequest, RenderResult } from "./render_records.ts";
+import type { DocumentResponse, OnRequest, OnSent, RenderRequest, RenderResult } from "./render_records.ts";
 import { type RenderConfig, renderConfig, type RenderOptions } from "./render_options.ts";
-import { type Attempt, BrowserGone, documentKey, fetchFailure, RenderSlot, type RequestTally, TabCrashed } from "./render_slot.ts";
+import { type Attempt, BrowserGone, documentKey, fetchFailure, guardContext, RenderSlot, type RequestTally, TabCrashed } from "./render_slot.ts";
 
 /** How a {@linkcode BrowserPool} works with the crawl around it. */
 export interface BrowserPoolHooks {
@@ -16,6 +16,8 @@ export interface BrowserPoolHooks {
    * @default let every request go out
    */
   onRequest?: OnRequest;
+  /** Told when a request `onRequest` let go is on its way. @default nobody */
+  onSent?: OnSent;
   /** Loads playwright-core; for tests of a missing install. @default `loadPlaywright()` */
   load?: () => Promise<Playwright>;
 }
@@ -24,7 +26,7 @@ export interface BrowserPoolHooks {
 export interface BrowserPoolStats {
   /** Browsers started: the first, and each after a crash or a restart for memory. */
   launches: number;
-  /** Browser contexts (tabs) opened: one per `recycleAfter` pages a tab, more after crashes. */
+  /** Tabs opened: one per `recycleAfter` pages a tab, more after crashes. */
   contexts: number;
   /** Pages rendered, failed ones included. */
   renders: number;
@@ -42,7 +44,7 @@ export interface BrowserPoolStats {
 const MEMORY_CHECK_MS = 5000;
 
 /**
- * Renders pages in headless Chromium: a browser started on first use, a few tabs (browser contexts) rendering at once,
+ * Renders pages in headless Chromium: a browser started on first use, a few tabs rendering at once,
  * each recycled after `recycleAfter` pages, and the whole browser restarted between pages when its memory has grown
  * past `maxBrowserMb`, so that a long crawl stays flat. A page whose tab or browser crashes is tried once more in a
  * fresh one. The browser never fetches a page's document itself: it is given the bytes the crawl fetched, or fetches
@@ -67,7 +69,7 @@ const MEMORY_CHECK_MS = 5000;
  */
 export class BrowserPool {
   readonly #config: RenderConfig;
-  readonly #onRequest: OnRequest | undefined;
+  readonly #requests: { onRequest?: OnRequest; onSent?: OnSent };
   readonly #load: () => Promise<Playwright>;
   #playwright: Promise<Playwright> | undefined;
   #browser: Promise<LaunchedBrowser> | undefined;
@@ -98,8 +100,14 @@ export class BrowserPool {
   /** Checks the options (a missing browser or a wrong value is a {@linkcode UsageError}); starts nothing yet. */
   constructor(options: RenderOptions = {}, hooks: BrowserPoolHooks = {}) {
     this.#config = renderConfig(options);
-    this.#onRequest = hooks.onRequest;
+    const { onRequest, onSent } = hooks;
+    this.#requests = { ...(onRequest === undefined ? {} : { onRequest }), ...(onSent === undefined ? {} : { onSent }) };
     this.#load = hooks.load ?? (() => loadPlaywright());
+  }
+
+  /** Pages it renders at once: its tabs. */
+  get pages(): number {
+    return this.#config.pages;
   }
 
   /** A copy of the counts so far. */
@@ -280,6 +288,10 @@ export class BrowserPool {
         throw error;
       });
       const launched = await launchBrowser(this.#config, playwright);
+      await guardContext(launched.context).catch(async (error: unknown) => {
+        await launched.close();
+        throw error;
+      });
       this.#stats.launches++;
       this.#everStarted = true;
       launched.browser.on("disconnected", () => this.#browserGone(launched));
@@ -299,7 +311,7 @@ export class BrowserPool {
       slot = this.#idle.pop();
     }
     if (slot === undefined) {
-      slot = await RenderSlot.open(launched, this.#config, this.#onRequest);
+      slot = await RenderSlot.open(launched, this.#config, this.#requests);
       this.#stats.contexts++;
     }
     this.#busy.add(slot);

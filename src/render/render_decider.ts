@@ -12,8 +12,11 @@ export interface PageYield {
   text: number;
 }
 
-/** How to read a host's next page: over HTTP only, in the browser, or both ways to compare them. */
-export type Reading = "static" | "rendered" | "both";
+/**
+ * How to read a host's next page: over HTTP only, in the browser, or both ways to compare them; or not yet, while as
+ * many comparisons of the undecided host are out as it still needs (ask again once one is learned).
+ */
+export type Reading = "static" | "rendered" | "both" | "wait";
 
 /** Options of {@linkcode RenderDecider}. */
 export interface RenderDeciderOptions {
@@ -59,6 +62,8 @@ interface HostState {
   verdicts: boolean[];
   /** Pages planned for the host. */
   pages: number;
+  /** Comparisons planned ("both") and not learned yet. */
+  out: number;
 }
 
 /**
@@ -72,8 +77,11 @@ interface HostState {
  * - A decided host has one page in `sampleEvery` read both ways again, so that the decision can flip: a single
  *   comparison finding more turns a static host to rendering; `firstPages` in a row finding nothing turn it back.
  *
- * Comparisons count as they come back, so a host's pages planned while its first comparisons are still in flight are
- * read both ways too. Plain data in, a decision out: no browser, no clock.
+ * An undecided host never has more comparisons out than it still needs: a page planned beyond them is told to `wait`
+ * and asked about again once a comparison is learned, when the host may be decided. So a plain host costs `firstPages`
+ * renders, however fast its pages come, and a script host one before its pages go straight to the browser. A decision
+ * the crawl's state holds (`known`: this process's, committed, or another's) is followed when given.
+ * Plain data in, a decision out: no browser, no clock.
  *
  * @example
  * ```ts
@@ -82,6 +90,7 @@ interface HostState {
  * decider.plan("shop.example"); // "both"
  * decider.learn("shop.example", { links: 0, fields: 0, text: 12 }, { links: 30, fields: 2, text: 2400 });
  * decider.plan("shop.example"); // "rendered"
+ * decider.plan("news.example", false); // "static": decided elsewhere
  * ```
  */
 export class RenderDecider {
@@ -94,19 +103,27 @@ export class RenderDecider {
     this.#sampleEvery = positiveInteger("sampleEvery", options.sampleEvery ?? DEFAULTS.renderSampleEvery, true);
   }
 
-  /** How to read the host's next page; counts the page. */
-  plan(host: string): Reading {
+  /**
+   * How to read the host's next page; counts the page unless it is told to wait. `known` is the host's decision as the
+   * crawl's state holds it, followed when given.
+   */
+  plan(host: string, known?: boolean): Reading {
     const state = this.#state(host);
+    const decision = known ?? this.decision(host);
+    if (decision === undefined && state.out >= this.#firstPages - state.verdicts.length) return "wait";
     state.pages++;
-    const decision = this.decision(host);
-    if (decision === undefined) return "both";
-    if (state.pages % this.#sampleEvery === 0) return "both";
-    return decision ? "rendered" : "static";
+    if (decision !== undefined && state.pages % this.#sampleEvery !== 0) return decision ? "rendered" : "static";
+    state.out++;
+    return "both";
   }
 
-  /** Takes in one page of the host read both ways; returns whether the host is now rendered (undefined: undecided). */
+  /**
+   * Takes in one page of the host read both ways (a render that failed found nothing: pass a yield of zeros); returns
+   * whether the host is now rendered (undefined: undecided).
+   */
   learn(host: string, plain: PageYield, rendered: PageYield): boolean | undefined {
     const state = this.#state(host);
+    state.out = Math.max(0, state.out - 1);
     state.verdicts.push(rendersMore(plain, rendered));
     if (state.verdicts.length > this.#firstPages) state.verdicts.shift();
     return this.decision(host);
@@ -122,7 +139,7 @@ export class RenderDecider {
   #state(host: string): HostState {
     let state = this.#hosts.get(host);
     if (state === undefined) {
-      state = { verdicts: [], pages: 0 };
+      state = { verdicts: [], pages: 0, out: 0 };
       this.#hosts.set(host, state);
     }
     return state;

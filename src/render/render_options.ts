@@ -34,9 +34,9 @@ export interface RenderOptions {
    * @default the first of chromium, chromium-browser, google-chrome, google-chrome-stable, chrome on PATH
    */
   browser?: string;
-  /** Pages rendered at once, each in a browser context (a tab with its own cookies) of its own. @default 4 */
+  /** Pages rendered at once, each in a tab of its own (the tabs share one browser context: cookies, storage). @default 4 */
   pages?: number;
-  /** Pages a browser context renders before it is closed and a fresh one takes its place. @default 50 */
+  /** Pages a tab renders before it is closed and a fresh one takes its place. @default 50 */
   recycleAfter?: number;
   /**
    * The browser's memory, in MB over all its processes (shared pages counted once), past which it is restarted once

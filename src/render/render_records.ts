@@ -42,6 +42,13 @@ export interface RequestContext {
  */
 export type OnRequest = (url: string, resourceType: string, context: RequestContext) => RequestVerdict | Promise<RequestVerdict>;
 
+/**
+ * Told, for each request that {@linkcode OnRequest} let go, when it has been handed to the browser's network (`sent`
+ * true), or that it never will be (false: the page ended first): where a crawl notes when it left, which may be well
+ * after the verdict on a busy browser.
+ */
+export type OnSent = (url: string, sent: boolean) => void;
+
 /** One page to render. Either `response` or `fetch` is needed: the browser never fetches a page's document itself. */
 export interface RenderRequest {
   /** The page's URL. */

@@ -1,8 +1,8 @@
-import type { BrowserContext, Page, Request, Route, WebSocketRoute } from "playwright-core";
+import type { BrowserContext, CDPSession, Page, Request, Route, WebSocketRoute } from "playwright-core";
 import { CrawlError } from "../errors.ts";
 import type { LaunchedBrowser } from "./launch_browser.ts";
 import { NetworkIdle } from "./network_idle.ts";
-import type { DocumentResponse, OnRequest, RenderErrorCode, RenderRequest } from "./render_records.ts";
+import type { DocumentResponse, OnRequest, OnSent, RenderErrorCode, RenderRequest } from "./render_records.ts";
 import type { RenderConfig } from "./render_options.ts";
 
 /** The page's tab crashed: the pool opens a fresh one and tries the page once more. */
@@ -64,37 +64,40 @@ const LEAVE_MS = 5000;
 const WIRE_HEADERS = new Set(["content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"]);
 
 /**
- * One tab of the pool: a browser context of its own (cookies, storage) with one page, reused for page after page until
- * the pool recycles it. Every request of the context goes through one route: the page's own document is fulfilled
- * from the crawl's bytes (or its `fetch`), blocked resource types are aborted, and every other request waits for the
- * pool's `onRequest` before it goes out. Service workers are blocked and WebSockets closed, so that no request escapes
- * the route.
+ * One tab of the pool: a page of the browser's one context, reused for page after page until the pool recycles it.
+ * Every request of the tab goes through its route: the page's own document is fulfilled from the crawl's bytes (or
+ * its `fetch`), blocked resource types are aborted, and every other request waits for the pool's `onRequest` before it
+ * goes out. Service workers are blocked and WebSockets closed; what no tab claims (a popup's requests) is aborted by
+ * the context's own route (see {@linkcode guardContext}), so that no request escapes.
  *
  * @example
  * ```ts
  * import { RenderSlot } from "./render_slot.ts";
- * const slot = await RenderSlot.open(launched, config, undefined);
+ * const slot = await RenderSlot.open(launched, config, { onRequest });
  * const attempt = await slot.render(url, request, documents, tally);
  * await slot.close();
  * ```
  */
 export class RenderSlot {
   readonly launched: LaunchedBrowser;
-  readonly #context: BrowserContext;
   readonly #page: Page;
+  /** The tab's own DevTools session: the DOM is serialized through it. */
+  readonly #session: CDPSession;
   readonly #config: RenderConfig;
   readonly #onRequest: OnRequest | undefined;
+  readonly #onSent: OnSent | undefined;
   #job: Job | undefined;
   #broken = false;
   /** Pages rendered in this tab. */
   renders = 0;
 
-  private constructor(launched: LaunchedBrowser, context: BrowserContext, page: Page, config: RenderConfig, onRequest: OnRequest | undefined) {
+  private constructor(launched: LaunchedBrowser, page: Page, session: CDPSession, config: RenderConfig, hooks: SlotHooks) {
     this.launched = launched;
-    this.#context = context;
     this.#page = page;
+    this.#session = session;
     this.#config = config;
-    this.#onRequest = onRequest;
+    this.#onRequest = hooks.onRequest;
+    this.#onSent = hooks.onSent;
     page.on("crash", () => {
       this.#broken = true;
       this.#job?.ended.abort(new TabCrashed("the page crashed its tab"));
@@ -102,22 +105,19 @@ export class RenderSlot {
     page.on("request", (request) => this.#job?.idle.started(request));
     page.on("requestfinished", (request) => this.#job?.idle.ended(request));
     page.on("requestfailed", (request) => this.#job?.idle.ended(request));
-    // A page's popups are closed: only the page itself is rendered.
-    context.on("page", (other) => void (other === page ? undefined : other.close().catch(() => {})));
   }
 
-  /** Opens a context and its page in `launched`'s browser. Rejects with {@linkcode BrowserGone} if the browser is gone. */
-  static async open(launched: LaunchedBrowser, config: RenderConfig, onRequest: OnRequest | undefined): Promise<RenderSlot> {
+  /**
+   * Opens a tab in `launched`'s context (which {@linkcode guardContext} must have guarded). Rejects with
+   * {@linkcode BrowserGone} if the browser is gone.
+   */
+  static async open(launched: LaunchedBrowser, config: RenderConfig, hooks: SlotHooks = {}): Promise<RenderSlot> {
     try {
-      const context = await launched.browser.newContext({
-        serviceWorkers: "block",
-        acceptDownloads: false,
-        ...(config.userAgent === undefined ? {} : { userAgent: config.userAgent }),
-      });
-      const page = await context.newPage();
-      const slot = new RenderSlot(launched, context, page, config, onRequest);
-      await context.route("**/*", (route, request) => slot.#route(route, request));
-      await context.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
+      const page = await launched.context.newPage();
+      const slot = new RenderSlot(launched, page, await launched.context.newCDPSession(page), config, hooks);
+      // A page's routes come before its context's: these take every request of the tab, the context's the rest.
+      await page.route("**/*", (route, request) => slot.#route(route, request));
+      await page.routeWebSocket(/./, (socket) => slot.#webSocket(socket));
       return slot;
     } catch (error) {
       if (await disconnected(launched, GONE_MS)) throw new BrowserGone("the browser went away", { cause: error });
@@ -169,7 +169,7 @@ export class RenderSlot {
       };
       await untilAborted(ready(), ended.signal);
       const readyMs = performance.now() - started;
-      const html = await untilAborted(page.content(), ended.signal);
+      const html = await untilAborted(serialize(this.#session), ended.signal);
       return { finalUrl: page.url(), status: job.status, html, error: "", errorCode: "", loadMs, readyMs };
     } catch (caught) {
       const reason: unknown = ended.signal.aborted ? ended.signal.reason : caught;
@@ -185,7 +185,7 @@ export class RenderSlot {
       this.#broken = true; // whatever state the page is left in, the next one gets a fresh tab
       // Playwright's own timeouts run to the same deadline, and may fire a moment before the attempt's.
       if (reason instanceof RenderTimeout || (reason instanceof Error && reason.name === "TimeoutError")) {
-        const html = await snapshot(page);
+        const html = await snapshot(this.#session);
         const waited = waitFor === undefined ? `the network to settle (${job.idle.inFlight} requests in flight)` : `"${waitFor}"`;
         const error = new CrawlError("ERENDERTIMEOUT", `Rendering timed out after ${timeout} ms waiting for ${waited}`, { url: request.url });
         return { ...failed, finalUrl: html === "" ? "" : page.url(), html, error: error.message, errorCode: error.code };
@@ -210,10 +210,10 @@ export class RenderSlot {
     await this.#page.goto("about:blank", { timeout: LEAVE_MS }).catch(() => (this.#broken = true));
   }
 
-  /** Closes the tab's context; whatever it was doing ends. */
+  /** Closes the tab; whatever it was doing ends. */
   async close(): Promise<void> {
     this.#broken = true;
-    await this.#context.close().catch(() => {});
+    await this.#page.close().catch(() => {});
   }
 
   async #route(route: Route, request: Request): Promise<void> {
@@ -224,8 +224,16 @@ export class RenderSlot {
       const handled = await this.#navigate(route, url, job);
       if (handled) return;
     }
-    if (await this.#allowed(job, url, request.resourceType())) await route.continue().catch(() => {});
-    else await abort(route);
+    if (isIcon(request)) {
+      // The tab's icon is no part of the page's DOM, and Chromium asks for it after the load event, when a crawl may
+      // already have let the page go: answered here, it never reaches the site, paced or not.
+      this.#count(job, url);
+      job.tally.aborted++;
+      return void (await route.fulfill({ status: 404, body: "" }).catch(() => {}));
+    }
+    if (!(await this.#allowed(job, url, request.resourceType()))) return abort(route);
+    const continued = await route.continue().then(() => true, () => false);
+    this.#onSent?.(url, continued);
   }
 
   /**
@@ -263,6 +271,8 @@ export class RenderSlot {
       }
     }
     if (verdict === "continue" && !job.ended.signal.aborted) return true;
+    // Let go by onRequest, but the page ended meanwhile: it never leaves, and whoever waits for it to leave is told.
+    if (verdict === "continue" && this.#onRequest !== undefined) this.#onSent?.(url, false);
     job.tally.aborted++;
     return false;
   }
@@ -314,6 +324,30 @@ export class RenderSlot {
   }
 }
 
+/**
+ * Readies a browser's context for the tabs of a pool: a request no tab's route takes (a popup's, say) is aborted, a
+ * WebSocket none takes closed, and a popup closed: only the tabs' pages are rendered.
+ *
+ * @example
+ * ```ts
+ * import { guardContext } from "./render_slot.ts";
+ * await guardContext(launched.context);
+ * ```
+ */
+export async function guardContext(context: BrowserContext): Promise<void> {
+  await context.route("**/*", (route) => abort(route));
+  await context.routeWebSocket(/./, (socket) => socket.close().catch(() => {}));
+  context.on("page", (page) => {
+    void page.opener().then((opener) => (opener === null ? undefined : page.close()), () => {}).catch(() => {});
+  });
+}
+
+/** What a tab tells of its page's requests: see `BrowserPoolHooks`. */
+export interface SlotHooks {
+  onRequest?: OnRequest;
+  onSent?: OnSent;
+}
+
 /** The code and message of a failed `fetch`: its own when it is a `CrawlError`. */
 export function fetchFailure(error: unknown, url: string): { code: RenderErrorCode; message: string } {
   if (error instanceof CrawlError) return { code: error.code, message: error.message };
@@ -347,9 +381,25 @@ async function disconnected(launched: LaunchedBrowser, ms: number): Promise<bool
   return gone;
 }
 
+/**
+ * The page's DOM as HTML, doctype included, serialized by the browser itself: DevTools' `DOM.getOuterHTML` of the
+ * document. Playwright's `page.content()` runs its injected script, which each new document compiles again (about a
+ * fifth of a small page's rendering); and a script of the page's own world could redefine `outerHTML`, but not
+ * `document`, nor the browser's serializer.
+ */
+async function serialize(session: CDPSession): Promise<string> {
+  const { result } = await session.send("Runtime.evaluate", { expression: "document", objectGroup: "rxcrawl" });
+  if (result.objectId === undefined) return "";
+  try {
+    return (await session.send("DOM.getOuterHTML", { objectId: result.objectId })).outerHTML;
+  } finally {
+    session.send("Runtime.releaseObjectGroup", { objectGroup: "rxcrawl" }).catch(() => {});
+  }
+}
+
 /** The DOM of a page that is still loading, if its renderer answers in time; `""` if not. */
-async function snapshot(page: Page): Promise<string> {
-  const content = page.content().catch(() => "");
+async function snapshot(session: CDPSession): Promise<string> {
+  const content = serialize(session).catch(() => "");
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(""), SNAPSHOT_MS)));
   try {
@@ -357,6 +407,14 @@ async function snapshot(page: Page): Promise<string> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Whether a request is Chromium's own for the tab's icon (a page's `<link rel="icon">`, or `/favicon.ico`): of type
+ * "other", as no element of the page loads it, and asking for an image.
+ */
+function isIcon(request: Request): boolean {
+  return request.resourceType() === "other" && (request.headers().accept ?? "").startsWith("image/");
 }
 
 function abort(route: Route): Promise<void> {

@@ -5,8 +5,8 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * The fetched page with its body replaced by the browser's DOM, ready for the same parse stage as any page
- * (`parseHtml`, on the parser threads): the serialized DOM as UTF-8 HTML, the URL it was serialized at, and the
- * render's error when it failed. A page with an error is not parsed, so a render that timed out keeps its DOM here only
+ * (`parseHtml`, on the parser threads): the serialized DOM as UTF-8 HTML, the URL it was serialized at, `rendered`
+ * set, and the render's error when it failed. A page with an error is not parsed, so a render that timed out keeps its DOM here only
  * for whoever wants to read it.
  *
  * @example
@@ -25,5 +25,6 @@ export function renderedPage(page: FetchedPage, result: RenderResult): FetchedPa
     body: result.html === "" ? EMPTY : new TextEncoder().encode(result.html),
     error: result.error,
     errorCode: result.errorCode,
+    rendered: true,
   };
 }

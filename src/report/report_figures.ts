@@ -17,8 +17,8 @@ const FINISH_TONE: Record<FinishReason, Tone> = { done: "good", "max-pages": "ac
 
 /**
  * The headline figures of a crawl, as two bands of HTML: the outcome (URLs attempted, the pages and the files among
- * them, errors, rate, time, finish) in large type, then the traffic and resources (requests, retries, redirects, robots
- * refusals, bytes, memory).
+ * them, the rows read from a browser's DOM when the crawl rendered pages, errors, rate, time, finish) in large type,
+ * then the traffic and resources (requests, retries, redirects, robots refusals, bytes, memory, the browser's).
  *
  * @example
  * ```ts
@@ -59,6 +59,16 @@ export function reportFigures(summary: CrawlSummary): string {
     },
     { label: "Peak memory", value: formatBytes(s.peakRssBytes), sub: "resident set size" },
   ];
+  const render = s.render;
+  if (render !== undefined) {
+    const compared = render.mode === "auto" ? `, ${formatCount(render.compared)} both ways` : "";
+    outcome.splice(3, 0, {
+      label: "Rendered",
+      value: formatCount(render.rows),
+      sub: `rows from the browser's DOM; ${formatCount(render.pages)} renders${compared}, ${formatCount(render.failed)} failed`,
+    });
+    traffic.push({ label: "Browser peak", value: formatBytes(render.browser.peakBytes), sub: "all its processes, shared pages once" });
+  }
   return `${band(outcome, "")}\n${band(traffic, " minor")}`;
 }
 

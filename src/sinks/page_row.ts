@@ -12,6 +12,12 @@ export type PageRow = Record<string, FieldValue>;
 export interface PageRowOptions {
   /** A `lastmod` column after `title`: what a sitemap said of the page (a crawl that reads sitemaps). @default false */
   lastmod?: boolean;
+  /**
+   * A `rendered` column after `title` (and `lastmod`): whether the row was read from the DOM a browser rendered (a
+   * crawl with `render` "auto" or "always"; a crawl that renders nothing has no such column, so its output keeps the
+   * columns it always had). @default false
+   */
+  rendered?: boolean;
 }
 
 /**
@@ -24,7 +30,9 @@ export interface PageRowOptions {
  * ```
  */
 export function pageColumns(fields: readonly string[] = [], options: PageRowOptions = {}): string[] {
-  const head: string[] = options.lastmod === true ? [...HEAD, "lastmod"] : [...HEAD];
+  const head: string[] = [...HEAD];
+  if (options.lastmod === true) head.push("lastmod");
+  if (options.rendered === true) head.push("rendered");
   for (const name of fields) {
     if (head.includes(name) || (TAIL as readonly string[]).includes(name)) {
       throw new UsageError(`Expected a field name other than the column ${JSON.stringify(name)}`);
@@ -36,7 +44,7 @@ export function pageColumns(fields: readonly string[] = [], options: PageRowOpti
 /**
  * Flattens a record into a row with {@linkcode pageColumns}' keys: one row per URL attempted. What a page lacks is
  * `null` (see {@linkcode nullForEmpty}): `error` on success, `title` and `content_type` when there are none, a field
- * that matched nothing. `status` stays a number: 0 when no response came.
+ * that matched nothing. `status` stays a number: 0 when no response came; `rendered` a boolean.
  *
  * @example
  * ```ts
@@ -55,6 +63,7 @@ export function pageRow(page: PageRecord, fields: readonly string[] = [], option
     title: page.title,
   };
   if (options.lastmod === true) row.lastmod = page.lastmod ?? null;
+  if (options.rendered === true) row.rendered = page.rendered ?? false;
   for (const name of fields) row[name] = page.fields[name] ?? null;
   row.error = page.error;
   row.fetched_at = page.fetchedAt;

@@ -179,9 +179,14 @@ export function pageParquetSchema(fields: readonly string[] = [], options: PageR
 
 /**
  * The types of the generic crawler's columns that are not text, for `writeRows`' `types`: `status` and `depth` are
- * integers, `fetched_at` a timestamp.
+ * integers, `rendered` a boolean, `fetched_at` a timestamp.
  */
-export const PAGE_TYPES: Readonly<Record<string, ParquetColumnType>> = { status: "int32", depth: "int32", fetched_at: "timestamp" };
+export const PAGE_TYPES: Readonly<Record<string, ParquetColumnType>> = {
+  status: "int32",
+  depth: "int32",
+  rendered: "boolean",
+  fetched_at: "timestamp",
+};
 
 function checkSchema(schema: ParquetSchema | undefined): [string, ParquetColumnType][] {
   if (schema === null || typeof schema !== "object") {

@@ -22,6 +22,13 @@ export interface CrawlDefinition {
   maxDepth: number | null;
   /** Whether the crawl starts from the sites' sitemaps too. */
   sitemap: boolean;
+  /**
+   * The extensions of links not followed because they lead to files, sorted; `[]` when every file is followed
+   * (`keepFiles`); absent for the default list.
+   */
+  skipExtensions?: string[];
+  /** How pages are read in a browser, `"auto"` or `"always"`; absent when they are not (`"never"`). */
+  render?: "auto" | "always";
   /** The columns of the output, when the caller writes rows (the pipelines do). */
   columns?: string[];
 }
@@ -36,6 +43,8 @@ const LABELS: Record<keyof CrawlDefinition, string> = {
   deny: "deny",
   maxDepth: "maxDepth",
   sitemap: "sitemap",
+  skipExtensions: "skipExtensions",
+  render: "render",
   columns: "the output columns",
 };
 

@@ -14,6 +14,12 @@ export interface Lease extends CrawlRequest {
    * again gives a new token, and refuses a commit with the old one.
    */
   readonly token: string;
+  /**
+   * How its host's pages are read, as the crawl's `render: "auto"` decided and committed it (see
+   * {@linkcode HostRender}): in a browser (true) or over HTTP alone (false). Absent while the host is undecided, and
+   * in a crawl that does not decide.
+   */
+  render?: boolean;
 }
 
 /** What `crawl()` tells its state when it opens it. */
@@ -107,6 +113,8 @@ export interface Finished {
   found: readonly CrawlRequest[];
   /** A change to a host's pace that the fetch learned (a `Crawl-delay`, a host that blocks). */
   pace?: HostPace;
+  /** How its host's pages are to be read from now on, as reading this page decided (`render: "auto"`). */
+  render?: HostRender;
 }
 
 /** A fetch that goes on later: no record yet; the request waits again, for its next URL's host. */
@@ -124,6 +132,16 @@ export interface Continued {
 export interface HostPace {
   host: string;
   intervalMs: number;
+}
+
+/**
+ * A host's render decision: whether its pages need a browser. The state keeps the last one committed for each host
+ * and hands it out with the host's leases ({@linkcode Lease.render}), so that every process of a shared crawl reads a
+ * host's pages the same way.
+ */
+export interface HostRender {
+  host: string;
+  render: boolean;
 }
 
 /** What {@linkcode CrawlState.commit} did. */
@@ -171,9 +189,9 @@ export interface CrawlState {
   claim(url: string): Promise<boolean>;
   /**
    * Ends a lease in one step: checks that it still holds; for a finished page, stores its record and admits what it
-   * found that is new; for a fetch that goes on, puts its request back to wait for its next
-   * host and its delay; applies the outcome's `pace`; then leases up to `next` requests, for the fetches the lease
-   * makes room for, so that a busy crawl needs one call per page.
+   * found that is new; for a fetch that goes on, puts its request back to wait for its next host and its delay;
+   * applies the outcome's `pace` and keeps its `render` decision; then leases up to `next` requests, for the fetches
+   * the lease makes room for, so that a busy crawl needs one call per page.
    */
   commit(lease: Lease, outcome: Outcome, next: number): Promise<CommitResult>;
   /**
@@ -182,10 +200,11 @@ export interface CrawlState {
    */
   release(leases: readonly Lease[]): Promise<void>;
   /**
-   * Notes that a lease's HTTP request has just left. The host's next start was counted from the hand-out; a request
-   * that left late moves it, so that two requests to a host never leave closer than its interval.
+   * Notes that an HTTP request to the host of `nextUrl(request)` has just left: a lease's, or one `reserve` took a
+   * start for. The host's next start was counted from the hand-out (or the reserved start); a request that left late
+   * moves it, so that two requests to a host never leave closer than its interval.
    */
-  sent(lease: Lease): void;
+  sent(request: CrawlRequest): void;
   /**
    * Takes a start on `host` for a request that no lease covers (the requests a rendered page makes to its own host):
    * resolves with the ms to wait before sending it, and the host's next start moves past it.

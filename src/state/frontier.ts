@@ -20,6 +20,8 @@ export interface FrontierOptions {
 
 /** Requests per segment written to disk, unless the memory limit is smaller. */
 const CHUNK = 4096;
+/** How soon to look again at a host whose start is given but has not left yet (see `readyIn`). */
+const OPEN_LOOK_MS = 5;
 
 /** One host's place in the frontier. */
 interface Host {
@@ -31,6 +33,11 @@ interface Host {
   nextStart: number;
   /** Requests taken and not done. */
   taken: number;
+  /**
+   * Starts given (taken requests, reservations) whose request has not left yet: while there is one, the host gives
+   * no other, as its next start counts from when that one leaves.
+   */
+  open: number;
   /** Requests waiting, in `again` and `queues`. */
   waiting: number;
   /** Fetches under way (a retry, a redirect's next hop): before any other request of the host. */
@@ -60,6 +67,9 @@ interface Delayed {
  *   pace when longer). A host holding `perHost` requests leaves the heap until one is done.
  * - {@linkcode take} hands out the ready hosts in turn, one request each per pass, so that no host takes every slot
  *   while others are ready; {@linkcode readyIn} says when the next may start.
+ * - With an interval, a start given counts as open until its request has left ({@linkcode sent}), or the request is
+ *   done without one: meanwhile its host gives no other start, taken or reserved. The next start counts from when the
+ *   request left, not from when it was given, however late it leaves (a busy thread, a browser slow to send).
  * - A fetch that goes on later waits in a heap of delays, then goes to the front of its host's line; so does a request
  *   given back unfinished ({@linkcode putBack}).
  * - {@linkcode take} may be told how many *starts* are left (a crawl's `maxPages`): a start is the first time a request
@@ -97,6 +107,12 @@ export class Frontier {
   /** Idle hosts whose interval had not passed yet, oldest first: dropped once it has. */
   #cooling: Host[] = [];
   #coolingFirst = 0;
+  /** Taken requests whose start is open, by URL (a URL is taken once at a time). */
+  readonly #unsent = new Map<string, Host>();
+  /** Hosts with an open start. */
+  readonly #open = new Set<Host>();
+  /** Callers waiting for a host's open starts to close (see `whenLeft`). */
+  readonly #leaving = new Map<Host, (() => void)[]>();
   /** Lines holding requests in memory: where to look when memory is short. */
   readonly #resident = new Set<RequestQueue>();
   /** Hosts with fetches under way waiting in `again`: few (at most the requests taken), looked at once no start is left. */
@@ -200,7 +216,7 @@ export class Frontier {
     for (const host of passed) this.#enter(host);
     // No start left: the fetches under way alone, from their hosts in turn (the longest waiting first).
     while (taken.length < max && left <= 0) {
-      const ready = [...this.#underway].filter((host) => host.nextStart <= now && host.taken < this.#perHost);
+      const ready = [...this.#underway].filter((host) => host.nextStart <= now && host.taken < this.#perHost && host.open === 0);
       if (ready.length === 0) break;
       ready.sort((a, b) => a.nextStart - b.nextStart || a.order - b.order);
       for (const host of ready.slice(0, max - taken.length)) {
@@ -214,18 +230,28 @@ export class Frontier {
 
   /**
    * The ms until a waiting request may be taken: 0 when one may now, `Infinity` when none can until one is done. With
-   * no start left (`starts` 0), only the fetches under way count.
+   * no start left (`starts` 0), only the fetches under way count. A host whose start has not left yet is looked at
+   * again every few ms from its next start on: nothing else says when it leaves.
    */
   readyIn(now = performance.now(), starts = Infinity): number {
     this.#wake(now);
     let next = this.#delayed.peek()?.due ?? Infinity;
     if (starts > 0) next = Math.min(next, this.#ready.peek()?.nextStart ?? Infinity);
     else for (const host of this.#underway) if (host.taken < this.#perHost) next = Math.min(next, host.nextStart);
+    for (const open of this.#open) {
+      if (open.waiting > 0 && (starts > 0 || this.#underway.has(open))) next = Math.min(next, Math.max(open.nextStart, now + OPEN_LOOK_MS));
+    }
     return Math.max(0, next - now);
   }
 
   /** Notes that a request {@linkcode take} gave is over (its outcome is in, or it was given up): its host's place frees. */
   done(request: CrawlRequest, now?: number): void {
+    const unsent = this.#unsent.get(request.url);
+    if (unsent !== undefined) {
+      // Done without a request (robots.txt refused it, the crawl stopped): its start closes where it was given.
+      this.#unsent.delete(request.url);
+      this.#closed(unsent, now ?? performance.now());
+    }
     const host = this.#hosts.get(hostOf(nextUrl(request)));
     if (host === undefined || host.taken === 0) return;
     host.taken--;
@@ -233,25 +259,51 @@ export class Frontier {
     if (host.waiting === 0 && host.taken === 0) this.#idle(host, now ?? performance.now());
   }
 
-  /** Notes when a taken request actually left: one that left late moves its host's next start. */
-  sent(request: CrawlRequest, at?: number): void {
-    const host = this.#hosts.get(hostOf(nextUrl(request)));
-    // Without an interval, a start's time only orders the hosts' turns.
-    if (host === undefined || host.interval === 0) return;
+  /**
+   * Notes when a taken request actually left (with `reserved`, a request `reserve` took the start of): one that left
+   * late moves its host's next start, and its start is no longer open.
+   */
+  sent(request: CrawlRequest, at?: number, reserved = false): void {
+    const host = reserved ? this.#hosts.get(hostOf(nextUrl(request))) : this.#unsent.get(request.url);
+    if (!reserved && host !== undefined) this.#unsent.delete(request.url);
+    if (host === undefined) return;
     const left = at ?? performance.now();
-    if (left <= host.lastStart) return;
-    host.lastStart = left;
-    this.#reschedule(host);
+    // Without an interval, a start's time only orders the hosts' turns.
+    if (host.interval > 0 && left > host.lastStart) {
+      host.lastStart = left;
+      this.#reschedule(host);
+    }
+    this.#closed(host, left);
   }
 
-  /** Takes a start on `host` outside the lines: the ms to wait before it, after which the host's next start comes. */
+  /**
+   * Takes a start on `host` outside the lines: the ms to wait before it, after which the host's next start comes. The
+   * start is open until `sent(…, true)` says its request left; ask once none is (see {@linkcode whenLeft}).
+   */
   reserve(name: string, now = performance.now()): number {
     const host = this.#host(name);
     const start = Math.max(now, host.nextStart);
     host.lastStart = start;
     this.#reschedule(host);
+    if (host.interval > 0) this.#opened(host);
     this.#idle(host, now);
     return start - now;
+  }
+
+  /** Whether a start of `host` is open: given, and its request not left yet. */
+  isOpen(name: string): boolean {
+    return (this.#hosts.get(name)?.open ?? 0) > 0;
+  }
+
+  /** Resolves once no start of `host` is open (at once when none is). */
+  whenLeft(name: string): Promise<void> {
+    const host = this.#hosts.get(name);
+    if (host === undefined || host.open === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.#leaving.get(host);
+      if (waiting === undefined) this.#leaving.set(host, [resolve]);
+      else waiting.push(resolve);
+    });
   }
 
   /** Sets a host's own least interval between starts, from now on; never shorter than the crawl's. */
@@ -267,6 +319,10 @@ export class Frontier {
   /** Drops every waiting request and removes the temporary files. */
   close(): void {
     this.#files.close();
+    for (const waiting of this.#leaving.values()) for (const resolve of waiting) resolve();
+    this.#leaving.clear();
+    this.#unsent.clear();
+    this.#open.clear();
     this.#hosts.clear();
     this.#resident.clear();
     this.#underway.clear();
@@ -283,7 +339,7 @@ export class Frontier {
     let host = this.#hosts.get(name);
     if (host === undefined) {
       const interval = Math.max(this.#interval, this.#paces.get(name) ?? 0);
-      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, waiting: 0, again: undefined, queues: [], heapIndex: -1, order: 0 };
+      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, open: 0, waiting: 0, again: undefined, queues: [], heapIndex: -1, order: 0 };
       this.#hosts.set(name, host);
     }
     return host;
@@ -296,6 +352,10 @@ export class Frontier {
     host.taken++;
     host.lastStart = now;
     host.nextStart = now + host.interval;
+    if (host.interval > 0) {
+      this.#unsent.set(request.url, host);
+      this.#opened(host);
+    }
     this.#enter(host);
     return request;
   }
@@ -354,11 +414,31 @@ export class Frontier {
     else if (after === 0 && before > 0) this.#resident.delete(queue);
   }
 
-  /** Puts a host in the ready heap when it has requests waiting and room under `perHost`. */
+  /** Puts a host in the ready heap when it has requests waiting, room under `perHost` and no start open. */
   #enter(host: Host): void {
-    if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost) return;
+    if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost || host.open > 0) return;
     host.order = this.#order++;
     this.#ready.push(host);
+  }
+
+  #opened(host: Host): void {
+    host.open++;
+    this.#open.add(host);
+    if (host.heapIndex >= 0) this.#ready.remove(host.heapIndex);
+  }
+
+  #closed(host: Host, now: number): void {
+    if (host.open === 0) return;
+    host.open--;
+    if (host.open > 0) return;
+    this.#open.delete(host);
+    this.#enter(host);
+    const waiting = this.#leaving.get(host);
+    if (waiting !== undefined) {
+      this.#leaving.delete(host);
+      for (const resolve of waiting) resolve();
+    }
+    if (host.waiting === 0 && host.taken === 0) this.#idle(host, now);
   }
 
   #reschedule(host: Host): void {
@@ -368,7 +448,7 @@ export class Frontier {
 
   /** Drops the record of a host with nothing left to honour, or keeps it until its interval has passed. */
   #idle(host: Host, now: number): void {
-    if (host.waiting > 0 || host.taken > 0) return;
+    if (host.waiting > 0 || host.taken > 0 || host.open > 0) return;
     if (host.nextStart <= now) this.#hosts.delete(host.name);
     else this.#cooling.push(host);
   }
@@ -383,9 +463,10 @@ export class Frontier {
     const cooling = this.#cooling;
     while (this.#coolingFirst < cooling.length) {
       const host = cooling[this.#coolingFirst]!;
-      if (host.nextStart > now && this.#hosts.get(host.name) === host && host.waiting === 0 && host.taken === 0) break;
+      const idle = host.waiting === 0 && host.taken === 0 && host.open === 0;
+      if (host.nextStart > now && this.#hosts.get(host.name) === host && idle) break;
       this.#coolingFirst++;
-      if (this.#hosts.get(host.name) === host && host.waiting === 0 && host.taken === 0) this.#hosts.delete(host.name);
+      if (this.#hosts.get(host.name) === host && idle) this.#hosts.delete(host.name);
     }
     if (this.#coolingFirst === cooling.length) {
       this.#cooling = [];

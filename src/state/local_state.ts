@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RobotsFetch } from "../fetch/robots.ts";
-import type { CrawlRequest } from "../records.ts";
+import { type CrawlRequest, nextUrl } from "../records.ts";
+import { hostOf } from "../url.ts";
 import { checkSameCrawl } from "./crawl_definition.ts";
 import type { CommitResult, CrawlCounts, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "./crawl_state.ts";
 import { Frontier } from "./frontier.ts";
@@ -45,6 +46,8 @@ export class LocalCrawlState implements CrawlState {
   #startedBefore = 0;
   readonly #counts: CrawlCounts = { admitted: 0, done: 0, errors: 0, queued: 0, leased: 0, started: 0 };
   #tokens = 0;
+  /** Each host's render decision, handed out with its leases. */
+  readonly #renders = new Map<string, boolean>();
 
   constructor(options: LocalCrawlStateOptions = {}) {
     this.#memoryLimit = positiveInteger("frontierMemory", options.frontierMemory ?? DEFAULTS.frontierMemory);
@@ -105,6 +108,7 @@ export class LocalCrawlState implements CrawlState {
     frontier.done(lease);
     let found: readonly CrawlRequest[] | undefined;
     if ("record" in outcome) {
+      if (outcome.render !== undefined) this.#renders.set(outcome.render.host, outcome.render.render);
       counts.done++;
       if (outcome.record.error !== "") counts.errors++;
       found = outcome.found;
@@ -134,12 +138,20 @@ export class LocalCrawlState implements CrawlState {
     return Promise.resolve();
   }
 
-  sent(lease: Lease): void {
-    this.#frontier?.sent(lease);
+  /** A lease's request (it has a token), or one that `reserve` took the start of (it has none). */
+  sent(request: CrawlRequest): void {
+    this.#frontier?.sent(request, undefined, !("token" in request));
   }
 
-  reserve(host: string): Promise<number> {
-    return Promise.resolve(this.#frontier?.reserve(host) ?? 0);
+  /** Waits until no start of the host is open (given, its request not left yet), then takes the next. */
+  async reserve(host: string): Promise<number> {
+    const frontier = this.#frontier;
+    if (frontier === undefined) return 0;
+    for (;;) {
+      await frontier.whenLeft(host);
+      // Another reservation may have taken the start as this one waited.
+      if (!frontier.isOpen(host)) return frontier.reserve(host);
+    }
   }
 
   /** One process fetches each robots.txt once already. */
@@ -161,7 +173,16 @@ export class LocalCrawlState implements CrawlState {
     if (max <= 0) return [];
     const requests = this.#frontier!.take(max, now, this.#startsLeft());
     const leases: Lease[] = [];
-    for (const request of requests) leases.push({ ...request, token: String(++this.#tokens) });
+    const renders = this.#renders;
+    for (const request of requests) {
+      const lease: Lease = { ...request, token: String(++this.#tokens) };
+      // A crawl that decides nothing pays nothing here, not even the host's name.
+      const render = renders.size === 0 ? undefined : renders.get(hostOf(nextUrl(request)));
+      // A request that comes back (a retry, a redirect's next hop, a release) may carry its last lease's decision.
+      if (render !== undefined) lease.render = render;
+      else if ("render" in lease) delete lease.render;
+      leases.push(lease);
+    }
     this.#counts.leased += leases.length;
     return leases;
   }

@@ -1,9 +1,10 @@
 import { isPageType } from "../fetch/content_type.ts";
 import type { FetchEvent } from "../fetch/fetcher.ts";
+import type { RenderEvent } from "../render/render_stage.ts";
 import type { PageRecord } from "../records.ts";
 import type { CrawlCounts } from "../state/crawl_state.ts";
 import { hostOf } from "../url.ts";
-import type { CrawlSummary, FinishReason } from "./crawl_summary.ts";
+import type { CrawlSummary, FinishReason, RenderSummary } from "./crawl_summary.ts";
 import { Distribution } from "./distribution.ts";
 
 /** The buckets a report shows: response times in ms, and body sizes in bytes. */
@@ -73,6 +74,9 @@ export class CrawlStats {
   readonly #proxies = new Map<string, { requests: number; benched: number }>();
   readonly #blockedHosts = new Map<string, { responses: number; slowestMs: number }>();
   #blocked = 0;
+  /** What the browser did, once the crawl said it renders; its hosts counted apart, by pages rendered. */
+  #render: Omit<RenderSummary, "hosts"> | undefined;
+  readonly #renderHosts = new Map<string, { pages: number; compared: number }>();
 
   /** Counts one finished page, and records it for the summary. */
   record(page: PageRecord): void {
@@ -83,6 +87,7 @@ export class CrawlStats {
     increment(this.#depths, page.depth);
     if (failed) increment(this.#codes, page.errorCode || "EUNKNOWN");
     if (isFile(page)) this.#files++;
+    if (page.rendered === true && this.#render !== undefined) this.#render.rows++;
     this.#requests += page.attempts;
     this.#retries += page.retries;
     this.#redirects += page.redirects;
@@ -123,6 +128,26 @@ export class CrawlStats {
     if (proxy === undefined) this.#proxies.set(event.proxy, (proxy = { requests: 0, benched: 0 }));
     if (event.type === "request") proxy.requests++;
     else proxy.benched++;
+  }
+
+  /** Counts what the render stage told: that the crawl renders, then each page rendered and the browser's counts. */
+  renderEvent(event: RenderEvent): void {
+    if (event.type === "start") {
+      this.#render ??= { mode: event.mode, pages: 0, compared: 0, failed: 0, rows: 0, browser: { launches: 0, crashes: 0, memoryRestarts: 0, peakBytes: 0 } };
+      return;
+    }
+    const render = this.#render;
+    if (render === undefined) return;
+    render.pages++;
+    if (event.compared) render.compared++;
+    if (event.failed) render.failed++;
+    const { launches, crashes, memoryRestarts, peakBrowserBytes } = event.browser;
+    render.browser = { launches, crashes, memoryRestarts, peakBytes: peakBrowserBytes };
+    let host = this.#renderHosts.get(event.host);
+    if (host === undefined && this.#renderHosts.size < HOSTS_COUNTED) this.#renderHosts.set(event.host, (host = { pages: 0, compared: 0 }));
+    if (host === undefined) return;
+    host.pages++;
+    if (event.compared) host.compared++;
   }
 
   /** Marks the crawl over, and why; the crawl calls it. The first call counts. */
@@ -196,7 +221,16 @@ export class CrawlStats {
           .slice(0, HOSTS_SHOWN)
           .map(([host, counts]) => ({ host, ...counts })),
       },
+      ...(this.#render === undefined ? {} : { render: this.#renderSummary(this.#render) }),
     };
+  }
+
+  #renderSummary(render: Omit<RenderSummary, "hosts">): RenderSummary {
+    const hosts = [...this.#renderHosts]
+      .sort(([a, x], [b, y]) => y.pages - x.pages || (a < b ? -1 : 1))
+      .slice(0, HOSTS_SHOWN)
+      .map(([host, counts]) => ({ host, ...counts }));
+    return { ...render, browser: { ...render.browser }, hosts };
   }
 
   /** Counts a record in the timeline's bucket of now, merging pairs of buckets when there would be too many. */

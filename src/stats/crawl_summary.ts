@@ -123,4 +123,27 @@ export interface CrawlSummary {
    * the stats of a version that had no block detection.
    */
   blocks?: { responses: number; hosts: { host: string; responses: number; slowestMs: number }[] };
+  /** How pages were rendered in a browser; absent when the crawl rendered none (`render: "never"`). */
+  render?: RenderSummary;
+}
+
+/** What a crawl that renders (`render: "auto"` or `"always"`) did in its browser. */
+export interface RenderSummary {
+  mode: "auto" | "always";
+  /** Pages rendered in the browser, failed ones included. */
+  pages: number;
+  /** Of those, pages read both ways to decide how to read their host (`auto`). */
+  compared: number;
+  /** Of those, renders that failed (`ERENDER`, `ERENDERTIMEOUT`); a failed comparison's record is the page's HTML's. */
+  failed: number;
+  /** Records read from the rendered DOM (`rendered` true). */
+  rows: number;
+  /** Hosts by pages rendered, most first (at most 20). */
+  hosts: { host: string; pages: number; compared: number }[];
+  /**
+   * The browser: how often it started (the first time, after a crash, or restarted for its memory), the tabs and
+   * browsers that crashed under a page, the restarts for memory, and the most memory it was seen to take (over all its
+   * processes, shared pages counted once; read every 5 s).
+   */
+  browser: { launches: number; crashes: number; memoryRestarts: number; peakBytes: number };
 }

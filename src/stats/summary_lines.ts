@@ -5,8 +5,9 @@ import { formatBytes, formatCount } from "./format.ts";
  * The lines of a crawl's summary after its first (the runtime and the counts): why it ended (and the URLs found and
  * left waiting, when there are), the pages by status
  * class, the records without an error as pages and files, the errors by code, requests, retries, redirects and
- * robots.txt refusals, bytes received on the wire and decoded, pages per depth, and peak memory; then, when there were
- * some, the requests through each proxy and the responses that looked like blocks. Each line starts with two spaces.
+ * robots.txt refusals, bytes received on the wire and decoded, pages per depth, and peak memory; then, when the crawl
+ * rendered pages, what the browser did; and when there were some, the requests through each proxy and the responses
+ * that looked like blocks. Each line starts with two spaces.
  *
  * @example
  * ```ts
@@ -33,8 +34,26 @@ export function summaryLines(summary: CrawlSummary): string[] {
     `received: ${formatBytes(summary.bytes.wire)} on the wire, ${formatBytes(summary.bytes.decoded)} decoded`,
     `depth: ${list(summary.depths, (depth) => `${depth}:`)}`,
     `peak memory: ${formatBytes(summary.peakRssBytes)}`,
+    ...renderLines(summary),
     ...proxyLines(summary),
   ].map((line) => `  ${line}`);
+}
+
+/** The browser's line, when the crawl rendered pages: how many, why, how many failed, and what the browser took. */
+function renderLines(summary: CrawlSummary): string[] {
+  const render = summary.render;
+  if (render === undefined) return [];
+  const plural = (count: number, word: string) => `${formatCount(count)} ${word}${count === 1 ? "" : "s"}`;
+  const compared = render.mode === "auto" ? ` (${formatCount(render.compared)} read both ways to decide)` : "";
+  const { browser } = render;
+  const events: string[] = [];
+  if (browser.crashes > 0) events.push(`${formatCount(browser.crashes)} crash${browser.crashes === 1 ? "" : "es"}`);
+  if (browser.memoryRestarts > 0) events.push(`${plural(browser.memoryRestarts, "restart")} for memory`);
+  return [
+    `rendered: ${plural(render.pages, "page")} in the browser${compared}, ${formatCount(render.failed)} failed; ` +
+      `${plural(render.rows, "row")} read from the rendered DOM; browser peak ${formatBytes(browser.peakBytes)}` +
+      events.map((event) => `, ${event}`).join(""),
+  ];
 }
 
 /** A line for the proxies and one for the blocks, each only when there were some. */

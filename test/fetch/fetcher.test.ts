@@ -483,6 +483,29 @@ test("Fetcher.step() calls sent once its request has left", async () => {
   });
 });
 
+test("Fetcher.robotsRefusal() fetches an origin's robots.txt once, after beforeFetch, and applies its rules", async () => {
+  const text = (body: string): Handler => (_req, res) => void res.writeHead(200, { "content-type": "text/plain" }).end(body);
+  const routes = { "/robots.txt": text("User-agent: *\nDisallow: /private\n") };
+  await withFetcher(routes, { robots: true }, async (server, fetcher) => {
+    const order: string[] = [];
+    const beforeFetch = async () => void order.push(`before, ${server.hitsOf("/robots.txt")} robots.txt requests`);
+    const [open, closed] = await Promise.all([
+      fetcher.robotsRefusal(server.url("/api/data.json"), { beforeFetch }),
+      fetcher.robotsRefusal(server.url("/private/data.json"), { beforeFetch }),
+    ]);
+    assert.equal(open, undefined);
+    assert.deepEqual(closed, { code: "EROBOTS", message: "Disallowed by robots.txt" });
+    assert.equal(server.hitsOf("/robots.txt"), 1);
+    assert.deepEqual(order, ["before, 0 robots.txt requests", "before, 0 robots.txt requests"], "both waited their turn before the one fetch");
+    assert.deepEqual(await fetcher.robotsRefusal(server.url("/private/x"), { beforeFetch }), closed);
+    assert.equal(order.length, 2, "known rules need no turn");
+  });
+  await withFetcher(routes, { robots: false }, async (server, fetcher) => {
+    assert.equal(await fetcher.robotsRefusal(server.url("/private/data.json")), undefined);
+    assert.equal(server.hitsOf("/robots.txt"), 0);
+  });
+});
+
 test("Fetcher rejects invalid options with a UsageError naming the option and value", () => {
   assert.throws(() => new Fetcher({ timeout: 0 }), new UsageError("Expected timeout to be a positive integer, got 0"));
   assert.throws(() => new Fetcher({ retries: -1 }), new UsageError("Expected retries to be a non-negative integer, got -1"));

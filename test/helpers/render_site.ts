@@ -1,7 +1,8 @@
 // Pages for the render tests, each doing one thing a browser must cope with: a single-page app built from JSON by its
 // script, and the same content written out in HTML; a page built after a timer; a page that never stops loading; a
 // page that crashes its tab; a page of images, fonts and media; a page whose script asks its own host and another one;
-// a page that opens WebSockets to the addresses in its query string.
+// a page that opens WebSockets to the addresses in its query string; pages that name their icons, and one that does not;
+// a page linking to those that go wrong, and one of 64 KB; a page that opens a popup.
 // Every request is logged with its User-Agent, so a test can tell the browser's requests from the crawl's.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DocumentResponse } from "../../src/render/render_records.ts";
@@ -142,6 +143,19 @@ export async function startRenderSite(other = "http://127.0.0.1:9"): Promise<Ren
       '<!DOCTYPE html><title>Sockets</title><script>for (const to of new URLSearchParams(location.search).getAll("to")) ' +
         "new WebSocket(to).onerror = () => {};</script>",
     ),
+    "/icons": html(
+      '<!DOCTYPE html><title>Icons</title><link rel="icon" href="/icons/site.ico"><link rel="apple-touch-icon" href="/icons/touch.png">' +
+        "<h1>A page with icons</h1>",
+    ),
+    "/no-icon": html("<!DOCTYPE html><title>No icon</title><h1>A page that names no icon</h1>"),
+    "/trouble": html(
+      '<!DOCTYPE html><title>Trouble</title><h1>Pages that go wrong in a browser</h1>' +
+        '<a href="/spa">an app</a><a href="/crash">a crash</a><a href="/never">a page that never settles</a>' +
+        '<a href="/old">a redirect</a><a href="/big">a page too big</a>',
+    ),
+    "/popup": html('<!DOCTYPE html><title>Popup</title><h1>Opens another window</h1><script>window.open("/popped")</script>'),
+    "/popped": html('<!DOCTYPE html><title>Popped</title><script src="/popped.js"></script>'),
+    "/big": html(`<!DOCTYPE html><title>Big</title><p>${"x".repeat(64 * 1024)}</p>`),
     "/api/own.json": json({ said: "own host answered" }),
     "/api/other.json": json({ said: "other host answered" }),
   };

@@ -1,5 +1,6 @@
 // Local stand-ins for the web hosts that documentation names: a doc test crawls them instead of the real sites, which
-// a test never reaches. book.douban.com gets Douban-like book pages; every other host the small example site below.
+// a test never reaches. book.douban.com gets Douban-like book pages; a host whose name starts with "app." a site whose
+// pages a script builds; every other host the small example site below.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { renderDemoPage } from "../../src/demo/demo_site.ts";
 import { type Handler, html, startServer, type TestServer } from "./server.ts";
@@ -53,6 +54,41 @@ function exampleSite(host: string, prices: boolean): Record<string, Handler> {
   };
 }
 
+/**
+ * A site built by script, as a single-page app is: every page is a shell whose script fetches its content as JSON and
+ * builds the heading, the links and, on a product page, the `.price`. Read over HTTP alone, it has no heading, no
+ * link and no price.
+ */
+function scriptSite(): Record<string, Handler> {
+  const shell = html(
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Loading</title><script src="/app.js" defer></script></head>' +
+      '<body><main id="app">Loading…</main></body></html>',
+  );
+  const json = (value: unknown): Handler => (_req, res: ServerResponse) => {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(value));
+  };
+  const links = [{ href: "/products/1", text: "One" }, { href: "/products/2", text: "Two" }];
+  return {
+    "/": shell,
+    "/products/1": shell,
+    "/products/2": shell,
+    "/app.js": (_req, res: ServerResponse) => {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(
+        'fetch("/api" + (location.pathname === "/" ? "/home" : location.pathname) + ".json").then((r) => r.json()).then((page) => {' +
+          "document.title = page.title;" +
+          'const app = document.getElementById("app");' +
+          'app.innerHTML = "<h1></h1>" + (page.price ? `<span class="price">${page.price}</span>` : "") + ' +
+          'page.links.map((link) => `<a href="${link.href}">${link.text}</a>`).join(" ");' +
+          'app.querySelector("h1").textContent = page.title; });',
+      );
+    },
+    "/api/home.json": json({ title: "Shop", links }),
+    "/api/products/1.json": json({ title: "Product 1", price: "$19.00", links }),
+    "/api/products/2.json": json({ title: "Product 2", price: "$29.00", links }),
+    "/robots.txt": (_req, res: ServerResponse) => void res.writeHead(200, { "content-type": "text/plain" }).end("User-agent: *\nAllow: /\n"),
+  };
+}
+
 /** A Douban-like site on one origin: /subject/<id>/ renders demo book <id mod 200>, its links on the same origin. */
 async function doubanSite(): Promise<TestServer> {
   const server: TestServer = await startServer((req, res) => {
@@ -82,7 +118,10 @@ export class StandInSites {
   async origin(host: string): Promise<string> {
     let site = this.#sites.get(host);
     if (site === undefined) {
-      site = host === "book.douban.com" ? doubanSite() : startServer(exampleSite(host, this.#prices));
+      site =
+        host === "book.douban.com"
+          ? doubanSite()
+          : startServer(host.startsWith("app.") ? scriptSite() : exampleSite(host, this.#prices));
       this.#sites.set(host, site);
     }
     return (await site).origin;

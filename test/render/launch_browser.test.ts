@@ -18,7 +18,8 @@ test("the browser runs headless with its flags, in a profile of its own that clo
     const processes = launched.processes().map((pid) => ({ pid, args: args(pid) }));
     const main = processes.find((process) => !process.args.some((arg) => arg.startsWith("--type=")) && process.args.some((arg) => arg.includes("--user-data-dir")));
     assert.ok(main !== undefined, "the browser's own process");
-    for (const flag of ["--headless", ...BROWSER_FLAGS, "--lang=fr-FR", `--user-data-dir=${join(dir, "profile")}`]) {
+    const flags = ["--headless", ...BROWSER_FLAGS, "--renderer-process-limit=4", "--lang=fr-FR", `--user-data-dir=${join(dir, "profile")}`];
+    for (const flag of flags) {
       assert.ok(main.args.includes(flag), flag);
     }
     assert.equal(main.args.includes("--no-sandbox"), process.getuid?.() === 0, "--no-sandbox only as root");

@@ -59,13 +59,26 @@ test("a host of plain pages is read both ways for its first three pages, then st
   assert.equal(decider.plan("other.example"), "both", "each host learns on its own");
 });
 
-test("pages planned while the first comparisons are out are read both ways too", () => {
+test("an undecided host has no more comparisons out than it needs: the pages beyond wait for one to be learned", () => {
   const decider = new RenderDecider({ firstPages: 2 });
-  assert.deepEqual([1, 2, 3, 4].map(() => decider.plan("busy.example")), ["both", "both", "both", "both"]);
+  assert.deepEqual([1, 2, 3, 4].map(() => decider.plan("busy.example")), ["both", "both", "wait", "wait"]);
   decider.learn("busy.example", PLAIN, PLAIN);
-  assert.equal(decider.plan("busy.example"), "both");
+  assert.equal(decider.plan("busy.example"), "wait", "one comparison out, one needed");
   decider.learn("busy.example", PLAIN, PLAIN);
-  assert.equal(decider.plan("busy.example"), "static");
+  assert.deepEqual([1, 2].map(() => decider.plan("busy.example")), ["static", "static"]);
+
+  const app = new RenderDecider({ firstPages: 3 });
+  assert.deepEqual([1, 2, 3, 4].map(() => app.plan("app.example")), ["both", "both", "both", "wait"]);
+  app.learn("app.example", SHELL, BUILT);
+  assert.equal(app.plan("app.example"), "rendered", "decided by the first comparison back; the others still count");
+});
+
+test("a decision the crawl's state holds is followed, sampled as the host's own would be", () => {
+  const decider = new RenderDecider({ firstPages: 3, sampleEvery: 4 });
+  const plans = Array.from({ length: 8 }, () => decider.plan("known.example", true));
+  assert.deepEqual(plans, ["rendered", "rendered", "rendered", "both", "rendered", "rendered", "rendered", "both"]);
+  assert.equal(decider.plan("static.example", false), "static");
+  assert.equal(decider.decision("known.example"), undefined, "its own decision is still to learn");
 });
 
 test("one page in sampleEvery of a decided host is read both ways again, and the decision can flip", () => {

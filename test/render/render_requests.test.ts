@@ -128,3 +128,39 @@ async function upgradeServer(): Promise<{ origin: string; upgrades: string[]; cl
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+test("a page's icons are answered in the browser: neither the site nor onRequest sees a favicon request", async () => {
+  // A User-Agent of its own tells this test's requests from those of the other browsers of this file.
+  const agent = "rxcrawl-icon-test";
+  const icons = new BrowserPool(
+    { pages: 1, block: [], timeout: 15_000, userAgent: agent },
+    { onRequest: (url, type, { page }) => (asked.push({ url, type, page }), "continue") },
+  );
+  try {
+    for (const path of ["/icons", "/no-icon"]) {
+      const result = await icons.render({ url: site.url(path), fetch: fetchDocument });
+      assert.equal(result.errorCode, "", result.error);
+      assert.match(result.html, /<h1>A page/);
+    }
+    // Chromium asks for a page's icon after its load event: time for a late one to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(site.pathsFrom(agent), [], "the documents came from fetchDocument, and nothing else reached the site");
+    assert.deepEqual(asked.filter((request) => /ico|touch/.test(request.url)), []);
+  } finally {
+    await icons.close();
+  }
+});
+
+test("a popup a page opens is closed, and none of its requests reaches the site", async () => {
+  const agent = "rxcrawl-popup-test";
+  const popups = new BrowserPool({ pages: 2, timeout: 15_000, userAgent: agent }, { onRequest: () => "continue" });
+  try {
+    const result = await popups.render({ url: site.url("/popup"), fetch: fetchDocument });
+    assert.equal(result.errorCode, "", result.error);
+    assert.match(result.html, /<h1>Opens another window<\/h1>/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(site.pathsFrom(agent), [], "not the popup's document, nor its script");
+  } finally {
+    await popups.close();
+  }
+});

@@ -102,3 +102,13 @@ test("nullForEmpty() turns each empty string into null and keeps every other val
   assert.deepEqual(row, { a: null, b: "x", c: 0, d: null, e: false, f: " " });
   assert.deepEqual(Object.keys(row), ["a", "b", "c", "d", "e", "f"]);
 });
+
+test("with rendered, the rows have a rendered column after title, true or false, and a field may not take its name", () => {
+  const options = { rendered: true };
+  assert.deepEqual(pageColumns(["isbn"], options).slice(5, 8), ["title", "rendered", "isbn"]);
+  assert.equal(pageRow({ ...RECORD, rendered: true }, ["isbn"], options).rendered, true);
+  assert.equal(pageRow({ ...RECORD, rendered: false }, ["isbn"], options).rendered, false, "false, not null: the page was read");
+  assert.equal(pageRow(RECORD, ["isbn"], options).rendered, false);
+  assert.equal("rendered" in pageRow({ ...RECORD, rendered: true }, ["isbn"]), false, "no column unless asked for");
+  assert.throws(() => pageColumns(["rendered"], options), { name: "UsageError", message: 'Expected a field name other than the column "rendered"' });
+});

@@ -157,6 +157,7 @@ export function conformance(target: ConformanceTarget): void {
     const before = performance.now();
     const first = await state.lease(3);
     assert.deepEqual(hosts(first.leases).sort(), ["a.test", "b.test"]);
+    for (const lease of first.leases) state.sent(lease); // their requests left at once, as crawl() says
     const early = await state.lease(3);
     assert.deepEqual(early.leases, [], "a's second page waits for a's interval");
     assert.ok(early.readyIn > 0 && early.readyIn <= 300, `readyIn ${early.readyIn}`);
@@ -345,17 +346,56 @@ export function conformance(target: ConformanceTarget): void {
     assert.ok(performance.now() - before >= 350);
   }));
 
-  test(name("reserve takes a start on a host, which the frontier's leases then wait for"), options, withCrawl(async (state) => {
+  test(name("reserve takes a start on a host, which the frontier's leases then wait for, from when its request left"), options, withCrawl(async (state) => {
     await state.open(plan([request("a", 1), request("a", 2)], { politeness: { perHost: Infinity, intervalMs: 200 } }));
     const before = performance.now();
     const [first] = (await state.lease(1)).leases;
     assert.ok(first);
+    state.sent(first);
     const wait = await state.reserve("a.test");
     assert.ok(wait > 0 && wait <= 200, `wait ${wait}`);
+    await sleep(wait);
+    state.sent({ url: url("a", "data.json"), depth: 0 }); // the reserved request left at its time
     const [second] = await leaseAll(state, 1);
     assert.ok(second);
     assert.ok(performance.now() - before >= 400, "the lease came after the reserved start and an interval");
     assert.equal(await state.reserve("idle.test"), 0, "a host nobody started on may start at once");
+  }));
+
+  test(name("a render decision committed for a host goes with that host's later leases, and can change"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1), request("a", 2), request("a", 3), request("b", 1), request("b", 2)]));
+    const first = await state.lease(2);
+    assert.deepEqual(first.leases.map((lease) => lease.render), [undefined, undefined], "no host is decided yet");
+    const a1 = first.leases.find((lease) => lease.url === url("a", 1))!;
+    const b1 = first.leases.find((lease) => lease.url === url("b", 1))!;
+    await state.commit(a1, { ...finished(a1), render: { host: "a.test", render: true } }, 0);
+    await state.commit(b1, { ...finished(b1), render: { host: "b.test", render: false } }, 0);
+    const next = await leaseAll(state, 2);
+    assert.deepEqual(
+      next.map((lease) => [lease.url, lease.render]).sort(),
+      [[url("a", 2), true], [url("b", 2), false]],
+    );
+    const a2 = next.find((lease) => lease.url === url("a", 2))!;
+    await state.commit(a2, { ...finished(a2), render: { host: "a.test", render: false } }, 0);
+    const [a3] = await leaseAll(state, 1);
+    assert.equal(a3?.url, url("a", 3));
+    assert.equal(a3?.render, false, "the last decision holds");
+  }));
+
+  test(name("a request that goes on to another host takes that host's decision, or none"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1), request("a", 2)]));
+    const [a1] = (await state.lease(1)).leases;
+    assert.ok(a1);
+    await state.commit(a1, { ...finished(a1), render: { host: "a.test", render: true } }, 0);
+    const [a2] = await leaseAll(state, 1);
+    assert.equal(a2?.render, true);
+    // Its redirect leads to c.test, which nothing has decided: the request carries its lease's fields back.
+    const progress = { redirects: [url("c", "moved")], requests: 1, retries: 0, wireBytes: 100, tries: 0 };
+    await state.commit(a2!, { again: { ...a2!, progress }, delayMs: 0 }, 0);
+    const [moved] = await leaseAll(state, 1);
+    assert.equal(moved?.url, url("a", 2));
+    assert.equal(hostOf(nextUrl(moved!)), "c.test");
+    assert.equal(moved?.render, undefined);
   }));
 
   test(name("many leases asked for at once never hand out a request twice"), options, withCrawl(async (state) => {
@@ -380,6 +420,19 @@ export function conformance(target: ConformanceTarget): void {
       assert.equal((await other.lease(1)).over, false, "the other's leases are still out");
       await finishAll(other, b);
       assert.equal((await state.lease(1)).over, true);
+    }));
+
+    test(name("a render decision one state commits goes with the host's leases to the other"), options, withCrawl(async (state, crawl) => {
+      const start = [request("a", 1), request("a", 2), request("a", 3)];
+      await state.open(plan(start));
+      const other = await crawl.another();
+      await other.open(plan(start));
+      const [first] = (await state.lease(1)).leases;
+      assert.ok(first);
+      await state.commit(first, { ...finished(first), render: { host: "a.test", render: true } }, 0);
+      const rest = await leaseAll(other, 2, 1000);
+      assert.equal(rest.length, 2);
+      assert.deepEqual(rest.map((lease) => lease.render), [true, true]);
     }));
 
     test(name("two states of one crawl hold a host's interval together"), options, withCrawl(async (state, crawl) => {

@@ -122,7 +122,9 @@ test("Frontier spaces a host's starts by its interval and says when the next may
   frontier.push(request("a", 1));
   frontier.push(request("a", 2));
   frontier.push(request("b", 1));
-  assert.deepEqual(urls(frontier.take(3, 1000)), [request("a", 1).url, request("b", 1).url]);
+  const first = frontier.take(3, 1000);
+  assert.deepEqual(urls(first), [request("a", 1).url, request("b", 1).url]);
+  for (const taken of first) frontier.sent(taken, 1000); // their requests left at once
   assert.equal(frontier.readyIn(1000), 500);
   assert.deepEqual(frontier.take(3, 1499), []);
   assert.equal(frontier.readyIn(1200), 300);
@@ -173,11 +175,11 @@ test("Frontier sends a fetch under way to the host of its next URL", () => {
 test("Frontier.pace() slows a host from its last start on, never below the crawl's interval", () => {
   const frontier = new Frontier({ intervalMs: 100 });
   for (let i = 0; i < 3; i++) frontier.push(request("a", i));
-  frontier.take(1, 0);
+  frontier.sent(frontier.take(1, 0)[0]!, 0);
   frontier.pace("a.test", 2000);
   assert.equal(frontier.readyIn(50), 1950);
   assert.equal(frontier.take(1, 1999).length, 0);
-  assert.equal(frontier.take(1, 2000).length, 1);
+  frontier.sent(frontier.take(1, 2000)[0]!, 2000);
   frontier.pace("a.test", 10);
   assert.equal(frontier.readyIn(2000), 100, "the crawl's interval still holds");
 });
@@ -207,16 +209,48 @@ test("Frontier.sent() moves a host's next start when its request left late", () 
   assert.equal(frontier.take(1, 350).length, 1);
 });
 
+test("Frontier gives a host no start while its last one has not left, and counts the next from when it did", () => {
+  const frontier = new Frontier({ intervalMs: 100 });
+  for (let i = 0; i < 3; i++) frontier.push(request("a", i));
+  frontier.push(request("b", 0));
+  const [a0, b0] = frontier.take(2, 0);
+  assert.equal(frontier.isOpen("a.test"), true);
+  frontier.sent(b0!, 1);
+  assert.deepEqual(frontier.take(2, 300), [], "a.test's request has not left, 300 ms after it was given");
+  assert.equal(frontier.readyIn(300), 5, "looked at again soon: nothing else says when it leaves");
+  frontier.sent(a0!, 320);
+  assert.equal(frontier.isOpen("a.test"), false);
+  assert.deepEqual(frontier.take(2, 419), []);
+  const [a1] = frontier.take(2, 420);
+  assert.equal(a1?.url, request("a", 1).url, "100 ms after it left");
+  // A start done without a request (robots.txt refused it) closes where it was given.
+  frontier.done(a1!);
+  assert.equal(frontier.take(1, 520).length, 1);
+  // A reserved start is open too, until its request left: the host's leases wait for it.
+  const left = frontier.whenLeft("b.test");
+  frontier.push(request("b", 1));
+  assert.equal(frontier.reserve("b.test", 600), 0);
+  assert.deepEqual(frontier.take(1, 800), [], "the reserved request has not left");
+  let resolved = false;
+  void frontier.whenLeft("b.test").then(() => (resolved = true));
+  frontier.sent(request("b", "data.json"), 810, true);
+  assert.equal(frontier.take(1, 909).length, 0);
+  assert.equal(frontier.take(1, 910).length, 1);
+  return left.then(() => Promise.resolve()).then(() => assert.equal(resolved, true));
+});
+
 test("Frontier.reserve() takes a start outside the lines, which the lines then wait for", () => {
   const frontier = new Frontier({ intervalMs: 200 });
   frontier.push(request("a", 1));
   frontier.push(request("a", 2));
-  frontier.take(1, 0);
+  frontier.sent(frontier.take(1, 0)[0]!, 0);
   assert.equal(frontier.reserve("a.test", 50), 150);
   assert.equal(frontier.readyIn(50), 350);
+  frontier.sent(request("a", "data.json"), 200, true); // the reserved start's request left on time
   assert.equal(frontier.take(1, 399).length, 0);
   assert.equal(frontier.take(1, 400).length, 1);
   assert.equal(frontier.reserve("idle.test", 400), 0, "a host nobody started on may start at once");
+  frontier.sent(request("idle", "data.json"), 400, true);
   assert.equal(frontier.reserve("idle.test", 450), 150);
 });
 

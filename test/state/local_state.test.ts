@@ -120,3 +120,32 @@ test("LocalCrawlState resumed with a larger maxPages starts as many more as it a
 test("LocalCrawlState rejects a frontierMemory that is not a positive integer, naming it", () => {
   assert.throws(() => new LocalCrawlState({ frontierMemory: 0 }), new UsageError("Expected frontierMemory to be a positive integer, got 0"));
 });
+
+test("LocalCrawlState gives a host no start, leased or reserved, while its last one has not left", async () => {
+  const state = new LocalCrawlState();
+  await state.open({
+    start: [{ url: "http://a.test/1", depth: 0 }, { url: "http://a.test/2", depth: 0 }],
+    maxPages: Infinity,
+    definition: { start: [], follow: { selector: "a[href]" }, extract: null, hosts: "any", allow: [], deny: [], maxDepth: null, sitemap: false },
+    politeness: { perHost: Infinity, intervalMs: 100 },
+  });
+  try {
+    const [first] = (await state.lease(1)).leases;
+    assert.ok(first);
+    let reserved: number | undefined;
+    const reserving = state.reserve("a.test").then((wait) => (reserved = wait));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(reserved, undefined, "the lease's request has not left: no start can be counted from it yet");
+    assert.deepEqual((await state.lease(1)).leases, [], "nor leased");
+    state.sent(first);
+    await reserving;
+    assert.ok(reserved! > 90, `the reserved start is an interval after the lease's request left (${reserved} ms)`);
+    await new Promise((resolve) => setTimeout(resolve, reserved! + 150));
+    assert.deepEqual((await state.lease(1)).leases, [], "the reserved start's request has not left either");
+    state.sent({ url: "http://a.test/api.json", depth: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 110));
+    assert.equal((await state.lease(1)).leases.length, 1);
+  } finally {
+    await state.close();
+  }
+});
