@@ -56,9 +56,12 @@ await runPipeline(async () => {
 
 async function soakRound(pages: number, place: Place) {
   const redis = place === "redis" ? await startRedis({ aof: true }) : await startCluster();
-  // On a cluster, the pages are spread over five sites (hosts), so that the crawl spans shards and masters.
+  // On a cluster, the pages are spread over five sites (a loopback address each: the ports of one address are one
+  // site), so that the crawl spans shards and masters.
   const count = place === "redis" ? 1 : 5;
-  const sites = await Promise.all(Array.from({ length: count }, () => startDemoSite({ pages: Math.ceil(pages / count), bodyKb: 2, latencyMs: 30 })));
+  const sites = await Promise.all(
+    Array.from({ length: count }, (_, i) => startDemoSite({ host: `127.0.0.${11 + i}`, pages: Math.ceil(pages / count), bodyKb: 2, latencyMs: 30 })),
+  );
   const dir = mkdtempSync(join(tmpdir(), "rxcrawl-soak-"));
   try {
     const flags = ["--redis", redis.url, "--crawl-id", "soak", "--out", join(dir, "books.csv"), "--follow", DOUBAN_RECOMMENDATIONS];

@@ -173,6 +173,7 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
         return (await state.claim(target)) ? undefined : "EDUPLICATE";
       },
       shareRobots: state.shareRobots.bind(state),
+      cookieStore: state.cookieStore(),
       onEvent: (event) => stats.fetchEvent(event),
     });
     if (config.render !== undefined) {
@@ -283,7 +284,13 @@ export function crawl(options: CrawlOptions): Observable<PageRecord> {
     // a while, which a request already handed out would wait through, its host's pace with it. A browser that cannot
     // start fails the crawl before anything is fetched.
     const plan = { start: config.start, maxPages: config.maxPages, definition: config.definition, politeness: config.politeness };
-    const opening = from(Promise.all([state.open(plan), render?.start()])).subscribe({
+    const open = async () => {
+      const crawled = await state.open(plan);
+      // The cookies the crawl starts with go in before any lease: in a shared jar, before another process fetches.
+      await fetcher.ready();
+      return crawled;
+    };
+    const opening = from(Promise.all([open(), render?.start()])).subscribe({
       next: ([crawled]) => {
         opened = true;
         stats.admitted += crawled.counts.admitted - crawled.counts.done;

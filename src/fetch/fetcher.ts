@@ -8,7 +8,7 @@ import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from
 import { hostOf, normalizeUrl } from "../url.ts";
 import { type BlockEvent, BlockDetector, HostSlowdown } from "./blocks.ts";
 import { isPageType } from "./content_type.ts";
-import { CrawlCookieJar } from "./cookie_jar.ts";
+import { CrawlCookieJar, type SharedCookieStore } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
@@ -41,6 +41,11 @@ export interface FetcherHooks {
   shareRobots?: (fetch: RobotsFetch) => RobotsFetch;
   /** Told of each request through a proxy, each proxy benched and each block. @default nobody */
   onEvent?: (event: FetchEvent) => void;
+  /**
+   * Where the crawl's cookies are kept, when several processes share the crawl (see `CrawlState.cookieStore`).
+   * @default in this process's memory
+   */
+  cookieStore?: SharedCookieStore | undefined;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -152,7 +157,7 @@ export class Fetcher {
     this.#onEvent = hooks.onEvent;
     this.#shareRobots = hooks.shareRobots ?? ((fetch) => fetch);
     this.#robots = config.robots ? new RobotsCache(config.userAgent) : undefined;
-    this.#cookies = config.cookies ? new CrawlCookieJar(config.initialCookies) : undefined;
+    this.#cookies = config.cookies ? new CrawlCookieJar(config.initialCookies, { store: hooks.cookieStore }) : undefined;
     this.#proxies = config.proxies.proxies.length === 0 ? undefined : new ProxyPool(config.proxies, hooks.onEvent);
     this.#blocks = new BlockDetector(config.blocks);
     this.#slowdown = new HostSlowdown({
@@ -221,6 +226,14 @@ export class Fetcher {
     const step = await this.#next(request, url, attempt, spent);
     if (pace !== undefined) step.pace = pace;
     return step;
+  }
+
+  /**
+   * Resolves once the fetcher may send its first request: the cookies it starts with are in its jar. A step waits for
+   * it anyway; a crawl sharing its jar calls it before leasing, so that no other process fetches before they are in.
+   */
+  async ready(): Promise<void> {
+    await this.#cookies?.ready();
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { SharedCookieStore } from "../fetch/cookie_jar.ts";
 import type { RobotsFetch } from "../fetch/robots.ts";
 import type { CrawlRequest, PageRecord } from "../records.ts";
 import type { CrawlDefinition } from "./crawl_definition.ts";
@@ -211,6 +212,12 @@ export interface CrawlState {
   reserve(host: string): Promise<number>;
   /** Wraps the fetch of a robots.txt so that each origin's file is fetched once for the whole crawl. */
   shareRobots(fetch: RobotsFetch): RobotsFetch;
+  /**
+   * The store of the crawl's cookie jar, when the state keeps it for every process that shares it (a cookie one
+   * process receives is sent by all); `undefined` when the crawl's one process keeps its jar itself. Usable once the
+   * crawl is open.
+   */
+  cookieStore(): SharedCookieStore | undefined;
   /** Lets go of what the state holds: files, connections, leases not given back. Safe to call twice. */
   close(): Promise<void>;
 }

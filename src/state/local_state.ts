@@ -159,6 +159,11 @@ export class LocalCrawlState implements CrawlState {
     return fetch;
   }
 
+  /** One process keeps the crawl's cookies in its fetcher's jar already. */
+  cookieStore(): undefined {
+    return undefined;
+  }
+
   close(): Promise<void> {
     this.#frontier?.close();
     return Promise.resolve();

@@ -398,6 +398,19 @@ export function conformance(target: ConformanceTarget): void {
     assert.equal(moved?.render, undefined);
   }));
 
+  test(name("a decision a page commits for another host goes with that host's leases (on a cluster, in another shard)"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1), request("c", 1), request("c", 2)], { politeness: { perHost: 1, intervalMs: 0 } }));
+    const first = await leaseAll(state, 2);
+    const a1 = first.find((lease) => lease.url === url("a", 1))!;
+    const c1 = first.find((lease) => lease.url === url("c", 1))!;
+    assert.deepEqual([a1.render, c1.render], [undefined, undefined]);
+    await state.commit(a1, { ...finished(a1), render: { host: "c.test", render: true } }, 0);
+    await state.commit(c1, finished(c1), 0);
+    const [c2] = await leaseAll(state, 1);
+    assert.equal(c2?.url, url("c", 2));
+    assert.equal(c2?.render, true);
+  }));
+
   test(name("many leases asked for at once never hand out a request twice"), options, withCrawl(async (state) => {
     const start = Array.from({ length: 200 }, (_, i) => request(`h${i % 10}`, i));
     await state.open(plan(start));

@@ -37,6 +37,8 @@ export const LAYOUT = 3;
  *   order, `inbox:<source>` SET of numbers applied out of order.
  * - `log:<worker>` HASH url → record, `acked` HASH worker → records acknowledged: the records committed here.
  * - `robots` HASH origin → its robots.txt response, `robots-lock:<origin>` STRING.
+ * - `render` HASH host → its render decision, the last committed: 1 (its pages are read in a browser) or 0; handed
+ *   out with the host's leases.
  * - `cookies:<site>` HASH `[domain, path, name]` as JSON → the cookie as JSON, in clear text as a browser's cookie
  *   file, and `g[domain, path, name]` → the cookie as the crawl was given it at its start; it expires with its
  *   longest-lived cookie (see cookie_scripts.ts). `cookie-sites` SET of the sites with cookies.

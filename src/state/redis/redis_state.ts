@@ -19,7 +19,7 @@ import { type Outbox, pairs, routeFound } from "./outbox.ts";
 import { removeCrawl } from "./remove_crawl.ts";
 import { CRAWL_STATUS, REGISTER } from "./scripts/crawl_scripts.ts";
 import { runScript } from "./scripts/run_script.ts";
-import { CLAIM, COMMIT, HEARTBEAT, LEASE, PACE, RELEASE, RESERVE, SENT } from "./scripts/shard_scripts.ts";
+import { CLAIM, COMMIT, HEARTBEAT, LEASE, PACE, RELEASE, RENDER, RESERVE, SENT } from "./scripts/shard_scripts.ts";
 import { sharedRobots } from "./shared_robots.ts";
 import { WorkerRecords } from "./worker_records.ts";
 
@@ -241,6 +241,9 @@ export class RedisCrawlState implements CrawlState {
     const { local, outgoing } = routeFound(shards, shard, outcome.found ?? [], again);
     const pace = outcome.pace;
     const paceHere = pace !== undefined && shards.of(pace.host) === shard;
+    // A page decides for its lease's host, in the lease's shard, in the same step; a host elsewhere is told next.
+    const render = finished ? outcome.render : undefined;
+    const renderHere = render !== undefined && shards.of(render.host) === shard;
     const ending = finished ? this.#finishedArgs(outcome.record) : continuedArgs(shards.of.bind(shards), shard, outcome.again, outcome.delayMs);
     const starts = await this.#budget!.take(next);
     const asked = performance.now();
@@ -251,6 +254,8 @@ export class RedisCrawlState implements CrawlState {
       finished ? "f" : "c",
       paceHere ? pace.host : "",
       paceHere ? Math.ceil(pace.intervalMs) : 0,
+      renderHere ? render.host : "",
+      renderHere && render.render ? "1" : "0",
       ...ending,
       local.length / 5,
       ...local,
@@ -260,6 +265,7 @@ export class RedisCrawlState implements CrawlState {
     this.#budget!.made(starts, reply[0] === 1 ? Number(reply[5]) : 0);
     if (pace !== undefined && !paceHere) await shards.run(shards.of(pace.host), PACE, [pace.host, Math.ceil(pace.intervalMs)]);
     if (reply[0] !== 1) return { accepted: false, admitted: 0, leases: [], counts: shards.counts() };
+    if (render !== undefined && !renderHere) await shards.run(shards.of(render.host), RENDER, [render.host, render.render ? "1" : "0"]);
     const [, admittedHere, entries, out, time] = reply as [number, number, string[], (string | number)[], number];
     const leases = this.#take(shard, out, Number(time), asked);
     const admitted = Number(admittedHere) + (await this.#outbox!.deliver(shard, pairs(entries)));
@@ -368,15 +374,21 @@ export class RedisCrawlState implements CrawlState {
     return this.#shards;
   }
 
-  /** The leases of a script's answer, { token, line, interval, ... }, now held by this process. */
+  /**
+   * The leases of a script's answer, { token, line, interval, render decision, ... }, now held by this process, each
+   * with its host's render decision as the shard holds it (the same for every process).
+   */
   #take(shard: number, out: readonly (string | number)[], at: number, asked: number): Lease[] {
     const leases: Lease[] = [];
-    for (let i = 0; i + 2 < out.length; i += 3) {
+    for (let i = 0; i + 3 < out.length; i += 4) {
       const token = String(out[i]);
       const request = decodeRequest(String(out[i + 1]));
       if (request === undefined) continue;
       this.#held.set(token, { shard, host: hostOf(nextUrl(request)), asked, at, interval: Number(out[i + 2]) });
-      leases.push({ ...request, token });
+      const lease: Lease = { ...request, token };
+      const render = String(out[i + 3]);
+      if (render !== "") lease.render = render === "1";
+      leases.push(lease);
     }
     return leases;
   }

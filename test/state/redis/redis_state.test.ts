@@ -167,7 +167,7 @@ const shard = Number(lease.token.split(".")[0]);
 const found = Array.from({ length: 30 }, (_, i) => ({ url: "http://h" + i + ".test/", depth: 1 }));
 const { local, outgoing } = routeFound(shards, shard, found);
 const payloads = [...outgoing].flatMap(([target, lines]) => [target, lines.join("\\n")]);
-const [, , entries] = await shards.step(shard, COMMIT, [lease.token, 0, 30000, "f", "", 0, lease.url, "", "0", local.length / 5, ...local, outgoing.size, ...payloads]);
+const [, , entries] = await shards.step(shard, COMMIT, [lease.token, 0, 30000, "f", "", 0, "", "0", lease.url, "", "0", local.length / 5, ...local, outgoing.size, ...payloads]);
 for (let i = 0; i < entries.length / 2; i += 2) {
   const [target, seq] = entries[i].split(":");
   await shards.step(Number(target), APPLY, [shard, seq, entries[i + 1]]);

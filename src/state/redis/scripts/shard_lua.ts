@@ -61,6 +61,20 @@ export const FRONTIER = `
 local function hostKey(host) return P .. 'h:' .. host end
 local function heldKey(worker) return P .. 'held:' .. worker end
 
+-- Each host's render decision, the last committed: '1' its pages are read in a browser, '0' over HTTP alone; '' when
+-- none was. A crawl that decides nothing has no hash, looked for once a step.
+local RENDER = P .. 'render'
+local decided = nil
+local function renderOf(host)
+  if decided == nil then decided = redis.call('EXISTS', RENDER) == 1 end
+  if not decided then return '' end
+  return redis.call('HGET', RENDER, host) or ''
+end
+local function decide(host, render)
+  redis.call('HSET', RENDER, host, render)
+  decided = true
+end
+
 local function intervalOf(host)
   return math.max(INTERVAL, tonumber(redis.call('HGET', hostKey(host), 'pace') or 0))
 end
@@ -123,7 +137,7 @@ local function touch(host)
 end
 
 -- Leases the next request of a ready host to WORKER for ms, and moves the host's next start one interval on; not when
--- it would be a start and none is left. Appends token, line and the host's interval to out.
+-- it would be a start and none is left. Appends token, line, the host's interval and its render decision to out.
 local function leaseOne(host, ms, out)
   local hk = hostKey(host)
   local depth = nextDepth(host)
@@ -155,6 +169,7 @@ local function leaseOne(host, ms, out)
   out[#out + 1] = token
   out[#out + 1] = line
   out[#out + 1] = interval
+  out[#out + 1] = renderOf(host)
   return true
 end
 

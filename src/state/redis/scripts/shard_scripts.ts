@@ -73,7 +73,8 @@ return {admitted, summary()}
 
 /**
  * Takes back expired leases, then leases up to ARGV[8] requests for ARGV[9] ms to the worker, from the hosts ready
- * now, in turn. Returns { { token, line, interval, ... }, the shard's time, starts made, summary }.
+ * now, in turn. Returns { { token, line, interval, render decision ('1', '0', '' for none), ... }, the shard's time,
+ * starts made, summary }.
  */
 export const LEASE = shardScript(
   "lease",
@@ -88,12 +89,15 @@ return {out, TIME, SPENT, summary()}
 /**
  * Ends a lease with its outcome: refused (returns { 0, summary }) unless lease ARGV[8] still holds. ARGV: token,
  * leases wanted next, lease ms, outcome ("f" finished | "c" continued), the host whose pace changed ("" for none) and
- * its interval; for a finished page: its URL, its record ("" when no log is kept), "1" when it has an error; for a
+ * its interval, the host whose render decision the page made ("" for none) and the decision ("1" | "0"), kept before
+ * the next leases are made, which carry it; for a finished page: its URL, its record ("" when no log is kept), "1"
+ * when it has an error; for a
  * continued fetch: its next host, its line, its delay, "1" when that host is in this shard (else the move is among
  * the outbox entries); then the number of requests found for this shard, each as top, low, host, depth, line; then
  * the number of outbox entries, each as target shard and payload (see APPLY). The finished page's record goes to the
  * worker's log; the outbox entries are stored with their numbers, for the worker to deliver. Returns { 1, requests
- * admitted here, { id, payload, ... }, { token, line, interval, ... }, the shard's time, starts made, summary }.
+ * admitted here, { id, payload, ... }, { token, line, interval, render decision, ... }, the shard's time, starts made,
+ * summary }.
  */
 export const COMMIT = shardScript(
   "commit",
@@ -108,7 +112,8 @@ end
 local host = endLease(token)
 local paceHost = ARGV[12]
 if paceHost ~= '' then setPace(paceHost, tonumber(ARGV[13])) end
-local a = 14
+if ARGV[14] ~= '' then decide(ARGV[14], ARGV[15]) end
+local a = 16
 if ARGV[11] == 'f' then
   K.done = K.done + 1
   if ARGV[a + 2] == '1' then K.errors = K.errors + 1 end
@@ -275,6 +280,9 @@ return start - TIME
 
 /** Sets host ARGV[8]'s own interval to ARGV[9] ms. */
 export const PACE = shardScript("pace", `setPace(ARGV[8], tonumber(ARGV[9])) return 1`);
+
+/** Keeps host ARGV[8]'s render decision, ARGV[9] ("1" | "0"), for its next leases. */
+export const RENDER = shardScript("render", `decide(ARGV[8], ARGV[9]) return 1`);
 
 /** Marks a URL seen, as ARGV top and low. Returns 1 when it was new. */
 export const CLAIM = shardScript("claim", `return seenAdd(ARGV[8], ARGV[9])`);
