@@ -79,14 +79,14 @@ test("the per-host gap holds for rendered pages, the browser's own requests incl
 test("a page that crashes its tab and one that never settles are rows with their codes, and the crawl goes on", async () => {
   const stats = new CrawlStats();
   const records = await lastValueFrom(
-    crawl({ start: site.url("/trouble"), render: "always", maxDepth: 1, timeout: 4000, maxBytes: 32 * 1024, stats }).pipe(toArray()),
+    crawl({ start: site.url("/trouble"), render: "always", maxDepth: 1, timeout: 8000, maxBytes: 32 * 1024, stats }).pipe(toArray()),
   );
   const rows = Object.fromEntries(records.map((record) => [new URL(record.url).pathname, record]));
   assert.deepEqual(Object.keys(rows).sort(), ["/big", "/crash", "/never", "/old", "/spa", "/trouble"]);
   assert.equal(rows["/crash"]!.errorCode, "ERENDER");
   assert.match(rows["/crash"]!.error, /crashed its tab, and again when tried once more/);
   assert.equal(rows["/never"]!.errorCode, "ERENDERTIMEOUT");
-  assert.match(rows["/never"]!.error, /^Rendering timed out after 4000 ms waiting for the network to settle/);
+  assert.match(rows["/never"]!.error, /^Rendering timed out after 8000 ms waiting for the network to settle/);
   assert.equal(rows["/spa"]!.title, "Catalog", "built by its script");
   assert.deepEqual([rows["/spa"]!.errorCode, rows["/spa"]!.rendered], ["", true]);
   // The fetcher's rules hold for the document: its redirect followed, its size limit kept (not rendered).
