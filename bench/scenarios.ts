@@ -146,7 +146,8 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario | Rende
   cluster: {
     name: "cluster",
     about:
-      "the broad site, waiting-bound per process: 1,000 hosts at 1 request/s each (a bound of 1,000 pages/s) and " +
+      "the broad site from a seed list of every host's first page, waiting-bound per process: 1,000 hosts at 1 " +
+      "request/s each (a bound of 1,000 pages/s) and " +
       "200 ms a response, so that each process's concurrency, not politeness or the cores, sets its pace, and what is " +
       "measured is the processes' coordination through Redis",
     kind: "cluster",
