@@ -201,13 +201,16 @@ export interface CrawlState {
   release(leases: readonly Lease[]): Promise<void>;
   /**
    * Notes that an HTTP request to the host of `nextUrl(request)` has just left: a lease's, or one `reserve` took a
-   * start for. The host's next start was counted from the hand-out (or the reserved start); a request that left late
-   * moves it, so that two requests to a host never leave closer than its interval.
+   * start for. On a host with an interval, a start is open from its hand-out until then, in every process: the host
+   * gives no other start, leased or reserved, and its next start counts from when the request left, however late, so
+   * that two requests to a host never leave closer than its interval. A start whose request never leaves closes where
+   * it was given when its lease ends (a commit, a release, a lease that lapses).
    */
   sent(request: CrawlRequest): void;
   /**
-   * Takes a start on `host` for a request that no lease covers (the requests a rendered page makes to its own host):
-   * resolves with the ms to wait before sending it, and the host's next start moves past it.
+   * Takes a start on `host` for a request that no lease covers (the requests a rendered page makes to its own host),
+   * once no start of the host is open: resolves with the ms to wait before sending it, and the host's next start moves
+   * past it. The start is open until `sent` says its request left.
    */
   reserve(host: string): Promise<number>;
   /** Wraps the fetch of a robots.txt so that each origin's file is fetched once for the whole crawl. */

@@ -27,9 +27,15 @@ export interface ConformanceCrawl {
 export interface ConformanceTarget {
   /** The implementation's name, in the tests' names. */
   name: string;
-  /** Makes a new, empty crawl. */
-  crawl(): Promise<ConformanceCrawl>;
-  /** Whether two states of one crawl may be open at once (a shared state); else `another()` follows a `close()`. */
+  /**
+   * Makes a new, empty crawl; a shared state's with leases that lapse `leaseMs` after their holder stops, when given
+   * (its default otherwise).
+   */
+  crawl(options?: { leaseMs?: number }): Promise<ConformanceCrawl>;
+  /**
+   * Whether two states of one crawl may be open at once (a shared state, whose leases lapse when their holder stops);
+   * else `another()` follows a `close()`.
+   */
   shared: boolean;
   /** Why the suite cannot run here (a server missing), or false. */
   skip?: string | false;
@@ -99,8 +105,8 @@ export function conformance(target: ConformanceTarget): void {
   const name = (behaviour: string) => `${target.name}: ${behaviour}`;
 
   /** Runs `body` on a fresh crawl's state, then closes and removes it. */
-  const withCrawl = (body: (state: CrawlState, crawl: ConformanceCrawl) => Promise<void>) => async () => {
-    const crawl = await target.crawl();
+  const withCrawl = (body: (state: CrawlState, crawl: ConformanceCrawl) => Promise<void>, leaseMs?: number) => async () => {
+    const crawl = await target.crawl(leaseMs === undefined ? {} : { leaseMs });
     try {
       await body(crawl.state, crawl);
     } finally {
@@ -353,13 +359,63 @@ export function conformance(target: ConformanceTarget): void {
     assert.ok(first);
     state.sent(first);
     const wait = await state.reserve("a.test");
-    assert.ok(wait > 0 && wait <= 200, `wait ${wait}`);
-    await sleep(wait);
-    state.sent({ url: url("a", "data.json"), depth: 0 }); // the reserved request left at its time
+    assert.ok(wait > 0, `wait ${wait}: the host's interval from the first request first`);
+    await sleep(wait + 150); // the reserved request leaves late: a browser slow to send it
+    const sentAt = performance.now();
+    state.sent({ url: url("a", "data.json"), depth: 0 });
     const [second] = await leaseAll(state, 1);
-    assert.ok(second);
-    assert.ok(performance.now() - before >= 400, "the lease came after the reserved start and an interval");
+    assert.equal(second?.url, url("a", 2));
+    const gap = performance.now() - sentAt;
+    assert.ok(gap >= 200, `the lease came ${gap.toFixed(0)} ms after the reserved request left, for an interval of 200`);
+    assert.ok(performance.now() - before >= 550);
     assert.equal(await state.reserve("idle.test"), 0, "a host nobody started on may start at once");
+  }));
+
+  test(name("a host gives no other start, leased or reserved, while its last start has not left; it opens once sent, counting from then"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1), request("a", 2), request("b", 1)], { politeness: { perHost: Infinity, intervalMs: 200 } }));
+    const first = await leaseAll(state, 2);
+    assert.deepEqual(urls(first).sort(), [url("a", 1), url("b", 1)]);
+    const a1 = first.find((lease) => lease.url === url("a", 1))!;
+    let reserved: number | undefined;
+    const reserving = state.reserve("a.test").then((wait) => (reserved = wait));
+    await sleep(350); // well past the interval from the hand-out: the request has still not left (a busy thread)
+    assert.deepEqual((await state.lease(1)).leases, [], "a.test starts nothing");
+    assert.equal(reserved, undefined, "nor is a start on a.test reserved");
+    const sentAt = performance.now();
+    state.sent(a1);
+    const wait = await reserving;
+    const reservedGap = performance.now() + wait - sentAt;
+    assert.ok(reservedGap >= 200, `the reserved start is ${reservedGap.toFixed(0)} ms after the request left, for an interval of 200`);
+    await sleep(wait);
+    const leftAt = performance.now();
+    state.sent({ url: url("a", "app.js"), depth: 0 });
+    const [a2] = await leaseAll(state, 1);
+    assert.equal(a2?.url, url("a", 2));
+    const gap = performance.now() - leftAt;
+    assert.ok(gap >= 200, `the lease came ${gap.toFixed(0)} ms after the reserved request left, for an interval of 200`);
+  }));
+
+  test(name("a start done without a request closes where it was given"), options, withCrawl(async (state) => {
+    await state.open(plan([request("a", 1), request("a", 2)], { politeness: { perHost: Infinity, intervalMs: 300 } }));
+    const before = performance.now();
+    const [a1] = (await state.lease(1)).leases;
+    assert.ok(a1);
+    await sleep(150); // its robots.txt came from another fetch, and refuses it: no request of its own
+    await state.commit(a1, finished(a1, [], "robots.txt"), 0);
+    const asked = performance.now();
+    const next = await state.lease(1);
+    // Counted from the commit, the next start would be 300 ms away; from the hand-out, at most 150.
+    assert.ok(next.readyIn <= 150, `readyIn ${next.readyIn}`);
+    const [a2] = next.leases.length > 0 ? next.leases : await leaseAll(state, 1);
+    assert.equal(a2?.url, url("a", 2));
+    assert.ok(performance.now() - before >= 300, "never before an interval from the start given");
+    await sleep(150);
+    await state.release([a2]); // the crawl stopped before its request left
+    const again = await state.lease(1);
+    assert.ok(again.readyIn <= 150, `readyIn ${again.readyIn}`);
+    const [back] = again.leases.length > 0 ? again.leases : await leaseAll(state, 1);
+    assert.equal(back?.url, url("a", 2));
+    assert.ok(performance.now() - asked >= 300, "never before an interval from the start given");
   }));
 
   test(name("a render decision committed for a host goes with that host's later leases, and can change"), options, withCrawl(async (state) => {
@@ -448,17 +504,43 @@ export function conformance(target: ConformanceTarget): void {
       assert.deepEqual(rest.map((lease) => lease.render), [true, true]);
     }));
 
-    test(name("two states of one crawl hold a host's interval together"), options, withCrawl(async (state, crawl) => {
-      const paced = plan([request("a", 1), request("a", 2)], { politeness: { perHost: Infinity, intervalMs: 300 } });
+    test(name("two states of one crawl hold a host's interval together, from when its request left"), options, withCrawl(async (state, crawl) => {
+      const paced = plan([request("a", 1), request("a", 2), request("a", 3)], { politeness: { perHost: Infinity, intervalMs: 300 } });
       await state.open(paced);
       const other = await crawl.another();
       await other.open(paced);
       const before = performance.now();
       const [first] = (await state.lease(1)).leases;
       assert.ok(first);
+      state.sent(first);
       const [second] = await leaseAll(other, 1);
       assert.ok(second);
       assert.ok(performance.now() - before >= 300);
+      await sleep(400); // the second request has not left: its process is busy
+      assert.deepEqual((await state.lease(1)).leases, [], "the first state gets no start while the other's is open");
+      const sentAt = performance.now();
+      other.sent(second);
+      const [third] = await leaseAll(state, 1);
+      assert.equal(third?.url, url("a", 3));
+      const gap = performance.now() - sentAt;
+      assert.ok(gap >= 300, `the third start came ${gap.toFixed(0)} ms after the second request left, for an interval of 300`);
     }));
+
+    test(name("an open start of a lease that lapses (its holder died) closes with it"), options, withCrawl(async (state, crawl) => {
+      const paced = plan([request("a", 1), request("a", 2)], { politeness: { perHost: Infinity, intervalMs: 200 } });
+      await state.open(paced);
+      const other = await crawl.another();
+      await other.open(paced);
+      const before = performance.now();
+      const [first] = (await state.lease(1)).leases;
+      assert.equal(first?.url, url("a", 1));
+      await state.close(); // it dies before its request leaves: its heartbeat stops
+      const [again] = await leaseAll(other, 1, 5000);
+      assert.equal(again?.url, url("a", 1), "the lapsed lease's request first: no start while the dead one's was open");
+      assert.ok(performance.now() - before >= 600, "not before the lease lapsed");
+      other.sent(again!);
+      const [next] = await leaseAll(other, 1);
+      assert.equal(next?.url, url("a", 2));
+    }, 600));
   }
 }

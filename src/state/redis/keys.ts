@@ -26,8 +26,9 @@ export const LAYOUT = 3;
  *   (bumped by every change).
  * - `ready` ZSET host → its next start (ms, the shard's clock): the hosts with requests waiting and room under
  *   perHost; `again` ZSET the same, for the hosts with fetches under way waiting. `h:<host>` HASH: n (waiting), a (of
- *   them, fetches under way), l (leased), next, last (start), pace (its own interval); `h:<host>:d` ZSET of the
- *   depths waiting, `h:<host>:q:<depth>` LIST of request lines (depth -1: fetches under way).
+ *   them, fetches under way), l (leased), next, last (start), pace (its own interval), open (the lease token or
+ *   reservation id of its start whose request has not left yet) and until (when that reservation lapses);
+ *   `h:<host>:d` ZSET of the depths waiting, `h:<host>:q:<depth>` LIST of request lines (depth -1: fetches under way).
  * - `delayed` ZSET "host line" → not before: fetches that go on after a delay.
  * - `leases` ZSET token → deadline, `leased` HASH token → "worker host line", `held:<worker>` SET of its tokens,
  *   `token` STRING.

@@ -52,16 +52,31 @@ export interface RedisCrawlStateOptions {
   keepRecords?: boolean;
 }
 
-/** What this process knows of a lease it holds. */
-interface Held {
+/** A start this process was given: a lease's, or a reservation. */
+interface Given {
   shard: number;
   host: string;
-  /** When the call that leased it was sent (`performance.now()`), and its grant on the shard's clock. */
+  /** When the call that gave it was sent (`performance.now()`), and its grant on the shard's clock. */
   asked: number;
   at: number;
-  /** Its host's interval, ms. */
+}
+
+/** What this process knows of a lease it holds. */
+interface Held extends Given {
+  /** Its host's interval, ms: with one, its start is open until its request leaves. */
   interval: number;
 }
+
+/** A start whose request has not left yet (a reservation, or a paced lease's), and its id, which closes it. */
+interface OpenStart extends Given {
+  id: string;
+}
+
+/**
+ * The least wait before asking again for a start on a host whose last start is open: the shard says an interval,
+ * the soonest its next start can be.
+ */
+const OPEN_LOOK_MS = 5;
 
 /**
  * A crawl state in Redis, shared by every process and machine connected with the same crawl id: they lease from one
@@ -70,7 +85,8 @@ interface Held {
  *
  * - the frontier is per host: a host's requests wait in its own queues (a fetch under way first, then shallower
  *   pages, then first come), and the hosts wait in a sorted set by their next start on Redis's clock; a lease takes
- *   the hosts ready now in turn, so no host takes every slot;
+ *   the hosts ready now in turn, so no host takes every slot; on a host with an interval, a start is open until its
+ *   request has left, and the host gives no other to any process meanwhile;
  * - requests are **leased**, not popped: a lease has a deadline, kept alive by the holder's heartbeat, and a fencing
  *   token; a lease whose holder stops answering goes back to the front of its host, and a commit with a lease taken
  *   back is refused;
@@ -115,6 +131,8 @@ export class RedisCrawlState implements CrawlState {
   #outbox: Outbox | undefined;
   #cookies: RedisCookieStore | undefined;
   readonly #held = new Map<string, Held>();
+  /** Starts reserved here whose request has not left yet, by host, in the order taken. */
+  readonly #reserved = new Map<string, OpenStart[]>();
   #timers: NodeJS.Timeout[] = [];
   #turn = 0;
   #disconnected = false;
@@ -294,24 +312,55 @@ export class RedisCrawlState implements CrawlState {
   }
 
   /**
-   * A lease's host had its next start set one interval after the grant, on the shard's clock. The request leaves
-   * later than that (the call's answer, a busy event loop), so on a paced host the next start moves to one interval
-   * after it left: two requests never leave for a host closer than its interval, whatever process sends them. How
-   * late is bounded by the time since the lease was asked for. One call a request, sent without waiting, and only
-   * where a host has an interval: there the pace, not Redis, sets how fast the crawl goes.
+   * A start given on a host with an interval is open until its request leaves: the host gives no other start, to
+   * any process, and this closes it, so that the next counts from when the request left. When it left is taken on the
+   * shard's clock, from the start's grant plus the time since it was asked for: never earlier than it was. One call a
+   * request, sent without waiting, and only where a host has an interval: there the pace, not Redis, sets how fast the
+   * crawl goes.
    */
-  sent(lease: Lease): void {
-    const held = this.#held.get(lease.token);
-    if (held === undefined || held.interval <= 0) return;
-    const late = Math.ceil(performance.now() - held.asked);
+  sent(request: CrawlRequest): void {
+    const start = "token" in request ? this.#pacedLease((request as Lease).token) : this.#reservedStart(hostOf(nextUrl(request)));
+    if (start === undefined) return;
+    const late = Math.ceil(performance.now() - start.asked);
     this.#open()
-      .run(held.shard, SENT, [held.host, held.at + late])
+      .run(start.shard, SENT, [start.host, start.at + late, start.id])
       .catch(() => {}); // a lost connection is reported by the next lease or commit
   }
 
+  /** The start of a lease held here on a host with an interval, which its request closes. */
+  #pacedLease(token: string): OpenStart | undefined {
+    const held = this.#held.get(token);
+    return held === undefined || held.interval <= 0 ? undefined : { ...held, id: token };
+  }
+
+  /** The oldest start reserved here on `host` whose request has not left, no longer waiting for it. */
+  #reservedStart(host: string): OpenStart | undefined {
+    const reserved = this.#reserved.get(host);
+    const start = reserved?.shift();
+    if (reserved?.length === 0) this.#reserved.delete(host);
+    return start;
+  }
+
+  /** Waits while the host's last start is open (given, its request not left yet), then takes the next. */
   async reserve(host: string): Promise<number> {
     const shards = this.#open();
-    return Number(await shards.run(shards.of(host), RESERVE, [host]));
+    const shard = shards.of(host);
+    for (;;) {
+      const asked = performance.now();
+      const reply = (await shards.run(shard, RESERVE, [host, this.#leaseMs])) as [number, number, string?, number?];
+      const wait = Number(reply[1]);
+      if (reply[0] !== 1) {
+        await sleep(Math.max(OPEN_LOOK_MS, wait));
+        continue;
+      }
+      const id = String(reply[2]);
+      if (id !== "") {
+        const reserved = this.#reserved.get(host) ?? [];
+        reserved.push({ shard, host, asked, at: Number(reply[3]), id });
+        this.#reserved.set(host, reserved);
+      }
+      return wait;
+    }
   }
 
   shareRobots(fetch: RobotsFetch): RobotsFetch {

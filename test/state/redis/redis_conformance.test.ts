@@ -24,13 +24,13 @@ function target(name: string, url: () => string): ConformanceTarget {
     name,
     shared: true,
     skip: NO_REDIS,
-    async crawl() {
+    async crawl(options = {}) {
       const crawlId = `conformance${++crawls}`;
-      const states: RedisCrawlState[] = [await RedisCrawlState.connect({ url: url(), crawlId })];
+      const states: RedisCrawlState[] = [await RedisCrawlState.connect({ url: url(), crawlId, ...options })];
       return {
         state: states[0]!,
         async another() {
-          const state = await RedisCrawlState.connect({ url: url(), crawlId });
+          const state = await RedisCrawlState.connect({ url: url(), crawlId, ...options });
           states.push(state);
           return state;
         },

@@ -122,24 +122,62 @@ local function pop(host, depth)
 end
 
 -- Puts the host in READY and AGAIN or takes it out, after its queue or its leases changed. An idle host's record (its
--- next start, for politeness) expires a minute after that start, unless it has a pace of its own to remember.
+-- next start, for politeness) expires a minute after that start, or after its open reservation lapses, unless it has
+-- a pace of its own to remember.
 local function touch(host)
   local hk = hostKey(host)
-  local h = redis.call('HMGET', hk, 'n', 'l', 'next', 'pace', 'a')
+  local h = redis.call('HMGET', hk, 'n', 'l', 'next', 'pace', 'a', 'until')
   local n, l, nextStart, a = tonumber(h[1] or 0), tonumber(h[2] or 0), tonumber(h[3] or 0), tonumber(h[5] or 0)
   if n > 0 and l < PER_HOST then redis.call('ZADD', READY, nextStart, host) else redis.call('ZREM', READY, host) end
   if a > 0 and l < PER_HOST then redis.call('ZADD', AGAIN, nextStart, host) elseif h[5] then redis.call('ZREM', AGAIN, host) end
   if n == 0 and l == 0 and not h[4] then
-    redis.call('PEXPIRE', hk, math.max(nextStart - TIME, 0) + 60000)
+    redis.call('PEXPIRE', hk, math.max(nextStart - TIME, tonumber(h[6] or 0) - TIME, 0) + 60000)
   else
     redis.call('PERSIST', hk)
   end
 end
 
--- Leases the next request of a ready host to WORKER for ms, and moves the host's next start one interval on; not when
--- it would be a start and none is left. Appends token, line, the host's interval and its render decision to out.
+-- Open starts. With an interval, a start given (a lease, a reservation) is open until its request has left (SENT), or
+-- is over without one (the lease ends: robots.txt refused it, the crawl stopped, its holder died; the reservation
+-- lapses): meanwhile the host gives no other start, leased or reserved, for the next counts from when that request
+-- leaves, however late. The host's 'open' holds the lease's token or the reservation's id, 'until' when the
+-- reservation lapses (it has no lease to end with); 'last' is where the start was given. Its 'next', and so its
+-- score in READY and AGAIN, is then only when to look again: never later than the next start can be.
+
+-- Closes the host's open start: its next start is an interval after from.
+local function closeStart(host, from)
+  local hk = hostKey(host)
+  redis.call('HSET', hk, 'next', from + intervalOf(host))
+  redis.call('HDEL', hk, 'open', 'until')
+end
+
+-- Whether the host's start open (with till, a reservation's deadline) is open still; one whose lease ended or whose
+-- reservation lapsed, or on a host with no interval any more, is closed here, where it was given.
+local function stillOpen(host, interval, open, till)
+  local live
+  if till then live = tonumber(till) > TIME else live = redis.call('HEXISTS', LEASED, open) == 1 end
+  if live and interval > 0 then return true end
+  closeStart(host, tonumber(redis.call('HGET', hostKey(host), 'last') or TIME))
+  touch(host)
+  return false
+end
+
+-- Leases the next request of a ready host to WORKER for ms, and moves the host's next start one interval on, opening
+-- the start when there is an interval; not when it would be a start and none is left. Appends token, line, the host's
+-- interval and its render decision to out. Returns whether it leased, and whether the host left the hosts ready now
+-- instead (its start is open: it is looked at again an interval on, the soonest its next start can be).
 local function leaseOne(host, ms, out)
   local hk = hostKey(host)
+  local h = redis.call('HMGET', hk, 'pace', 'open', 'until')
+  local interval = math.max(INTERVAL, tonumber(h[1] or 0))
+  if h[2] then
+    if stillOpen(host, interval, h[2], h[3]) then
+      redis.call('HSET', hk, 'next', TIME + interval)
+      touch(host)
+      return false, true
+    end
+    if tonumber(redis.call('HGET', hk, 'next')) > TIME then return false, true end
+  end
   local depth = nextDepth(host)
   local underway = depth == '-1'
   if depth and not underway and startsLeft() <= 0 then return false end
@@ -149,12 +187,16 @@ local function leaseOne(host, ms, out)
     touch(host)
     return false
   end
-  local token = SHARD .. '.' .. redis.call('INCR', P .. 'token')
+  -- A paced lease's token ends in 'p': its start may be open, which only the end of such a lease looks for.
+  local token = SHARD .. '.' .. redis.call('INCR', P .. 'token') .. (interval > 0 and 'p' or '')
   redis.call('ZADD', LEASES, TIME + ms, token)
   redis.call('HSET', LEASED, token, WORKER .. ' ' .. host .. ' ' .. line)
   redis.call('SADD', heldKey(WORKER), token)
-  local interval = intervalOf(host)
-  redis.call('HSET', hk, 'next', TIME + interval, 'last', TIME)
+  if interval > 0 then
+    redis.call('HSET', hk, 'next', TIME + interval, 'last', TIME, 'open', token)
+  else
+    redis.call('HSET', hk, 'next', TIME, 'last', TIME)
+  end
   redis.call('HINCRBY', hk, 'l', 1)
   touch(host)
   K.queued = K.queued - 1
@@ -181,11 +223,16 @@ local function leaseMany(max, ms)
   for _, hostsOf in ipairs({READY, AGAIN}) do
     while count < max and (hostsOf == AGAIN or startsLeft() > 0) do
       local hosts = redis.call('ZRANGEBYSCORE', hostsOf, '-inf', TIME, 'LIMIT', 0, max - count)
-      local before = count
+      local before, moved = count, false
       for _, host in ipairs(hosts) do
-        if count < max and leaseOne(host, ms, out) then count = count + 1 end
+        if count < max then
+          local leased, away = leaseOne(host, ms, out)
+          if leased then count = count + 1 end
+          moved = moved or away
+        end
       end
-      if count == before then break end
+      -- Hosts whose start is open left the range: others may be behind them.
+      if count == before and not moved then break end
     end
   end
   return out
@@ -199,7 +246,13 @@ local function endLease(token)
   redis.call('HDEL', LEASED, token)
   local worker, host, line = string.match(entry, '^(%S+) (%S+) (.*)$')
   redis.call('SREM', heldKey(worker), token)
-  redis.call('HINCRBY', hostKey(host), 'l', -1)
+  local hk = hostKey(host)
+  redis.call('HINCRBY', hk, 'l', -1)
+  if string.sub(token, -1) == 'p' then
+    -- Over without its request (the callers put the host back in place).
+    local h = redis.call('HMGET', hk, 'open', 'last')
+    if h[1] == token then closeStart(host, tonumber(h[2])) end
+  end
   K.leased = K.leased - 1
   changed = true
   return host, line

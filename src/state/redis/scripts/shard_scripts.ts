@@ -246,35 +246,54 @@ return 1
 );
 
 /**
- * A request that left late: host ARGV[8]'s next start moves to one interval after the moment it left, ARGV[9] (ms,
- * the shard's clock), if that is later.
+ * The request of start ARGV[10] (a lease's token, a reservation's id) on host ARGV[8] left at ARGV[9] (ms, the shard's
+ * clock): its start closes, and the host's next start is an interval after it left, or after it was given if that is
+ * later. A request whose start closed already (its lease lapsed) moves the host's next start, or the start open now,
+ * to count from it as well.
  */
 export const SENT = shardScript(
   "sent",
   `
-local hk = hostKey(ARGV[8])
-local nextStart = tonumber(ARGV[9]) + intervalOf(ARGV[8])
-if nextStart > tonumber(redis.call('HGET', hk, 'next') or 0) then
-  redis.call('HSET', hk, 'next', nextStart)
-  touch(ARGV[8])
+local host, left, id = ARGV[8], tonumber(ARGV[9]), ARGV[10]
+local hk = hostKey(host)
+local h = redis.call('HMGET', hk, 'open', 'last', 'next')
+local last = tonumber(h[2] or 0)
+if h[1] == id then
+  closeStart(host, math.max(last, left))
+  touch(host)
+elseif h[1] then
+  if left > last then redis.call('HSET', hk, 'last', left) end
+elseif left + intervalOf(host) > tonumber(h[3] or 0) then
+  redis.call('HSET', hk, 'next', left + intervalOf(host))
+  touch(host)
 end
 return 1
 `,
 );
 
-/** Takes a start on host ARGV[8] outside the frontier. Returns the ms to wait before it. */
+/**
+ * Takes a start on host ARGV[8] outside the frontier, open (with an interval) until its request is SENT or ARGV[9] ms
+ * after the start. Returns { 1, the ms to wait before it, the start's id ("" when the host has no interval: nothing to
+ * close), the shard's time }, or { 0, the ms after which to ask again } while the host's last start is open.
+ */
 export const RESERVE = shardScript(
   "reserve",
   `
-local host = ARGV[8]
+local host, ms = ARGV[8], tonumber(ARGV[9])
 local hk = hostKey(host)
-local start = math.max(TIME, tonumber(redis.call('HGET', hk, 'next') or 0))
-local interval = intervalOf(host)
-if interval > 0 then
-  redis.call('HSET', hk, 'next', start + interval, 'last', start)
-  touch(host)
+local h = redis.call('HMGET', hk, 'next', 'pace', 'open', 'until')
+local interval = math.max(INTERVAL, tonumber(h[2] or 0))
+local nextStart = tonumber(h[1] or 0)
+if h[3] then
+  if stillOpen(host, interval, h[3], h[4]) then return {0, interval} end
+  nextStart = tonumber(redis.call('HGET', hk, 'next'))
 end
-return start - TIME
+local start = math.max(TIME, nextStart)
+if interval <= 0 then return {1, start - TIME, '', TIME} end
+local id = 'r' .. redis.call('INCR', P .. 'token')
+redis.call('HSET', hk, 'next', start + interval, 'last', start, 'open', id, 'until', start + ms)
+touch(host)
+return {1, start - TIME, id, TIME}
 `,
 );
 
