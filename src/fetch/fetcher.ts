@@ -1,5 +1,5 @@
 import http from "node:http";
-import https from "node:https";
+import type https from "node:https";
 import type { Socket } from "node:net";
 import got, { type Got } from "got";
 import { DEFAULTS } from "../defaults.ts";
@@ -10,6 +10,7 @@ import { type BlockEvent, BlockDetector, HostSlowdown } from "./blocks.ts";
 import { isPageType } from "./content_type.ts";
 import { CrawlCookieJar, type SharedCookieStore } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
+import { keepAliveAgents } from "./keep_alive_agents.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 
@@ -165,10 +166,7 @@ export class Fetcher {
       maxMs: config.maxRetryAfter,
       baseMs: config.rate === Infinity ? 0 : 1000 / config.rate,
     });
-    this.#agents = {
-      http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
-      https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
-    };
+    this.#agents = keepAliveAgents();
     this.#client = got.extend({
       agent: this.#agents,
       headers: {
