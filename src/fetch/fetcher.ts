@@ -13,6 +13,7 @@ import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_option
 import { keepAliveAgents } from "./keep_alive_agents.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
+import { startSpacingMs } from "./spacing.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
 export const BROWSER_USER_AGENT =
@@ -164,7 +165,7 @@ export class Fetcher {
     this.#slowdown = new HostSlowdown({
       startMs: Math.max(1, config.retryDelay),
       maxMs: config.maxRetryAfter,
-      baseMs: config.rate === Infinity ? 0 : 1000 / config.rate,
+      baseMs: config.rate === Infinity ? 0 : startSpacingMs(1000 / config.rate),
     });
     this.#agents = keepAliveAgents();
     this.#client = got.extend({
@@ -214,7 +215,7 @@ export class Fetcher {
       }
       const refusal = rules.refusal(url);
       if (refusal !== undefined) return { page: refused(request, progress, refusal) };
-      crawlDelay = rules.crawlDelay;
+      crawlDelay = startSpacingMs(rules.crawlDelay);
     }
     // Taken as the request starts, not as it queued: a proxy benched in the meantime is not taken.
     const via = this.#proxies?.pick(url);
@@ -338,7 +339,7 @@ export class Fetcher {
       const step: FetchStep = { again, delayMs: 0, sitemaps: [...sitemaps] };
       // A host its blocks slowed down keeps the longer of the two intervals.
       const host = hostOf(url);
-      if (rules.crawlDelay > 0) step.pace = { host, intervalMs: Math.max(rules.crawlDelay, this.#slowdown.intervalMs(host)) };
+      if (rules.crawlDelay > 0) step.pace = { host, intervalMs: Math.max(startSpacingMs(rules.crawlDelay), this.#slowdown.intervalMs(host)) };
       return step;
     } catch (error) {
       if (error instanceof RetryLater) return { again, delayMs: error.delayMs };
