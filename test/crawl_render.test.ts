@@ -4,10 +4,9 @@
 // leave (or do not) is told apart from other tests' browsers.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { lastValueFrom, toArray } from "rxjs";
 import { crawl } from "../src/crawl.ts";
 import { crawlConfig } from "../src/crawl_options.ts";
@@ -17,7 +16,7 @@ import { type BroadSite, startBroadSite } from "../src/demo/broad_site.ts";
 import type { PageRecord } from "../src/records.ts";
 import { CrawlStats } from "../src/stats/crawl_stats.ts";
 import { summaryLines } from "../src/stats/summary_lines.ts";
-import { pgrep } from "./helpers/browser_process.ts";
+import { untilNothingLeft } from "./helpers/browser_process.ts";
 
 const TMP = mkdtempSync(join(tmpdir(), "rxcrawl-render-test-"));
 const OUR_TMPDIR = process.env.TMPDIR;
@@ -39,21 +38,8 @@ after(async () => {
   rmSync(TMP, { recursive: true, force: true });
 });
 
-/** What a browser of this file left: its processes and its directories. */
-function leftBehind(): { processes: string[]; dirs: string[] } {
-  return { processes: pgrep(TMP), dirs: readdirSync(TMP).filter((name) => name.startsWith("rxcrawl-browser-")) };
-}
-
-/** Polls until nothing is left behind; fails with what is left if that takes longer than `ms`. */
-async function untilNothingLeft(ms = 15_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    const left = leftBehind();
-    if (left.processes.length === 0 && left.dirs.length === 0) return;
-    await sleep(50);
-  }
-  assert.deepEqual(leftBehind(), { processes: [], dirs: [] });
-}
+/** Polls until this file's browsers left nothing behind (see `untilNothingLeft`). */
+const nothingLeft = (ms?: number): Promise<void> => untilNothingLeft(TMP, ms);
 
 /** The crawl of the broad site from host 0, every host, with `render`; the records, the stats and the site's log. */
 async function crawlBroad(render: RenderMode, rate: number): Promise<{ records: PageRecord[]; stats: CrawlStats }> {
@@ -109,7 +95,7 @@ test("auto renders only the script-built host's pages (after three comparisons a
     summaryLines(auto.stats.summary()).join("\n"),
     /rendered: 15 pages in the browser \(\d+ read both ways to decide\), 0 failed; 6 rows read from the rendered DOM; browser peak \d/,
   );
-  await untilNothingLeft(1); // closed before the crawl completed
+  await nothingLeft(1); // closed before the crawl completed
 });
 
 test("the render mode is part of the crawl's definition: a crawl continued or joined must render the same way", () => {

@@ -4,17 +4,16 @@
 // from other tests' browsers.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { lastValueFrom, take, tap, toArray } from "rxjs";
 import { crawl } from "../src/crawl.ts";
 import { type BroadSite, startBroadSite } from "../src/demo/broad_site.ts";
 import { UsageError } from "../src/errors.ts";
 import { CrawlStats } from "../src/stats/crawl_stats.ts";
 import { startBroadSiteProcess } from "../bench/site_process.ts";
-import { pgrep } from "./helpers/browser_process.ts";
+import { untilNothingLeft } from "./helpers/browser_process.ts";
 import { type RenderSite, startRenderSite } from "./helpers/render_site.ts";
 
 const TMP = mkdtempSync(join(tmpdir(), "rxcrawl-render-test-"));
@@ -40,21 +39,8 @@ after(async () => {
   rmSync(TMP, { recursive: true, force: true });
 });
 
-/** What a browser of this file left: its processes and its directories. */
-function leftBehind(): { processes: string[]; dirs: string[] } {
-  return { processes: pgrep(TMP), dirs: readdirSync(TMP).filter((name) => name.startsWith("rxcrawl-browser-")) };
-}
-
-/** Polls until nothing is left behind; fails with what is left if that takes longer than `ms`. */
-async function untilNothingLeft(ms = 15_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (performance.now() < deadline) {
-    const left = leftBehind();
-    if (left.processes.length === 0 && left.dirs.length === 0) return;
-    await sleep(50);
-  }
-  assert.deepEqual(leftBehind(), { processes: [], dirs: [] });
-}
+/** Polls until this file's browsers left nothing behind (see `untilNothingLeft`). */
+const nothingLeft = (ms?: number): Promise<void> => untilNothingLeft(TMP, ms);
 
 test("the per-host gap holds for rendered pages, the browser's own requests included", async () => {
   // The site in a process of its own: the arrival times it logs do not wait for this process's event loop.
@@ -96,14 +82,14 @@ test("a page that crashes its tab and one that never settles are rows with their
   assert.deepEqual(summary.errorCodes, { ERENDER: 1, ERENDERTIMEOUT: 1, ETOOBIG: 1 });
   assert.equal(summary.render?.failed, 2);
   assert.ok((summary.render?.browser.crashes ?? 0) >= 2, "the crash, and its retry's");
-  await untilNothingLeft(1);
+  await nothingLeft(1);
 });
 
 test("unsubscribing, stopping or failing a rendering crawl leaves no browser process or directory", async () => {
   // Unsubscribed after two records: the renders in flight are aborted and the browser closed meanwhile.
   const two = await lastValueFrom(crawl({ start: broad.startUrl, hosts: "any", render: "always", concurrency: 8 }).pipe(take(2), toArray()));
   assert.equal(two.length, 2);
-  await untilNothingLeft();
+  await nothingLeft();
 
   // Stopped after the first record: what is in flight finishes, and the crawl completes with the browser closed.
   const stop = new AbortController();
@@ -114,7 +100,7 @@ test("unsubscribing, stopping or failing a rendering crawl leaves no browser pro
     ),
   );
   assert.ok(stopped.length >= 1 && stopped.length < HOSTS * PAGES, `${stopped.length} records`);
-  await untilNothingLeft(1);
+  await nothingLeft(1);
 
   // A browser that does not start fails the crawl with a UsageError.
   await assert.rejects(lastValueFrom(crawl({ start: broad.startUrl, render: "auto", rendering: { browser: "/bin/true" } })), (error: Error) => {
@@ -122,6 +108,6 @@ test("unsubscribing, stopping or failing a rendering crawl leaves no browser pro
     assert.match(error.message, /^Expected browser to be a Chromium that starts, but \/bin\/true failed/);
     return true;
   });
-  await untilNothingLeft(1);
+  await nothingLeft(1);
 });
 

@@ -1,6 +1,8 @@
 // What a user would look at to see a browser's processes: /proc's command lines, and pgrep.
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { BrowserPool } from "../../src/render/browser_pool.ts";
 
 /** The arguments of a process (Chromium's child processes rewrite theirs into one string, split here at spaces). */
@@ -25,4 +27,20 @@ export function pgrep(pattern: string): string[] {
   } catch {
     return []; // pgrep exits with 1 when nothing matches
   }
+}
+
+/** What the browsers started with `TMPDIR` at `dir` left: their processes and their profile directories. */
+export function leftBehind(dir: string): { processes: string[]; dirs: string[] } {
+  return { processes: pgrep(dir), dirs: readdirSync(dir).filter((name) => name.startsWith("rxcrawl-browser-")) };
+}
+
+/** Polls until the browsers of `dir` left nothing behind; fails with what is left if that takes longer than `ms`. */
+export async function untilNothingLeft(dir: string, ms = 15_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    const left = leftBehind(dir);
+    if (left.processes.length === 0 && left.dirs.length === 0) return;
+    await sleep(50);
+  }
+  assert.deepEqual(leftBehind(dir), { processes: [], dirs: [] });
 }
