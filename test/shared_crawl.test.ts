@@ -252,11 +252,16 @@ test("a worker joining with a different --follow is refused with a usage error; 
   }
 });
 
+/** Five sites at five addresses (shards are by site: the ports of one address are one site), so a crawl spans shards. */
+function startFiveSites(): Promise<DemoSite[]> {
+  return Promise.all(Array.from({ length: 5 }, (_, i) => startDemoSite({ host: `127.0.0.${11 + i}`, pages: 80, bodyKb: 2, latencyMs: 40 })));
+}
+
 test("three crawl.ts workers on a three-master Redis Cluster crawl five sites, every page once, each robots.txt once, all exit 0", options, async () => {
   const cluster = await startCluster();
   // Five sites (a loopback address each: the ports of one address are one site), so that the crawl spreads over
   // shards, and those over the masters.
-  const sites = await Promise.all(Array.from({ length: 5 }, (_, i) => startDemoSite({ host: `127.0.0.${11 + i}`, pages: 80, bodyKb: 2, latencyMs: 40 })));
+  const sites = await startFiveSites();
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
     const results = await Promise.all(workers(3, sites.map((site) => site.startUrl), flags).map((worker) => worker.exit));
@@ -279,7 +284,7 @@ test("three crawl.ts workers on a three-master Redis Cluster crawl five sites, e
 
 test("on a Redis Cluster, a worker killed with SIGKILL mid-crawl loses nothing, and --max-pages holds for the whole crawl", options, async () => {
   const cluster = await startCluster();
-  const sites = await Promise.all(Array.from({ length: 5 }, (_, i) => startDemoSite({ host: `127.0.0.${11 + i}`, pages: 80, bodyKb: 2, latencyMs: 40 })));
+  const sites = await startFiveSites();
   const starts = sites.map((site) => site.startUrl);
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);
@@ -305,7 +310,7 @@ test("on a Redis Cluster, a worker killed with SIGKILL mid-crawl loses nothing, 
 
 test("a cluster master killed mid-crawl and restarted from its append-only file: the same commands finish the crawl, every page once", options, async () => {
   const cluster = await startCluster();
-  const sites = await Promise.all(Array.from({ length: 5 }, (_, i) => startDemoSite({ host: `127.0.0.${11 + i}`, pages: 80, bodyKb: 2, latencyMs: 40 })));
+  const sites = await startFiveSites();
   const starts = sites.map((site) => site.startUrl);
   try {
     const { dir, flags } = sharedCrawl(cluster, ["--concurrency", "4"]);

@@ -1,5 +1,6 @@
 // A real Redis Cluster for the tests of a crawl spread over one: three masters of Debian's redis-server on 127.0.0.1,
 // each with its append-only file in a folder of its own, joined by `redis-cli --cluster create`, stopped after.
+import { after, before } from "node:test";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -90,4 +91,20 @@ async function clusterOk(nodes: readonly TestRedis[]): Promise<void> {
     await sleep(50);
   }
   throw new Error("the cluster did not reach cluster_state:ok in 20 s");
+}
+
+/**
+ * Starts a Redis server and a three-master cluster before the file's tests, and stops both after (neither where
+ * redis-server is missing): the servers a file that runs its cases on both uses.
+ */
+export function redisAndCluster(): { readonly redis: TestRedis | undefined; readonly cluster: TestCluster | undefined } {
+  const servers: { redis: TestRedis | undefined; cluster: TestCluster | undefined } = { redis: undefined, cluster: undefined };
+  before(async () => {
+    if (NO_REDIS !== false) return;
+    [servers.redis, servers.cluster] = await Promise.all([startRedis(), startCluster()]);
+  });
+  after(async () => {
+    await Promise.all([servers.redis?.stop(), servers.cluster?.stop()]);
+  });
+  return servers;
 }

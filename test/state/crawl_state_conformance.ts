@@ -41,7 +41,8 @@ export interface ConformanceTarget {
   skip?: string | false;
 }
 
-const DEFINITION: CrawlDefinition = {
+/** A crawl of any host from no start URL, as the state tests define theirs. */
+export const DEFINITION: CrawlDefinition = {
   start: [],
   follow: { selector: "a[href]" },
   extract: null,

@@ -2,40 +2,22 @@
 // RedisCrawlState and CrawlCookieJar on one crawl, driven as crawl() drives them (lease, fetch, commit), on one real
 // redis-server and on a real three-master Redis Cluster.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CrawlCookieJar, parseCookie } from "../../../src/fetch/cookie_jar.ts";
 import type { CrawlRequest } from "../../../src/records.ts";
-import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
 import type { Lease } from "../../../src/state/crawl_state.ts";
 import { connectRedis } from "../../../src/state/redis/connection.ts";
 import { shardPrefix } from "../../../src/state/redis/keys.ts";
 import { RedisCrawlState } from "../../../src/state/redis/redis_state.ts";
 import { shardOf, shardTags } from "../../../src/state/redis/shards.ts";
 import { pageRecord } from "../../helpers/page.ts";
-import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
-import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
+import { NO_REDIS } from "../../helpers/redis.ts";
+import { redisAndCluster } from "../../helpers/redis_cluster.ts";
+import { DEFINITION } from "../crawl_state_conformance.ts";
 
-let redis: TestRedis | undefined;
-let cluster: TestCluster | undefined;
-before(async () => {
-  if (NO_REDIS !== false) return;
-  [redis, cluster] = await Promise.all([startRedis(), startCluster()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), cluster?.stop()]);
-});
+const servers = redisAndCluster();
 
-const DEFINITION: CrawlDefinition = {
-  start: [],
-  follow: { selector: "a[href]" },
-  extract: null,
-  hosts: "any",
-  allow: [],
-  deny: [],
-  maxDepth: null,
-  sitemap: false,
-};
 
 let crawls = 0;
 
@@ -102,8 +84,8 @@ async function finish(worker: Worker, lease: Lease, found: readonly string[] = [
 }
 
 for (const [name, url] of [
-  ["one server", () => redis!.url],
-  ["a three-master Redis Cluster", () => cluster!.url],
+  ["one server", () => servers.redis!.url],
+  ["a three-master Redis Cluster", () => servers.cluster!.url],
 ] as const) {
   const options = { skip: NO_REDIS };
 

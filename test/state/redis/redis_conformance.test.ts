@@ -1,20 +1,11 @@
 // The behaviours every crawl state must have (crawl_state_conformance.ts), run against the Redis state on one server
 // and on a three-master Redis Cluster, both real and started here.
-import { after, before } from "node:test";
 import { RedisCrawlState } from "../../../src/state/redis/redis_state.ts";
 import { type ConformanceTarget, conformance } from "../crawl_state_conformance.ts";
-import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
-import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
+import { NO_REDIS } from "../../helpers/redis.ts";
+import { redisAndCluster } from "../../helpers/redis_cluster.ts";
 
-let redis: TestRedis | undefined;
-let cluster: TestCluster | undefined;
-before(async () => {
-  if (NO_REDIS !== false) return;
-  [redis, cluster] = await Promise.all([startRedis(), startCluster()]);
-});
-after(async () => {
-  await Promise.all([redis?.stop(), cluster?.stop()]);
-});
+const servers = redisAndCluster();
 
 let crawls = 0;
 
@@ -43,5 +34,5 @@ function target(name: string, url: () => string): ConformanceTarget {
   };
 }
 
-conformance(target("RedisCrawlState on one server", () => redis!.url));
-conformance(target("RedisCrawlState on a three-master Redis Cluster (16 shards)", () => cluster!.url));
+conformance(target("RedisCrawlState on one server", () => servers.redis!.url));
+conformance(target("RedisCrawlState on a three-master Redis Cluster (16 shards)", () => servers.cluster!.url));

@@ -12,7 +12,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../../../src/errors.ts";
 import type { CrawlRequest } from "../../../src/records.ts";
-import type { CrawlDefinition } from "../../../src/state/crawl_definition.ts";
 import type { CrawlPlan, Lease, Outcome } from "../../../src/state/crawl_state.ts";
 import { RedisCrawlState, type RedisCrawlStateOptions } from "../../../src/state/redis/redis_state.ts";
 import { GRANT_SIZE } from "../../../src/state/redis/budget.ts";
@@ -21,6 +20,7 @@ import { keySlot, shardOf, shardTags, siteOf } from "../../../src/state/redis/sh
 import { pageRecord } from "../../helpers/page.ts";
 import { NO_REDIS, startRedis, type TestRedis } from "../../helpers/redis.ts";
 import { startCluster, type TestCluster } from "../../helpers/redis_cluster.ts";
+import { DEFINITION } from "../crawl_state_conformance.ts";
 
 let redis: TestRedis;
 let small: TestRedis;
@@ -37,16 +37,6 @@ after(async () => {
 const options = { skip: NO_REDIS };
 let crawls = 0;
 
-const DEFINITION: CrawlDefinition = {
-  start: [],
-  follow: { selector: "a[href]" },
-  extract: null,
-  hosts: "any",
-  allow: [],
-  deny: [],
-  maxDepth: null,
-  sitemap: false,
-};
 
 const request = (url: string, depth = 0): CrawlRequest => ({ url, depth });
 
