@@ -1,9 +1,12 @@
 #!/bin/sh
-':' //; exec node --max-semi-space-size=2 "$(cd "$(dirname "$0")/.." && pwd)/bin/run_source.mjs" "$0" "$@"
+':' //; exec node --max-semi-space-size=8 --heap-growing-percent=50 "$(cd "$(dirname "$0")/.." && pwd)/bin/run_source.mjs" "$0" "$@"
 // The first two lines are read by sh as well as by TypeScript: sh runs node on this repository's bin/run_source.mjs,
 // found from the script's own folder, so the script runs from any working directory; it runs the script bundled once
 // from its TypeScript sources (see that file). TypeScript sees a string and a comment.
-// --max-semi-space-size=2: 2 MB young-generation semi-spaces: as fast as the default, 30 to 40 MB less resident.
+// --max-semi-space-size=8: young-generation semi-spaces of 8 MB, in which most of a request in flight dies young rather
+// than being promoted; --heap-growing-percent=50: the old generation may grow to 1.5 times what it held after a
+// collection, where V8 would let it reach several times that. On a crawl of 10,000 hosts: a peak RSS of 209 against
+// 285 MB, at the same speed (see README, Performance).
 // The seed's multi-core example: fetch a list of URLs concurrently on this thread's event loop while a pool of worker
 // threads parses the pages, and write each page's <title>.
 // Input: a URL list, one per line, "#" comments allowed (default: data/url_list.txt), or --demo for the bundled site.
