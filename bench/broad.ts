@@ -59,12 +59,20 @@ export function politenessBound(scenario: BroadScenario): number {
 }
 
 /**
- * Sets each crawl's bound: the politeness bound, or the got ceiling's pages/s in the same scenario when that is
- * lower (what the cores allow a crawl that fetches the same pages at the same concurrency).
+ * What the cores allow a crawl of `scenario`, in pages/s, when a ceiling ran: the slowest of the ceilings (got
+ * fetching; got fetching and linkedom parsing, the least a crawl does with each page), undefined when none ran.
+ */
+export function coresBound(scenario: BroadScenario, runs: readonly BroadRun[]): number | undefined {
+  const ceilings = runs.filter((run) => run.scenario === scenario.name && run.ceiling && run.pagesPerSecond > 0);
+  return ceilings.length === 0 ? undefined : Math.min(...ceilings.map((run) => run.pagesPerSecond));
+}
+
+/**
+ * Sets each crawl's bound: the politeness bound, or what the cores allow (see {@linkcode coresBound}) when that is
+ * lower.
  */
 export function addBroadBounds(scenario: BroadScenario, runs: BroadRun[]): void {
-  const got = runs.find((run) => run.scenario === scenario.name && run.ceiling && run.pagesPerSecond > 0);
-  const bound = Math.min(politenessBound(scenario), got?.pagesPerSecond ?? Infinity);
+  const bound = Math.min(politenessBound(scenario), coresBound(scenario, runs) ?? Infinity);
   for (const run of runs) {
     if (run.scenario !== scenario.name || run.ceiling) continue;
     run.bound = bound;

@@ -26,7 +26,7 @@ export interface FetchAllResult {
 export async function fetchAll(
   urls: readonly string[] | UrlList,
   concurrency: number,
-  onBody?: (body: Buffer, index: number) => void,
+  onBody?: (body: Buffer, index: number, url: string) => void | Promise<void>,
 ): Promise<FetchAllResult> {
   const { length, at } = Array.isArray(urls) ? { length: urls.length, at: (index: number) => urls[index]! } : (urls as UrlList);
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
@@ -47,12 +47,13 @@ export async function fetchAll(
   const loop = async (): Promise<void> => {
     while (next < length) {
       const index = next++;
+      const url = at(index);
       try {
-        const response = await client(at(index));
+        const response = await client(url);
         if (response.statusCode !== 200) fail(`HTTP ${response.statusCode}`);
         else {
           result.ok++;
-          onBody?.(response.body, index);
+          await onBody?.(response.body, index, url);
         }
       } catch (error) {
         fail((error as { code?: string }).code ?? "ERROR");

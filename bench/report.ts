@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { cpus, availableParallelism, release, totalmem } from "node:os";
 import type { CrawlBound } from "./bound.ts";
 import type { Count } from "./runners.ts";
-import { type BroadRun, politenessBound } from "./broad.ts";
+import { type BroadRun, coresBound, politenessBound } from "./broad.ts";
 import type { BroadScenario, Scenario } from "./scenarios.ts";
 import type { SiteStats } from "./site_process.ts";
 
@@ -201,7 +201,8 @@ export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]
   const { site } = scenario;
   const gapMs = 1000 / scenario.rate;
   const polite = politenessBound(scenario);
-  const got = mine.find((run) => run.ceiling);
+  const fetchCeiling = mine.find((run) => run.ceiling && run.runner === "got");
+  const parseCeiling = mine.find((run) => run.ceiling && run.runner === "got-parse");
   const ms = (value: number | null) => (value === null ? "–" : value.toFixed(1));
   const lines = [
     `| runner | pages | wall s | pages/s | of the bound | gaps < ${gapMs.toFixed(0)} ms (hosts) | shortest gap ms | ` +
@@ -233,11 +234,21 @@ export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]
       `${scenario.obeyRobots ? "" : ", robots.txt not read"}; ${scenario.about}.`,
     `- The bound: politeness allows min(${site.hosts} hosts × ${scenario.rate}/s, ${scenario.concurrency} in flight / ` +
       `${site.latencyMs} ms) = ${polite.toFixed(0)} pages/s` +
-      (got === undefined
+      (fetchCeiling === undefined && parseCeiling === undefined
         ? "; of the bound is pages/s (wall time, start-up included) over it."
-        : `, the got ceiling fetched ${got.pagesPerSecond.toFixed(0)} pages/s with none (what the cores allow at this ` +
-          `concurrency): a crawl is judged against ${Math.min(polite, got.pagesPerSecond).toFixed(0)} pages/s, its ` +
-          "pages/s (wall time, start-up included) over that."),
+        : (fetchCeiling === undefined ? "" : `, the got ceiling fetched ${fetchCeiling.pagesPerSecond.toFixed(0)} pages/s with none`) +
+          (parseCeiling === undefined
+            ? ""
+            : `, got fetching and linkedom parsing each page on a parser thread (title and links: the least a crawl ` +
+              `does) ${parseCeiling.pagesPerSecond.toFixed(0)} pages/s`) +
+          ` (what the cores allow at this concurrency): a crawl is judged against ${Math.min(polite, coresBound(scenario, mine) ?? Infinity).toFixed(0)} ` +
+          "pages/s, its pages/s (wall time, start-up included) over that" +
+          (fetchCeiling !== undefined && parseCeiling !== undefined
+            ? `; against the got ceiling alone, rxcrawl's pages/s are ${mine
+                .filter((run) => !run.ceiling)
+                .map((run) => `${(run.pagesPerSecond / fetchCeiling.pagesPerSecond).toFixed(2)} (${run.label})`)
+                .join(", ")} of it.`
+            : ".")),
     `- Gaps are taken at the site, in its own process: the time between two consecutive requests' arrivals at one host ` +
       `(every request: robots.txt too), counted when shorter than 1/rate = ${gapMs.toFixed(0)} ms; (hosts) is how many ` +
       "hosts had one. Peak RSS and CPU s are the runner's processes with their descendants.",

@@ -241,6 +241,20 @@ export const BROAD_RUNNERS: Readonly<Partial<Record<RunnerName, BroadRunner>>> =
     ],
     count: async (_, run) => jsonCount(run.processes[0]!),
   },
+  "got-parse": {
+    name: "got-parse",
+    label: "got + linkedom (fetch and parse ceiling, no politeness)",
+    ceiling: true,
+    processes: ({ scenario, port }) => [
+      [
+        ...TSX,
+        "bench/got_ceiling.ts",
+        ...["--broad-port", String(port), "--hosts", String(scenario.site.hosts)],
+        ...["--pages-per-host", String(scenario.site.pagesPerHost), "--concurrency", String(scenario.concurrency), "--parse"],
+      ],
+    ],
+    count: async (_, run) => jsonCount(run.processes[0]!),
+  },
   rxcrawl: rxcrawlBroad("rxcrawl"),
   "rxcrawl-redis": rxcrawlBroad("rxcrawl-redis", { redis: true }),
   "rxcrawl-auto": rxcrawlBroad("rxcrawl-auto", { flags: ["--render", "auto"] }),

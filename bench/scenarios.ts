@@ -3,6 +3,7 @@ import type { BroadSiteSettings, SiteSettings } from "./site_process.ts";
 /** The runners a scenario can measure; see `runners.ts`. */
 export const RUNNER_NAMES = [
   "got",
+  "got-parse",
   "linkedom",
   "rxcrawl",
   "rxcrawl-w0",
@@ -214,7 +215,7 @@ export const SCENARIOS: Readonly<Record<string, Scenario | BroadScenario | Rende
     concurrency: 256,
     rate: 1,
     obeyRobots: false,
-    runners: ["got", "rxcrawl"],
+    runners: ["got", "got-parse", "rxcrawl"],
   },
   render: {
     name: "render",

@@ -29,6 +29,19 @@ test("addBroadBounds() judges crawls against the got ceiling where it is below t
   const alone = [run("rxcrawl", 3)];
   addBroadBounds(scenario(), alone);
   assert.deepEqual([alone[0]!.bound, alone[0]!.ofBound], [12, 0.25]);
+  const both = [run("got", 10, true), run("got-parse", 4, true), run("rxcrawl", 3)];
+  addBroadBounds(scenario(), both);
+  assert.deepEqual([both[2]!.bound, both[2]!.ofBound], [4, 0.75], "the slower ceiling: fetching and parsing");
+});
+
+test("the fetch-and-parse ceiling fetches every page of a broad site once and parses each: its title and links", async () => {
+  const lines: string[] = [];
+  const [run] = await runBroad(scenario({ runners: ["got-parse"] }), ["got-parse"], 60_000, (line) => lines.push(line));
+  assert.ok(run !== undefined);
+  assert.equal(run.check, "ok", lines.join("\n"));
+  assert.equal(run.ceiling, true);
+  assert.deepEqual([run.pages, run.errors, run.site.pageRequests], [12, 0, 12], "every page once, each with a title");
+  assert.deepEqual(run.exitCodes, [0]);
 });
 
 test("runBroad() crawls a small broad site with crawl.ts and counts its pages and each host's gaps as the site saw them", async () => {
