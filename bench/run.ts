@@ -64,7 +64,8 @@ Prints a markdown table and writes bench/results/<timestamp>.json and bench/resu
                          rxcrawl-redis (one worker on a crawl shared through Redis),
                          rxcrawl-parquet (rows to a Parquet file instead of CSV),
                          crawlee (CheerioCrawler), got (fetch ceiling), linkedom (parse ceiling);
-                         on broad and broad-10k: rxcrawl, rxcrawl-redis, crawlee, got;
+                         on broad and broad-10k: rxcrawl, rxcrawl-redis, crawlee, got, got-parse (got
+                         fetching and linkedom parsing on a parser thread);
                          on render: rxcrawl, rxcrawl-auto, rxcrawl-always (--render auto, always),
                          crawlee-playwright, crawlee-adaptive
   --pages N            crawl N pages instead of each scenario's number (broad scenarios: N pages per
