@@ -195,14 +195,35 @@ function disturbed(runs: readonly Pick<RunResult, "scenario" | "label" | "otherC
   return [`- Other work shared the machine during: ${list}; those figures are pessimistic.`];
 }
 
+/** What the ceilings of a broad scenario's runs say, after its politeness bound, and what a crawl is judged against. */
+function coresNote(scenario: BroadScenario, runs: readonly BroadRun[]): string {
+  const fetching = runs.find((run) => run.ceiling && run.runner === "got");
+  const parsing = runs.find((run) => run.ceiling && run.runner === "got-parse");
+  const cores = coresBound(scenario, runs);
+  if (cores === undefined) return "; of the bound is pages/s (wall time, start-up included) over it.";
+  const ceilings = [
+    ...(fetching === undefined ? [] : [`the got ceiling fetched ${fetching.pagesPerSecond.toFixed(0)} pages/s with none`]),
+    ...(parsing === undefined
+      ? []
+      : [`got fetching and linkedom parsing each page on a parser thread (title and links: the least a crawl does) ${parsing.pagesPerSecond.toFixed(0)} pages/s`]),
+  ];
+  const crawls = runs.filter((run) => !run.ceiling);
+  const againstGot =
+    fetching === undefined || parsing === undefined || crawls.length === 0
+      ? "."
+      : `; against the got ceiling alone: ${crawls.map((run) => `${run.label} ${(run.pagesPerSecond / fetching.pagesPerSecond).toFixed(2)}`).join(", ")}.`;
+  return (
+    `, ${ceilings.join(", ")} (what the cores allow at this concurrency): a crawl is judged against ` +
+    `${Math.min(politenessBound(scenario), cores).toFixed(0)} pages/s, its pages/s (wall time, start-up included) over that${againstGot}`
+  );
+}
+
 /** The broad runs as a markdown table per scenario, with the bound each is judged against and how the gaps are taken. */
 export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]): string {
   const mine = runs.filter((run) => run.scenario === scenario.name);
   const { site } = scenario;
   const gapMs = 1000 / scenario.rate;
   const polite = politenessBound(scenario);
-  const fetchCeiling = mine.find((run) => run.ceiling && run.runner === "got");
-  const parseCeiling = mine.find((run) => run.ceiling && run.runner === "got-parse");
   const ms = (value: number | null) => (value === null ? "–" : value.toFixed(1));
   const lines = [
     `| runner | pages | wall s | pages/s | of the bound | gaps < ${gapMs.toFixed(0)} ms (hosts) | shortest gap ms | ` +
@@ -233,22 +254,7 @@ export function broadMarkdown(scenario: BroadScenario, runs: readonly BroadRun[]
       `${scenario.maxPages === undefined ? "" : `, ${scenario.maxPages} pages at most`}` +
       `${scenario.obeyRobots ? "" : ", robots.txt not read"}; ${scenario.about}.`,
     `- The bound: politeness allows min(${site.hosts} hosts × ${scenario.rate}/s, ${scenario.concurrency} in flight / ` +
-      `${site.latencyMs} ms) = ${polite.toFixed(0)} pages/s` +
-      (fetchCeiling === undefined && parseCeiling === undefined
-        ? "; of the bound is pages/s (wall time, start-up included) over it."
-        : (fetchCeiling === undefined ? "" : `, the got ceiling fetched ${fetchCeiling.pagesPerSecond.toFixed(0)} pages/s with none`) +
-          (parseCeiling === undefined
-            ? ""
-            : `, got fetching and linkedom parsing each page on a parser thread (title and links: the least a crawl ` +
-              `does) ${parseCeiling.pagesPerSecond.toFixed(0)} pages/s`) +
-          ` (what the cores allow at this concurrency): a crawl is judged against ${Math.min(polite, coresBound(scenario, mine) ?? Infinity).toFixed(0)} ` +
-          "pages/s, its pages/s (wall time, start-up included) over that" +
-          (fetchCeiling !== undefined && parseCeiling !== undefined
-            ? `; against the got ceiling alone, rxcrawl's pages/s are ${mine
-                .filter((run) => !run.ceiling)
-                .map((run) => `${(run.pagesPerSecond / fetchCeiling.pagesPerSecond).toFixed(2)} (${run.label})`)
-                .join(", ")} of it.`
-            : ".")),
+      `${site.latencyMs} ms) = ${polite.toFixed(0)} pages/s${coresNote(scenario, mine)}`,
     `- Gaps are taken at the site, in its own process: the time between two consecutive requests' arrivals at one host ` +
       `(every request: robots.txt too), counted when shorter than 1/rate = ${gapMs.toFixed(0)} ms; (hosts) is how many ` +
       "hosts had one. Peak RSS and CPU s are the runner's processes with their descendants.",

@@ -225,36 +225,28 @@ export interface BroadRunner {
   count(context: BroadContext, run: MeasuredGroup): Promise<Count>;
 }
 
+/** A ceiling on the broad site: got_ceiling.ts fetching every page once at the scenario's concurrency, no politeness. */
+function gotBroad(name: RunnerName, label: string, flags: readonly string[] = []): BroadRunner {
+  return {
+    name,
+    label,
+    ceiling: true,
+    processes: ({ scenario, port }) => [
+      [
+        ...TSX,
+        "bench/got_ceiling.ts",
+        ...["--broad-port", String(port), "--hosts", String(scenario.site.hosts)],
+        ...["--pages-per-host", String(scenario.site.pagesPerHost), "--concurrency", String(scenario.concurrency), ...flags],
+      ],
+    ],
+    count: async (_, run) => jsonCount(run.processes[0]!),
+  };
+}
+
 /** The runners of the broad scenarios, by name. */
 export const BROAD_RUNNERS: Readonly<Partial<Record<RunnerName, BroadRunner>>> = {
-  got: {
-    name: "got",
-    label: "got (fetch ceiling, no politeness)",
-    ceiling: true,
-    processes: ({ scenario, port }) => [
-      [
-        ...TSX,
-        "bench/got_ceiling.ts",
-        ...["--broad-port", String(port), "--hosts", String(scenario.site.hosts)],
-        ...["--pages-per-host", String(scenario.site.pagesPerHost), "--concurrency", String(scenario.concurrency)],
-      ],
-    ],
-    count: async (_, run) => jsonCount(run.processes[0]!),
-  },
-  "got-parse": {
-    name: "got-parse",
-    label: "got + linkedom (fetch and parse ceiling, no politeness)",
-    ceiling: true,
-    processes: ({ scenario, port }) => [
-      [
-        ...TSX,
-        "bench/got_ceiling.ts",
-        ...["--broad-port", String(port), "--hosts", String(scenario.site.hosts)],
-        ...["--pages-per-host", String(scenario.site.pagesPerHost), "--concurrency", String(scenario.concurrency), "--parse"],
-      ],
-    ],
-    count: async (_, run) => jsonCount(run.processes[0]!),
-  },
+  got: gotBroad("got", "got (fetch ceiling, no politeness)"),
+  "got-parse": gotBroad("got-parse", "got + linkedom (fetch and parse ceiling, no politeness)", ["--parse"]),
   rxcrawl: rxcrawlBroad("rxcrawl"),
   "rxcrawl-redis": rxcrawlBroad("rxcrawl-redis", { redis: true }),
   "rxcrawl-auto": rxcrawlBroad("rxcrawl-auto", { flags: ["--render", "auto"] }),
