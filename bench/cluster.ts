@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import { broadHostAddress } from "../src/demo/broad_site.ts";
+import { broadPageUrl } from "../src/demo/broad_site.ts";
 import { startRedis } from "../test/helpers/redis.ts";
 import { startCluster } from "../test/helpers/redis_cluster.ts";
 import { fetchAll, subjectUrls } from "./fetch_all.ts";
@@ -81,7 +81,7 @@ async function startClusterSite(scenario: Scenario, log: (line: string) => void)
     // many hosts are ready as the workers can keep busy, and what is measured is the coordination, not the discovery
     // of hosts one link at a time (from one start URL, at 1 request a second a host, the hosts known early are too few
     // to fill four workers' slots).
-    const start = Array.from({ length: settings.hosts }, (_, host) => `http://${broadHostAddress(host)}:${site.port}/page/0`);
+    const start = Array.from({ length: settings.hosts }, (_, host) => broadPageUrl(host, 0, site.port));
     return {
       start,
       flags: ["--any-host", "--rate", String(rate), "--no-robots"],

@@ -1,6 +1,6 @@
 import http from "node:http";
 import got from "got";
-import { broadHostAddress } from "../src/demo/broad_site.ts";
+import { broadPageUrl } from "../src/demo/broad_site.ts";
 
 /** What {@linkcode fetchAll} got back. */
 export interface FetchAllResult {
@@ -87,7 +87,7 @@ export function broadUrls(port: number, hosts: number, pagesPerHost: number, win
       const first = Math.floor(index / block) * window;
       const width = Math.min(window, hosts - first);
       const offset = index - first * pagesPerHost;
-      return `http://${broadHostAddress(first + (offset % width))}:${port}/page/${Math.floor(offset / width)}`;
+      return broadPageUrl(first + (offset % width), Math.floor(offset / width), port);
     },
   };
 }

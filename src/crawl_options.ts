@@ -1,7 +1,7 @@
 import { DEFAULTS } from "./defaults.ts";
 import { UsageError } from "./errors.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch/fetch_options.ts";
-import { startSpacingMs } from "./fetch/spacing.ts";
+import { rateSpacingMs } from "./fetch/spacing.ts";
 import { type Extract, type Follow, isPortable } from "./parse/extractor.ts";
 import { type FileLinkOptions, fileLinkFilter, skipExtensions } from "./parse/file_links.ts";
 import type { ParseHtmlOptions } from "./parse/parse_html.ts";
@@ -156,7 +156,7 @@ export function crawlConfig(options: CrawlOptions): CrawlConfig {
     inScope,
     isFileLink: fileLinkFilter(options),
     fetch,
-    politeness: { perHost: fetch.perHost, intervalMs: fetch.rate === Infinity ? 0 : startSpacingMs(1000 / fetch.rate) },
+    politeness: { perHost: fetch.perHost, intervalMs: rateSpacingMs(fetch.rate) },
     parse: {
       workers: nonNegativeInteger("workers", options.workers ?? DEFAULTS.workers),
       ...(options.follow === undefined ? {} : { follow: options.follow }),

@@ -116,6 +116,19 @@ export function broadHostAddress(host: number): string {
 }
 
 /**
+ * The URL of page `page` of host `host` on a broad site served on `port`.
+ *
+ * @example
+ * ```ts
+ * import { broadPageUrl } from "./broad_site.ts";
+ * broadPageUrl(0, 4, 8080); // "http://127.0.0.2:8080/page/4"
+ * ```
+ */
+export function broadPageUrl(host: number, page: number, port: number): string {
+  return `http://${broadHostAddress(host)}:${port}/page/${page}`;
+}
+
+/**
  * The host number of a loopback address, the inverse of {@linkcode broadHostAddress}; undefined for any other name.
  *
  * @example
@@ -270,9 +283,9 @@ export async function startBroadSite(options: BroadSiteOptions = {}): Promise<Br
     port: actualPort,
     hosts: settings.hosts,
     pagesPerHost: settings.pagesPerHost,
-    startUrl: `${origin(0)}/page/0`,
+    startUrl: broadPageUrl(0, 0, actualPort),
     origin,
-    url: (host, page) => `${origin(host)}/page/${page}`,
+    url: (host, page) => broadPageUrl(host, page, actualPort),
     isScriptHost: settings.isScriptHost,
     log,
     close() {
@@ -337,7 +350,7 @@ function json(page: BroadPage, port: number): string {
 }
 
 function linkUrl(link: BroadLink, port: number): string {
-  return `http://${broadHostAddress(link.host)}:${port}/page/${link.page}`;
+  return broadPageUrl(link.host, link.page, port);
 }
 
 function robotsTxt(robots: Exclude<BroadRobots, "none">): string {

@@ -4,7 +4,7 @@ import { UsageError } from "../errors.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { fetchConfig } from "./fetch_options.ts";
 import { Fetcher, type FetcherOptions } from "./fetcher.ts";
-import { startSpacingMs } from "./spacing.ts";
+import { rateSpacingMs } from "./spacing.ts";
 import { abortable } from "../internal.ts";
 import type { CrawlRequest, FetchedPage } from "../records.ts";
 import { Frontier } from "../state/frontier.ts";
@@ -38,7 +38,7 @@ export interface FetchPagesOptions extends FetcherOptions {
 export function fetchPages(options: FetchPagesOptions = {}): OperatorFunction<string | CrawlRequest, FetchedPage> {
   const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency);
   const config = fetchConfig(options); // checked up front, not at each subscription
-  const politeness = { perHost: config.perHost, intervalMs: config.rate === Infinity ? 0 : startSpacingMs(1000 / config.rate) };
+  const politeness = { perHost: config.perHost, intervalMs: rateSpacingMs(config.rate) };
   const stats = options.stats;
   return (source) =>
     new Observable<FetchedPage>((subscriber) => {

@@ -13,7 +13,7 @@ import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_option
 import { keepAliveAgents } from "./keep_alive_agents.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
-import { startSpacingMs } from "./spacing.ts";
+import { rateSpacingMs, startSpacingMs } from "./spacing.ts";
 
 /** A desktop Firefox User-Agent, for sites that turn away anything else (as Douban does). */
 export const BROWSER_USER_AGENT =
@@ -165,7 +165,7 @@ export class Fetcher {
     this.#slowdown = new HostSlowdown({
       startMs: Math.max(1, config.retryDelay),
       maxMs: config.maxRetryAfter,
-      baseMs: config.rate === Infinity ? 0 : startSpacingMs(1000 / config.rate),
+      baseMs: rateSpacingMs(config.rate),
     });
     this.#agents = keepAliveAgents();
     this.#client = got.extend({

@@ -15,3 +15,17 @@
 export function startSpacingMs(ms: number): number {
   return ms > 0 ? ms + Math.max(2, ms * 0.02) : 0;
 }
+
+/**
+ * The least time between two starts on one host at `rate` requests a second (see {@linkcode startSpacingMs}); 0 when
+ * the rate is `Infinity`, no pace.
+ *
+ * @example
+ * ```ts
+ * import { rateSpacingMs } from "./spacing.ts";
+ * rateSpacingMs(2); // 510
+ * ```
+ */
+export function rateSpacingMs(rate: number): number {
+  return startSpacingMs(1000 / rate);
+}
