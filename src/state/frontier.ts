@@ -44,10 +44,22 @@ interface Host {
   again: CrawlRequest[] | undefined;
   /** One line per depth, shallowest first. */
   queues: { depth: number; queue: RequestQueue }[];
-  /** Its place in the ready heap, -1 when out of it (nothing waits, or it holds `perHost` requests). */
+  /**
+   * Whether it has started and has not gone idle since: it then waits in the heap of hosts under way, which goes before
+   * that of new hosts.
+   */
+  active: boolean;
+  /** Its place in its heap, -1 when out of it (nothing waits, it holds `perHost` requests, or a start is open). */
   heapIndex: number;
   /** Breaks ties between hosts of the same next start: the one that entered the heap first goes first. */
   order: number;
+}
+
+function hostHeap(): MinHeap<Host> {
+  return new MinHeap<Host>(
+    (a, b) => a.nextStart < b.nextStart || (a.nextStart === b.nextStart && a.order < b.order),
+    (host, index) => (host.heapIndex = index),
+  );
 }
 
 interface Delayed {
@@ -67,6 +79,10 @@ interface Delayed {
  *   pace when longer). A host holding `perHost` requests leaves the heap until one is done.
  * - {@linkcode take} hands out the ready hosts in turn, one request each per pass, so that no host takes every slot
  *   while others are ready; {@linkcode readyIn} says when the next may start.
+ * - Hosts under way (started, and not idle since) take their turn before new hosts, which fill what they leave of a
+ *   pass: a crawl of many hosts keeps about as many under way as its pace needs and comes back to each about once
+ *   an interval, while its connection is still open, rather than going round every host it has found. This is the
+ *   bounded set of back queues of Mercator, sized by the crawl's own speed.
  * - With an interval, a start given counts as open until its request has left ({@linkcode sent}), or the request is
  *   done without one: meanwhile its host gives no other start, taken or reserved. The next start counts from when the
  *   request left, not from when it was given, however late it leaves (a busy thread, a browser slow to send).
@@ -99,10 +115,10 @@ export class Frontier {
   readonly #hosts = new Map<string, Host>();
   /** Hosts' own paces longer than the crawl's interval; kept while their records come and go. */
   readonly #paces = new Map<string, number>();
-  readonly #ready = new MinHeap<Host>(
-    (a, b) => a.nextStart < b.nextStart || (a.nextStart === b.nextStart && a.order < b.order),
-    (host, index) => (host.heapIndex = index),
-  );
+  /** Hosts under way (see `Host.active`) with requests waiting, by next start. */
+  readonly #ready = hostHeap();
+  /** Hosts not under way with requests waiting, by next start: they start when those under way cannot fill a pass. */
+  readonly #fresh = hostHeap();
   readonly #delayed = new MinHeap<Delayed>((a, b) => a.due < b.due || (a.due === b.due && a.order < b.order));
   /** Idle hosts whose interval had not passed yet, oldest first: dropped once it has. */
   #cooling: Host[] = [];
@@ -203,8 +219,10 @@ export class Frontier {
     const passed: Host[] = [];
     let left = starts;
     while (taken.length < max && left > 0) {
-      for (let top = this.#ready.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = this.#ready.peek()) {
-        pass.push(this.#ready.pop()!);
+      for (const heap of [this.#ready, this.#fresh]) {
+        for (let top = heap.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = heap.peek()) {
+          pass.push(heap.pop()!);
+        }
       }
       if (pass.length === 0) break;
       for (const host of pass) {
@@ -220,7 +238,7 @@ export class Frontier {
       if (ready.length === 0) break;
       ready.sort((a, b) => a.nextStart - b.nextStart || a.order - b.order);
       for (const host of ready.slice(0, max - taken.length)) {
-        if (host.heapIndex >= 0) this.#ready.remove(host.heapIndex);
+        this.#leaveHeap(host);
         taken.push(this.#takeFrom(host, now));
       }
     }
@@ -236,7 +254,7 @@ export class Frontier {
   readyIn(now = performance.now(), starts = Infinity): number {
     this.#wake(now);
     let next = this.#delayed.peek()?.due ?? Infinity;
-    if (starts > 0) next = Math.min(next, this.#ready.peek()?.nextStart ?? Infinity);
+    if (starts > 0) next = Math.min(next, this.#ready.peek()?.nextStart ?? Infinity, this.#fresh.peek()?.nextStart ?? Infinity);
     else for (const host of this.#underway) if (host.taken < this.#perHost) next = Math.min(next, host.nextStart);
     for (const open of this.#open) {
       if (open.waiting > 0 && (starts > 0 || this.#underway.has(open))) next = Math.min(next, Math.max(open.nextStart, now + OPEN_LOOK_MS));
@@ -330,6 +348,7 @@ export class Frontier {
     this.#cooling = [];
     this.#coolingFirst = 0;
     while (this.#ready.pop() !== undefined);
+    while (this.#fresh.pop() !== undefined);
     while (this.#delayed.pop() !== undefined);
     this.#size = 0;
     this.#inMemory = 0;
@@ -339,7 +358,7 @@ export class Frontier {
     let host = this.#hosts.get(name);
     if (host === undefined) {
       const interval = Math.max(this.#interval, this.#paces.get(name) ?? 0);
-      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, open: 0, waiting: 0, again: undefined, queues: [], heapIndex: -1, order: 0 };
+      host = { name, interval, lastStart: -Infinity, nextStart: 0, taken: 0, open: 0, waiting: 0, again: undefined, queues: [], active: false, heapIndex: -1, order: 0 };
       this.#hosts.set(name, host);
     }
     return host;
@@ -350,6 +369,7 @@ export class Frontier {
     if (host.again === undefined) this.#started++;
     const request = this.#shift(host);
     host.taken++;
+    host.active = true;
     host.lastStart = now;
     host.nextStart = now + host.interval;
     if (host.interval > 0) {
@@ -418,13 +438,17 @@ export class Frontier {
   #enter(host: Host): void {
     if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost || host.open > 0) return;
     host.order = this.#order++;
-    this.#ready.push(host);
+    (host.active ? this.#ready : this.#fresh).push(host);
+  }
+
+  #leaveHeap(host: Host): void {
+    if (host.heapIndex >= 0) (host.active ? this.#ready : this.#fresh).remove(host.heapIndex);
   }
 
   #opened(host: Host): void {
     host.open++;
     this.#open.add(host);
-    if (host.heapIndex >= 0) this.#ready.remove(host.heapIndex);
+    this.#leaveHeap(host);
   }
 
   #closed(host: Host, now: number): void {
@@ -443,12 +467,13 @@ export class Frontier {
 
   #reschedule(host: Host): void {
     host.nextStart = host.lastStart + host.interval;
-    if (host.heapIndex >= 0) this.#ready.update(host.heapIndex);
+    if (host.heapIndex >= 0) (host.active ? this.#ready : this.#fresh).update(host.heapIndex);
   }
 
   /** Drops the record of a host with nothing left to honour, or keeps it until its interval has passed. */
   #idle(host: Host, now: number): void {
     if (host.waiting > 0 || host.taken > 0 || host.open > 0) return;
+    host.active = false;
     if (host.nextStart <= now) this.#hosts.delete(host.name);
     else this.#cooling.push(host);
   }

@@ -117,6 +117,32 @@ test("Frontier.take() hands out the ready hosts in turn, one request each per pa
   assert.equal(frontier.readyIn(0), Infinity, "nothing waits");
 });
 
+test("Frontier gives hosts under way their turn before new ones, which fill what they leave of a pass", () => {
+  // A crawl of many hosts comes back to a few at a time, while their connections are open, instead of going round all.
+  const frontier = new Frontier({ intervalMs: 1000 });
+  for (const host of ["a", "b"]) for (let i = 0; i < 3; i++) frontier.push(request(host, i));
+  const first = frontier.take(1, 0);
+  assert.deepEqual(urls(first), [request("a", 0).url]);
+  frontier.sent(first[0]!, 0);
+  frontier.done(first[0]!, 10);
+  frontier.push(request("c", 0));
+  assert.deepEqual(urls(frontier.take(1, 1000)), [request("a", 1).url], "a is under way: it goes before b and c, new and ready");
+  assert.deepEqual(hosts(frontier.take(3, 1000)), ["b.test", "c.test"], "with a waiting for its interval, new hosts fill the pass");
+  frontier.close();
+});
+
+test("Frontier counts a host new again once it went idle", () => {
+  const frontier = new Frontier();
+  frontier.push(request("a", 0));
+  frontier.push(request("b", 0));
+  const [a] = frontier.take(1, 0);
+  frontier.done(a!, 0); // nothing of a waits or is taken: a is idle
+  frontier.push(request("c", 0));
+  frontier.push(request("a", 1));
+  assert.deepEqual(hosts(frontier.take(3, 0)), ["b.test", "c.test", "a.test"], "a's new request waits behind those that came first");
+  frontier.close();
+});
+
 test("Frontier spaces a host's starts by its interval and says when the next may start", () => {
   const frontier = new Frontier({ intervalMs: 500 });
   frontier.push(request("a", 1));
