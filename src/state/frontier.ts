@@ -45,8 +45,8 @@ interface Host {
   /** One line per depth, shallowest first. */
   queues: { depth: number; queue: RequestQueue }[];
   /**
-   * Whether it has started and has not gone idle since: it then waits in the heap of hosts under way, which goes before
-   * that of new hosts.
+   * Whether it is under way: it started with an interval, and has not gone idle since. It then waits in the heap of
+   * hosts under way, which goes before that of new hosts.
    */
   active: boolean;
   /** Its place in its heap, -1 when out of it (nothing waits, it holds `perHost` requests, or a start is open). */
@@ -79,8 +79,8 @@ interface Delayed {
  *   pace when longer). A host holding `perHost` requests leaves the heap until one is done.
  * - {@linkcode take} hands out the ready hosts in turn, one request each per pass, so that no host takes every slot
  *   while others are ready; {@linkcode readyIn} says when the next may start.
- * - Hosts under way (started, and not idle since) take their turn before new hosts, which fill what they leave of a
- *   pass: a crawl of many hosts keeps about as many under way as its pace needs and comes back to each about once
+ * - With an interval, hosts under way (started, and not idle since) take their turn before new hosts, which fill
+ *   what they leave of a pass: a crawl of many hosts keeps about as many under way as its pace needs and comes back to each about once
  *   an interval, while its connection is still open, rather than going round every host it has found. This is the
  *   bounded set of back queues of Mercator, sized by the crawl's own speed.
  * - With an interval, a start given counts as open until its request has left ({@linkcode sent}), or the request is
@@ -369,7 +369,8 @@ export class Frontier {
     if (host.again === undefined) this.#started++;
     const request = this.#shift(host);
     host.taken++;
-    host.active = true;
+    // Without an interval a host is always ready: going first, it would take every slot.
+    host.active = host.interval > 0;
     host.lastStart = now;
     host.nextStart = now + host.interval;
     if (host.interval > 0) {

@@ -123,9 +123,9 @@ test("A host's pace is the longer of its robots.txt Crawl-delay and its blocks' 
       const { page, steps } = await runSteps(fetcher, site.url("/"));
       assert.equal(page.status, 200);
       const host = new URL(site.origin).host;
-      // robots.txt first (its 100 ms and the 2 ms margin for arrivals), then four blocks (40, 80, 160, 320), then a page
+      // robots.txt first (its 100 ms and the 5 ms margin for arrivals), then four blocks (40, 80, 160, 320), then a page
       // served (288).
-      assert.deepEqual(steps.map((step) => step.pace?.intervalMs), [102, 102, 102, 160, 320, 288]);
+      assert.deepEqual(steps.map((step) => step.pace?.intervalMs), [105, 105, 105, 160, 320, 288]);
       assert.ok(steps.every((step) => step.pace?.host === host));
     } finally {
       fetcher.close();

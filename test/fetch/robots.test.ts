@@ -148,8 +148,8 @@ test("Fetcher fetches an origin's robots.txt as a step of its own, giving back t
     assert.deepEqual([server.hitsOf("/robots.txt"), server.hitsOf("/p"), sent], [1, 0, 1]);
     assert.equal(step.delayMs, 0);
     assert.deepEqual(step.again, { ...request, progress: { redirects: [], requests: 0, retries: 0, wireBytes: 0, tries: 0 } });
-    // The Crawl-delay, and 2% more for the jitter of arrivals (see startSpacingMs).
-    assert.deepEqual(step.pace, { host: new URL(server.origin).host, intervalMs: 204 });
+    // The Crawl-delay, and 5% more for the jitter of arrivals (see startSpacingMs).
+    assert.deepEqual(step.pace, { host: new URL(server.origin).host, intervalMs: 210 });
     assert.deepEqual(step.sitemaps, [server.url("/maps/one.xml"), "http://elsewhere.test/two.xml"]);
     const next = await fetcher.step(step.again);
     assert.ok("page" in next);

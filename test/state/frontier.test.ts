@@ -132,14 +132,23 @@ test("Frontier gives hosts under way their turn before new ones, which fill what
 });
 
 test("Frontier counts a host new again once it went idle", () => {
-  const frontier = new Frontier();
+  const frontier = new Frontier({ intervalMs: 100 });
   frontier.push(request("a", 0));
   frontier.push(request("b", 0));
   const [a] = frontier.take(1, 0);
+  frontier.sent(a!, 0);
   frontier.done(a!, 0); // nothing of a waits or is taken: a is idle
   frontier.push(request("c", 0));
   frontier.push(request("a", 1));
-  assert.deepEqual(hosts(frontier.take(3, 0)), ["b.test", "c.test", "a.test"], "a's new request waits behind those that came first");
+  assert.deepEqual(hosts(frontier.take(3, 200)), ["b.test", "c.test", "a.test"], "a is new again: it goes after b and c, ready before it");
+  frontier.close();
+});
+
+test("Frontier without an interval gives no host under way a second turn before the new ones had one", () => {
+  const frontier = new Frontier();
+  for (let i = 0; i < 3; i++) frontier.push(request("a", i));
+  frontier.push(request("b", 0));
+  assert.deepEqual(hosts([...frontier.take(1, 0), ...frontier.take(1, 0), ...frontier.take(1, 0)]), ["a.test", "b.test", "a.test"]);
   frontier.close();
 });
 
