@@ -80,9 +80,9 @@ interface Delayed {
  * - {@linkcode take} hands out the ready hosts in turn, one request each per pass, so that no host takes every slot
  *   while others are ready; {@linkcode readyIn} says when the next may start.
  * - With an interval, hosts under way (started, and not idle since) take their turn before new hosts, which fill
- *   what they leave of a pass: a crawl of many hosts keeps about as many under way as its pace needs and comes back to each about once
- *   an interval, while its connection is still open, rather than going round every host it has found. This is the
- *   bounded set of back queues of Mercator, sized by the crawl's own speed.
+ *   what they leave of a pass: a crawl of many hosts keeps about as many under way as its speed needs and comes back
+ *   to each about once an interval, while its connection is still open, rather than going round every host it has
+ *   found. This is the bounded set of back queues of Mercator, sized by the crawl's own speed.
  * - With an interval, a start given counts as open until its request has left ({@linkcode sent}), or the request is
  *   done without one: meanwhile its host gives no other start, taken or reserved. The next start counts from when the
  *   request left, not from when it was given, however late it leaves (a busy thread, a browser slow to send).
@@ -116,7 +116,7 @@ export class Frontier {
   /** Hosts' own paces longer than the crawl's interval; kept while their records come and go. */
   readonly #paces = new Map<string, number>();
   /** Hosts under way (see `Host.active`) with requests waiting, by next start. */
-  readonly #ready = hostHeap();
+  readonly #active = hostHeap();
   /** Hosts not under way with requests waiting, by next start: they start when those under way cannot fill a pass. */
   readonly #fresh = hostHeap();
   readonly #delayed = new MinHeap<Delayed>((a, b) => a.due < b.due || (a.due === b.due && a.order < b.order));
@@ -219,7 +219,7 @@ export class Frontier {
     const passed: Host[] = [];
     let left = starts;
     while (taken.length < max && left > 0) {
-      for (const heap of [this.#ready, this.#fresh]) {
+      for (const heap of [this.#active, this.#fresh]) {
         for (let top = heap.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = heap.peek()) {
           pass.push(heap.pop()!);
         }
@@ -254,7 +254,7 @@ export class Frontier {
   readyIn(now = performance.now(), starts = Infinity): number {
     this.#wake(now);
     let next = this.#delayed.peek()?.due ?? Infinity;
-    if (starts > 0) next = Math.min(next, this.#ready.peek()?.nextStart ?? Infinity, this.#fresh.peek()?.nextStart ?? Infinity);
+    if (starts > 0) next = Math.min(next, this.#active.peek()?.nextStart ?? Infinity, this.#fresh.peek()?.nextStart ?? Infinity);
     else for (const host of this.#underway) if (host.taken < this.#perHost) next = Math.min(next, host.nextStart);
     for (const open of this.#open) {
       if (open.waiting > 0 && (starts > 0 || this.#underway.has(open))) next = Math.min(next, Math.max(open.nextStart, now + OPEN_LOOK_MS));
@@ -347,7 +347,7 @@ export class Frontier {
     this.#again = 0;
     this.#cooling = [];
     this.#coolingFirst = 0;
-    while (this.#ready.pop() !== undefined);
+    while (this.#active.pop() !== undefined);
     while (this.#fresh.pop() !== undefined);
     while (this.#delayed.pop() !== undefined);
     this.#size = 0;
@@ -439,11 +439,15 @@ export class Frontier {
   #enter(host: Host): void {
     if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost || host.open > 0) return;
     host.order = this.#order++;
-    (host.active ? this.#ready : this.#fresh).push(host);
+    this.#heapOf(host).push(host);
+  }
+
+  #heapOf(host: Host): MinHeap<Host> {
+    return host.active ? this.#active : this.#fresh;
   }
 
   #leaveHeap(host: Host): void {
-    if (host.heapIndex >= 0) (host.active ? this.#ready : this.#fresh).remove(host.heapIndex);
+    if (host.heapIndex >= 0) this.#heapOf(host).remove(host.heapIndex);
   }
 
   #opened(host: Host): void {
@@ -468,7 +472,7 @@ export class Frontier {
 
   #reschedule(host: Host): void {
     host.nextStart = host.lastStart + host.interval;
-    if (host.heapIndex >= 0) (host.active ? this.#ready : this.#fresh).update(host.heapIndex);
+    if (host.heapIndex >= 0) this.#heapOf(host).update(host.heapIndex);
   }
 
   /** Drops the record of a host with nothing left to honour, or keeps it until its interval has passed. */
