@@ -219,11 +219,9 @@ export class Frontier {
     const passed: Host[] = [];
     let left = starts;
     while (taken.length < max && left > 0) {
-      for (const heap of [this.#active, this.#fresh]) {
-        for (let top = heap.peek(); top !== undefined && top.nextStart <= now && taken.length + pass.length < max; top = heap.peek()) {
-          pass.push(heap.pop()!);
-        }
-      }
+      const room = max - taken.length;
+      this.#readyFrom(this.#active, pass, room, now);
+      this.#readyFrom(this.#fresh, pass, room, now);
       if (pass.length === 0) break;
       for (const host of pass) {
         if (host.again === undefined && left-- <= 0) passed.push(host);
@@ -440,6 +438,11 @@ export class Frontier {
     if (host.heapIndex >= 0 || host.waiting === 0 || host.taken >= this.#perHost || host.open > 0) return;
     host.order = this.#order++;
     this.#heapOf(host).push(host);
+  }
+
+  /** Moves the hosts of `heap` that may start at `now` to `pass`, until it holds `room`. */
+  #readyFrom(heap: MinHeap<Host>, pass: Host[], room: number, now: number): void {
+    for (let top = heap.peek(); top !== undefined && top.nextStart <= now && pass.length < room; top = heap.peek()) pass.push(heap.pop()!);
   }
 
   #heapOf(host: Host): MinHeap<Host> {
