@@ -9,13 +9,24 @@ import { loadPlaywright } from "../../src/render/load_playwright.ts";
 import { renderConfig } from "../../src/render/render_options.ts";
 
 // Chromium's child processes rewrite their command line into one string; the browser's own keeps its arguments apart.
-const args = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "latin1").split(/[\0 ]/);
+// A short-lived helper may have exited between the listing and the read: it has no command line left to check.
+const args = (pid: number): string[] | undefined => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").split(/[\0 ]/);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+};
 
 test("the browser runs headless with its flags, in a profile of its own that close() removes with every process", async () => {
   const launched = await launchBrowser(renderConfig({ args: ["--lang=fr-FR"] }), await loadPlaywright());
   const { dir } = launched;
   try {
-    const processes = launched.processes().map((pid) => ({ pid, args: args(pid) }));
+    const processes = launched.processes().flatMap((pid) => {
+      const found = args(pid);
+      return found === undefined ? [] : [{ pid, args: found }];
+    });
     const main = processes.find((process) => !process.args.some((arg) => arg.startsWith("--type=")) && process.args.some((arg) => arg.includes("--user-data-dir")));
     assert.ok(main !== undefined, "the browser's own process");
     const flags = ["--headless", ...BROWSER_FLAGS, "--renderer-process-limit=4", "--lang=fr-FR", `--user-data-dir=${join(dir, "profile")}`];
