@@ -405,8 +405,9 @@ export function conformance(target: ConformanceTarget): void {
     await state.commit(a1, finished(a1, [], "robots.txt"), 0);
     const asked = performance.now();
     const next = await state.lease(1);
-    // Counted from the commit, the next start would be 300 ms away; from the hand-out, at most 150.
-    assert.ok(next.readyIn <= 150, `readyIn ${next.readyIn}`);
+    // Counted from the commit, the next start would be 300 ms away; from the hand-out, about 150 (a timer may end a
+    // hair before its time, so the sleep above may be a fraction of a ms short).
+    assert.ok(next.readyIn <= 155, `readyIn ${next.readyIn}`);
     const [a2] = next.leases.length > 0 ? next.leases : await leaseAll(state, 1);
     assert.equal(a2?.url, url("a", 2));
     assert.ok(performance.now() - before >= 300, "never before an interval from the start given");
