@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import got, { type Got } from "got";
 import { DEFAULTS } from "../defaults.ts";
 import { CrawlError, type CrawlErrorCode } from "../errors.ts";
+import { withKeys } from "../internal.ts";
 import { type CrawlRequest, type FetchedPage, type FetchProgress, nextUrl } from "../records.ts";
 import { hostOf, normalizeUrl } from "../url.ts";
 import { type BlockEvent, BlockDetector, HostSlowdown } from "./blocks.ts";
@@ -11,6 +12,7 @@ import { isPageType } from "./content_type.ts";
 import { CrawlCookieJar, type SharedCookieStore } from "./cookie_jar.ts";
 import { type FetchConfig, fetchConfig, type FetchOptions } from "./fetch_options.ts";
 import { keepAliveAgents } from "./keep_alive_agents.ts";
+import { leanRequests } from "./lean_requests.ts";
 import { type Proxy, type ProxyEvent, ProxyPool, proxyFailure } from "./proxy_pool.ts";
 import { RobotsCache, type RobotsFetch, type RobotsRefusal } from "./robots.ts";
 import { rateSpacingMs, startSpacingMs } from "./spacing.ts";
@@ -169,6 +171,7 @@ export class Fetcher {
     });
     this.#agents = keepAliveAgents();
     this.#client = got.extend({
+      ...leanRequests(),
       agent: this.#agents,
       headers: {
         "user-agent": config.userAgent,
@@ -434,7 +437,7 @@ export class Fetcher {
         settled = true;
         signal?.removeEventListener("abort", onAbort);
         if (attempt instanceof Error) reject(attempt);
-        else resolve({ ...attempt, wireBytes: wire(), ms: performance.now() - started });
+        else resolve(withKeys(attempt, { wireBytes: wire(), ms: performance.now() - started }));
       };
       const fail = (code: CrawlErrorCode, message: string, retryable: boolean, cause?: unknown, proxyFault = false) => {
         const error = new CrawlError(code, message, { url, status, retryable, cause });

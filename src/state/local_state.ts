@@ -1,6 +1,7 @@
 import { DEFAULTS } from "../defaults.ts";
 import type { RobotsFetch } from "../fetch/robots.ts";
 import { type CrawlRequest, nextUrl } from "../records.ts";
+import { withKeys } from "../internal.ts";
 import { hostOf } from "../url.ts";
 import { checkSameCrawl } from "./crawl_definition.ts";
 import type { CommitResult, CrawlCounts, CrawlPlan, CrawlState, Lease, LeaseBatch, OpenedCrawl, Outcome } from "./crawl_state.ts";
@@ -175,7 +176,7 @@ export class LocalCrawlState implements CrawlState {
     const leases: Lease[] = [];
     const renders = this.#renders;
     for (const request of requests) {
-      const lease: Lease = { ...request, token: String(++this.#tokens) };
+      const lease: Lease = withKeys(request, { token: String(++this.#tokens) });
       // A crawl that decides nothing pays nothing here, not even the host's name.
       const render = renders.size === 0 ? undefined : renders.get(hostOf(nextUrl(request)));
       // A request that comes back (a retry, a redirect's next hop, a release) may carry its last lease's decision.
