@@ -31,21 +31,31 @@ export class BlockDetector {
   readonly #statuses: ReadonlySet<number>;
   /** Each marker, and its UTF-8 bytes read as Latin-1 and lower-cased, as the body is: native string search, any bytes. */
   readonly #markers: { text: string; folded: string }[];
+  /** Any marker, ignoring case: most pages have none, and finding that needs no lower-cased copy of the body. */
+  readonly #anyMarker: RegExp | undefined;
 
   constructor(rules: BlockRules) {
     this.#statuses = new Set(rules.statuses);
     this.#markers = rules.markers.map((text) => ({ text, folded: Buffer.from(text, "utf8").toString("latin1").toLowerCase() }));
+    this.#anyMarker =
+      this.#markers.length === 0 ? undefined : new RegExp(this.#markers.map(({ folded }) => folded.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
   }
 
   /** Why the response looks like a block, in words for its error; `undefined` when it does not. */
   reason(status: number, body: Uint8Array): string | undefined {
-    const named = `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
-    if (this.#statuses.has(status)) return named;
-    if (this.#markers.length === 0 || body.byteLength === 0) return undefined;
-    const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, MARKER_WINDOW)).toString("latin1").toLowerCase();
-    const marker = this.#markers.find(({ folded }) => head.includes(folded));
-    return marker === undefined ? undefined : `${named} with ${JSON.stringify(marker.text)} in its body`;
+    if (this.#statuses.has(status)) return named(status);
+    if (this.#anyMarker === undefined || body.byteLength === 0) return undefined;
+    const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, MARKER_WINDOW)).toString("latin1");
+    if (!this.#anyMarker.test(head)) return undefined;
+    // The first marker of the list that the body holds names the block, as the rules list them.
+    const folded = head.toLowerCase();
+    const marker = this.#markers.find((each) => folded.includes(each.folded));
+    return marker === undefined ? undefined : `${named(status)} with ${JSON.stringify(marker.text)} in its body`;
   }
+}
+
+function named(status: number): string {
+  return `HTTP ${status} ${http.STATUS_CODES[status] ?? ""}`.trimEnd();
 }
 
 /** A response that looked like a block, and the interval its host now keeps: for a crawl's statistics. */

@@ -47,8 +47,11 @@ export function fileLinkFilter(options: FileLinkOptions = {}): (url: string) => 
     return () => false;
   }
   return (url) => {
-    const path = url.split(/[?#]/, 1)[0]!;
-    const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+    // Cut by hand rather than by a split on /[?#]/: this runs for every link a crawl finds.
+    let end = url.indexOf("?");
+    const hash = url.indexOf("#");
+    if (end === -1 || (hash !== -1 && hash < end)) end = hash === -1 ? url.length : hash;
+    const name = url.slice(url.lastIndexOf("/", end - 1) + 1, end).toLowerCase();
     for (let dot = name.indexOf("."); dot !== -1; dot = name.indexOf(".", dot + 1)) {
       if (extensions.has(name.slice(dot + 1))) return true;
     }
