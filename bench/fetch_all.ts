@@ -1,6 +1,7 @@
 import http from "node:http";
 import got from "got";
 import { broadPageUrl } from "../src/demo/broad_site.ts";
+import { leanRequests } from "../src/fetch/lean_requests.ts";
 
 /** What {@linkcode fetchAll} got back. */
 export interface FetchAllResult {
@@ -14,8 +15,9 @@ export interface FetchAllResult {
 
 /**
  * Fetches every URL once with plain got, `concurrency` at once over keep-alive connections (the agent rxcrawl's
- * fetcher uses), with got's defaults otherwise: gzip accepted and decompressed, the whole body buffered. No retries,
- * no parsing and no bookkeeping, so this is the fastest a crawler built on got could fetch the same pages.
+ * fetcher uses), each request's options built as rxcrawl's fetcher builds them (`leanRequests`, which saves got's own
+ * way 50 µs a request), with got's defaults otherwise: gzip accepted and decompressed, the whole body buffered. No
+ * retries, no parsing and no bookkeeping, so this is the fastest a crawler built on got could fetch the same pages.
  *
  * @example
  * ```ts
@@ -31,6 +33,7 @@ export async function fetchAll(
   const { length, at } = Array.isArray(urls) ? { length: urls.length, at: (index: number) => urls[index]! } : (urls as UrlList);
   const agent = new http.Agent({ keepAlive: true, scheduling: "lifo" });
   const client = got.extend({
+    ...leanRequests(),
     agent: { http: agent },
     retry: { limit: 0 },
     throwHttpErrors: false,
