@@ -32,7 +32,10 @@ export function leanRequests(): Pick<ExtendOptions, "handlers" | "request"> {
 
 type Native = ReturnType<Options["createNativeRequestOptions"]>;
 
-/** What got's own method covers and this one does not: HTTP/2, a cache, a Unix socket, client certificates as objects. */
+/**
+ * What got's own method covers and this one does not: a cache, a Unix socket, client certificates as objects, and
+ * HTTP/2 (whose requests got makes with a library of its own, which a client with `leanRequests` does not reach).
+ */
 function needsGot(options: Options, url: URL): boolean {
   return options.http2 || options.cache !== undefined || url.hostname === "unix" || Array.isArray(options.https.pfx);
 }
@@ -93,7 +96,15 @@ interface UrlParts {
   auth?: string;
 }
 
-const requestWithOptions: RequestFunction = (url, options) => {
+/**
+ * Sends a request as `http.request` (or `https.request`) would, taking any of its forms: got calls it with a URL and
+ * the options, a cache (cacheable-request) with options that hold the URL's parts and a callback. Only got's call with
+ * lean options takes the shortcut; options that got built itself (they always hold `h2session`, the lean ones only
+ * with HTTP/2, which a client of this does not use) go as they came.
+ */
+const requestWithOptions: RequestFunction = (url, options, callback) => {
+  const send = (url.protocol === "https:" ? https.request : http.request) as (...args: unknown[]) => http.ClientRequest;
+  if (!(url instanceof URL) || "h2session" in options) return send(url, options, callback);
   const target = options as NativeRequestOptions & UrlParts;
   const { hostname } = url;
   target.protocol = url.protocol;
@@ -101,5 +112,5 @@ const requestWithOptions: RequestFunction = (url, options) => {
   target.path = url.pathname + url.search;
   if (url.port !== "") target.port = Number(url.port);
   if (url.username !== "" || url.password !== "") target.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-  return url.protocol === "https:" ? https.request(target) : http.request(target);
+  return send(target, callback);
 };

@@ -127,6 +127,26 @@ test("the lean request options hold every option got's own hold: all for https, 
   assert.deepEqual(Object.keys(own).sort(), ["headers", "localAddress", "method", "setHost"]);
 });
 
+test("a lean client with a cache fetches a cacheable page once and then answers from its cache", async () => {
+  const server = http.createServer((request, response) => {
+    seen.push({ method: request.method!, url: request.url!, headers: request.headers, body: "", connection: 0 });
+    response.setHeader("cache-control", "public, max-age=60");
+    response.end("kept");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cached`;
+  try {
+    const client = got.extend({ ...settings, ...leanRequests(), cache: new Map() });
+    seen.length = 0;
+    const first = await client(url);
+    const second = await client(url);
+    assert.deepEqual([first.body, first.isFromCache, second.body, second.isFromCache], ["kept", false, "kept", true]);
+    assert.deepEqual(seen.map(({ url }) => url), ["/cached"]);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test("a request with a cache gets got's own options, cache settings included", () => {
   const { own, lean } = nativeOptions("http://127.0.0.1:1/", { cache: new Map(), cacheOptions: { shared: false } });
   assert.deepEqual(lean, own);
