@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import got, { type ExtendOptions, Options } from "got";
 import { leanRequests } from "../../src/fetch/lean_requests.ts";
+import { startServer } from "../helpers/server.ts";
 
 // One server on IPv4 and one on IPv6 loopback, each recording what every request brought and on which connection.
 interface Seen {
@@ -128,22 +129,18 @@ test("the lean request options hold every option got's own hold: all for https, 
 });
 
 test("a lean client with a cache fetches a cacheable page once and then answers from its cache", async () => {
-  const server = http.createServer((request, response) => {
-    seen.push({ method: request.method!, url: request.url!, headers: request.headers, body: "", connection: 0 });
+  const server = await startServer((_, response) => {
     response.setHeader("cache-control", "public, max-age=60");
     response.end("kept");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cached`;
   try {
     const client = got.extend({ ...settings, ...leanRequests(), cache: new Map() });
-    seen.length = 0;
-    const first = await client(url);
-    const second = await client(url);
+    const first = await client(server.url("/cached"));
+    const second = await client(server.url("/cached"));
     assert.deepEqual([first.body, first.isFromCache, second.body, second.isFromCache], ["kept", false, "kept", true]);
-    assert.deepEqual(seen.map(({ url }) => url), ["/cached"]);
+    assert.deepEqual([...server.hits], [["/cached", 1]]);
   } finally {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
   }
 });
 
