@@ -804,7 +804,8 @@ test("crawl() aborts what is still in flight stopGrace ms after `signal`, and co
     const controller = new AbortController();
     const stats = new CrawlStats();
     const done = collect({ start: server.url("/"), signal: controller.signal, stopGrace: 200, stats });
-    await waitFor(() => server.inFlight === 2, "both requests to arrive");
+    // Arrived, not in flight together: on a busy machine /quick may be answered (50 ms) before /hang arrives.
+    await waitFor(() => server.hitsOf("/quick") === 1 && server.hitsOf("/hang") === 1, "both requests to arrive");
     const abortedAt = performance.now();
     controller.abort();
     const records = byUrl(await done);
