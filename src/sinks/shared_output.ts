@@ -34,9 +34,13 @@ export interface SharedOutputOptions {
   columns: readonly string[];
 }
 
-/** The most records acknowledged in one call, and how long an acknowledgement may wait to be sent. */
+/**
+ * The most records acknowledged in one call, and how long an acknowledgement may wait to be sent. A record not
+ * acknowledged yet costs only its room in Redis: should the process die, the one completing its file finds the row in
+ * the file and does not write it again. A second's rows go in one call per shard.
+ */
 const ACK_BATCH = 256;
-const ACK_MS = 200;
+const ACK_MS = 1000;
 /** How often a process looks for dead processes on its machine whose output it must complete. */
 const COMPLETE_MS = 1000;
 /** A worker that never told where it runs: never certainly gone. */

@@ -165,6 +165,25 @@ export function conformance(target: ConformanceTarget): void {
     assert.equal(batch.over, true);
   }));
 
+  test(name("the first lease after the last commit says the crawl is over, when pages found links to many hosts"), options, withCrawl(async (state) => {
+    // On several shards most of these links go through an outbox to another shard: what was delivered there must not
+    // hold the crawl's end.
+    const others = Array.from({ length: 12 }, (_, i) => request(`h${i}`, 1, 1));
+    await state.open(plan([request("a", 0)]));
+    const [first] = (await state.lease(1)).leases;
+    assert.ok(first);
+    assert.equal((await state.commit(first, finished(first, others), 0)).admitted, 12);
+    const leases = await leaseAll(state, 12);
+    assert.deepEqual(new Set(urls(leases)), new Set(others.map((r) => r.url)));
+    for (const lease of leases) await state.commit(lease, finished(lease, [request("a", 0, 2), request(`x${lease.url.length}`, 0, 2)]), 0);
+    const seen = await leaseAll(state, 2);
+    await finishAll(state, seen);
+    const end = await state.lease(4);
+    assert.deepEqual(end.leases, []);
+    assert.equal(end.over, true);
+    assert.equal(end.counts.done, 1 + 12 + seen.length);
+  }));
+
   test(name("ready hosts take turns: none gets a second lease while another is ready"), options, withCrawl(async (state) => {
     const start = [...[1, 2, 3, 4, 5, 6].map((p) => request("a", p)), request("b", 1), request("b", 2), request("c", 1)];
     await state.open(plan(start));

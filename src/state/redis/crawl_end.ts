@@ -39,6 +39,8 @@ function idle(summary: ShardSummary, mayStart: boolean): boolean {
 export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
   const mayStart = budget.mayStart();
   if (shards.count === 1) return idle(shards.summaries[0]!, mayStart);
+  // This process's own delivered entries are forgotten first: they would keep their shards from looking idle.
+  await outbox.flush();
   const all = Array.from({ length: shards.count }, (_, shard) => shard);
   for (const shard of all) {
     if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await outbox.redeliver(shard);

@@ -55,8 +55,13 @@ export function routeFound(
   return { local, outgoing };
 }
 
-/** How long the ids of delivered entries wait to be forgotten together, in one call per shard. */
-const FORGET_MS = 50;
+/**
+ * How long the ids of delivered entries wait to be forgotten together, in one call per shard. An entry delivered and
+ * not forgotten yet costs nothing but its room (a second delivery admits nothing), and a process forgets its own
+ * before it asks whether the crawl is over; so the wait is long enough that a busy process forgets a second's
+ * deliveries to a shard in one call, where a call per page would make the forgetting as many calls as the commits.
+ */
+const FORGET_MS = 1000;
 
 /**
  * The delivery of outbox entries: each is applied to its shard (APPLY, once per entry whatever happens), then
