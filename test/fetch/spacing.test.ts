@@ -2,11 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rateSpacingMs, startSpacingMs } from "../../src/fetch/spacing.ts";
 
-test("startSpacingMs() adds 5% to a gap, at most 50 ms and at least 2 ms, and leaves no gap as none", () => {
+test("startSpacingMs() adds 5% to a gap, at most 25 ms and at least 2 ms, and leaves no gap as none", () => {
   assert.equal(startSpacingMs(500), 525);
-  assert.equal(startSpacingMs(1000), 1050);
-  assert.equal(startSpacingMs(2000), 2050, "5% of 2 s is over 50 ms");
-  assert.equal(startSpacingMs(10_000), 10_050);
+  assert.equal(startSpacingMs(1000), 1025, "5% of 1 s is over 25 ms");
+  assert.equal(startSpacingMs(10_000), 10_025);
   assert.equal(startSpacingMs(20), 22, "5% of 20 ms is under 2 ms");
   assert.equal(startSpacingMs(0), 0);
 });
