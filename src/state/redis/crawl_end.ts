@@ -39,13 +39,14 @@ function idle(summary: ShardSummary, mayStart: boolean): boolean {
 export async function crawlIsOver(connection: RedisConnection, keys: CrawlKeys, shards: CrawlShards, outbox: Outbox, budget: Budget): Promise<boolean> {
   const mayStart = budget.mayStart();
   if (shards.count === 1) return idle(shards.summaries[0]!, mayStart);
-  // This process's own delivered entries are forgotten first: they would keep their shards from looking idle.
-  await outbox.flush();
   const all = Array.from({ length: shards.count }, (_, shard) => shard);
   for (const shard of all) {
     if (shards.summaries[shard]!.oldestOutboxMs > STALE_MS) await outbox.redeliver(shard);
   }
   if (shards.summaries.some(({ counts, underway }) => underway > 0 || (mayStart && counts.queued > 0))) return false;
+  // This process's own delivered entries are forgotten before the shards are read: they would keep them from looking
+  // idle. Not sooner: a crawl waiting for its hosts' pace asks often, and would forget a call at a time.
+  await outbox.flush();
   await Promise.all(all.filter((shard) => !idle(shards.summaries[shard]!, mayStart)).map((shard) => shards.step(shard, STATUS, [])));
   if (!all.every((shard) => idle(shards.summaries[shard]!, mayStart))) return false;
   return everyShardIdle(connection, keys, shards, outbox, budget);
